@@ -1,0 +1,168 @@
+//! The tamper-evident chain. Each event's hash is
+//! `SHA-256(previous hash bytes ‖ canonical bytes of the event)`, where the canonical bytes
+//! are the RFC 8785 (JCS) serialization of the event's fields and payload. The first event
+//! of a practice chains from [`ZERO_HASH`]. Any edit, gap or reorder changes every later
+//! hash, so an auditor recomputing the chain finds the first event that breaks it.
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+use crate::model::ActorType;
+
+/// The hash the first event of every practice chains from.
+pub const ZERO_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+/// The fields that the hash covers. `payload_json` is the payload's canonical text.
+pub struct HashedFields<'a> {
+    /// Event id.
+    pub id: &'a str,
+    /// Practice id.
+    pub practice_id: &'a str,
+    /// Practice position.
+    pub seq: i64,
+    /// Aggregate type.
+    pub aggregate_type: &'a str,
+    /// Aggregate id.
+    pub aggregate_id: &'a str,
+    /// Stream position.
+    pub version: i64,
+    /// Event type.
+    pub event_type: &'a str,
+    /// Canonical JSON text of the payload, exactly as stored.
+    pub payload_json: &'a str,
+    /// Actor type.
+    pub actor_type: ActorType,
+    /// Actor id.
+    pub actor_id: Option<&'a str>,
+    /// Store time.
+    pub created_at: DateTime<Utc>,
+}
+
+/// RFC 8785 text of a JSON value: sorted keys, no whitespace, shortest numbers.
+pub fn canonical_json(value: &Value) -> String {
+    serde_json_canonicalizer::to_string(value)
+        .expect("a serde_json::Value always serializes to canonical JSON")
+}
+
+/// The timestamp form that is hashed and exported: RFC 3339, microseconds, `Z`.
+pub fn format_timestamp(at: DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(SecondsFormat::Micros, true)
+}
+
+/// The canonical bytes of an event: what its hash covers. Equal to the RFC 8785 form of
+/// `{actorId, actorType, aggregateId, aggregateType, createdAt, eventType, id, payload,
+/// practiceId, seq, version}`; written out directly (keys already in canonical order) so
+/// the stored payload text is hashed as is, without re-parsing it.
+pub fn canonical_event_bytes(fields: &HashedFields<'_>) -> Vec<u8> {
+    fn string(out: &mut String, value: &str) {
+        out.push_str(&canonical_json(&Value::String(value.to_string())));
+    }
+    let mut out = String::with_capacity(320 + fields.payload_json.len());
+    out.push_str("{\"actorId\":");
+    match fields.actor_id {
+        Some(actor) => string(&mut out, actor),
+        None => out.push_str("null"),
+    }
+    out.push_str(",\"actorType\":");
+    string(&mut out, fields.actor_type.as_str());
+    out.push_str(",\"aggregateId\":");
+    string(&mut out, fields.aggregate_id);
+    out.push_str(",\"aggregateType\":");
+    string(&mut out, fields.aggregate_type);
+    out.push_str(",\"createdAt\":");
+    string(&mut out, &format_timestamp(fields.created_at));
+    out.push_str(",\"eventType\":");
+    string(&mut out, fields.event_type);
+    out.push_str(",\"id\":");
+    string(&mut out, fields.id);
+    out.push_str(",\"payload\":");
+    out.push_str(fields.payload_json);
+    out.push_str(",\"practiceId\":");
+    string(&mut out, fields.practice_id);
+    out.push_str(&format!(
+        ",\"seq\":{},\"version\":{}}}",
+        fields.seq, fields.version
+    ));
+    out.into_bytes()
+}
+
+/// The chained hash of an event, hex encoded.
+pub fn chain_hash(previous_hash: &str, fields: &HashedFields<'_>) -> String {
+    let previous = hex::decode(previous_hash).unwrap_or_default();
+    let mut hasher = Sha256::new();
+    hasher.update(&previous);
+    hasher.update(canonical_event_bytes(fields));
+    hex::encode(hasher.finalize())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn fields(payload_json: &str) -> HashedFields<'_> {
+        HashedFields {
+            id: "e1",
+            practice_id: "p1",
+            seq: 1,
+            aggregate_type: "practice",
+            aggregate_id: "p1",
+            version: 1,
+            event_type: "practice.created",
+            payload_json,
+            actor_type: ActorType::Human,
+            actor_id: Some("u1"),
+            created_at: DateTime::from_timestamp_micros(1_700_000_000_123_456).unwrap(),
+        }
+    }
+
+    #[test]
+    fn canonical_json_sorts_keys_and_drops_whitespace() {
+        let v: Value =
+            serde_json::from_str(r#"{ "b": 1.0, "a": [ true, null ], "é": "x" }"#).unwrap();
+        assert_eq!(canonical_json(&v), r#"{"a":[true,null],"b":1,"é":"x"}"#);
+    }
+
+    #[test]
+    fn hash_depends_on_previous_hash_and_every_field() {
+        let payload = r#"{"name":"Smile"}"#;
+        let base = chain_hash(ZERO_HASH, &fields(payload));
+        assert_eq!(base.len(), 64);
+        assert_ne!(
+            base,
+            chain_hash(&base, &fields(payload)),
+            "previous hash is covered"
+        );
+        assert_ne!(
+            base,
+            chain_hash(ZERO_HASH, &fields(r#"{"name":"Smile!"}"#)),
+            "payload is covered"
+        );
+        let mut moved = fields(payload);
+        moved.seq = 2;
+        assert_ne!(base, chain_hash(ZERO_HASH, &moved), "position is covered");
+    }
+
+    #[test]
+    fn hand_written_event_bytes_equal_rfc_8785_of_the_event_object() {
+        let payload = json!({"z": [1.5, "ünï\u{1}\"q\"/", 1e21], "a": null, "€": {"b": 2, "a": 1}});
+        let text = canonical_json(&payload);
+        for actor_id in [Some("u1 \\ \"quoted\""), None] {
+            let mut f = fields(&text);
+            f.actor_id = actor_id;
+            f.aggregate_id = "pat/\u{7f}é";
+            let document = json!({
+                "id": f.id, "practiceId": f.practice_id, "seq": f.seq, "aggregateType": f.aggregate_type,
+                "aggregateId": f.aggregate_id, "version": f.version, "eventType": f.event_type,
+                "payload": payload, "actorType": f.actor_type.as_str(), "actorId": f.actor_id,
+                "createdAt": format_timestamp(f.created_at),
+            });
+            assert_eq!(
+                String::from_utf8(canonical_event_bytes(&f)).unwrap(),
+                canonical_json(&document),
+                "auditors recompute hashes with any RFC 8785 library, so the bytes must match it exactly"
+            );
+        }
+    }
+}

@@ -1,0 +1,192 @@
+//! Field rules every event must satisfy before the registry or the database sees it:
+//! lengths from the seed's columns, no control characters, I-JSON-safe numbers, a size
+//! cap on the payload. Pure functions, so they are tested without a database.
+
+use serde_json::Value;
+
+use crate::error::Violation;
+use crate::model::NewEvent;
+
+/// Column lengths from the seed's schema (`@db.VarChar(n)`), in characters.
+pub const MAX_TYPE_LEN: usize = 100;
+/// Length cap for ids (aggregate, actor, practice, event).
+pub const MAX_ID_LEN: usize = 255;
+/// Default payload cap: 1 MiB of canonical JSON.
+pub const DEFAULT_MAX_PAYLOAD_BYTES: usize = 1024 * 1024;
+/// Largest integer a JSON number carries exactly through canonicalization (2^53 - 1).
+const MAX_SAFE_INTEGER: u64 = (1 << 53) - 1;
+
+/// Checks an identifier-like field: present, bounded, printable.
+pub fn check_name(path: &str, value: &str, max_len: usize, out: &mut Vec<Violation>) {
+    if value.is_empty() {
+        out.push(Violation::new(path, "must not be empty"));
+        return;
+    }
+    let len = value.chars().count();
+    if len > max_len {
+        out.push(Violation::new(
+            path,
+            format!("is {len} characters long; the limit is {max_len}"),
+        ));
+    }
+    if let Some((index, ch)) = value.chars().enumerate().find(|(_, c)| c.is_control()) {
+        out.push(Violation::new(
+            path,
+            format!(
+                "contains control character U+{:04X} at position {index}",
+                ch as u32
+            ),
+        ));
+    }
+    if value.trim() != value {
+        out.push(Violation::new(
+            path,
+            "must not start or end with whitespace",
+        ));
+    }
+}
+
+/// Every field rule of a new event except the payload schema and access rules.
+pub fn check_new_event(event: &NewEvent) -> Vec<Violation> {
+    let mut out = Vec::new();
+    if let Some(id) = &event.id {
+        check_name("/id", id, MAX_ID_LEN, &mut out);
+    }
+    check_name("/practiceId", &event.practice_id, MAX_ID_LEN, &mut out);
+    check_name(
+        "/aggregateType",
+        &event.aggregate_type,
+        MAX_TYPE_LEN,
+        &mut out,
+    );
+    check_name("/aggregateId", &event.aggregate_id, MAX_ID_LEN, &mut out);
+    check_name("/eventType", &event.event_type, MAX_TYPE_LEN, &mut out);
+    if let Some(actor_id) = &event.actor_id {
+        check_name("/actorId", actor_id, MAX_ID_LEN, &mut out);
+    }
+    if let Some(expected) = event.expected_version
+        && expected < 0
+    {
+        out.push(Violation::new(
+            "/expectedVersion",
+            format!("must be 0 (a new aggregate) or a positive version, got {expected}"),
+        ));
+    }
+    if !event.payload.is_object() {
+        out.push(Violation::new(
+            "/payload",
+            format!("must be a JSON object, got {}", json_kind(&event.payload)),
+        ));
+    }
+    check_numbers("/payload", &event.payload, &mut out);
+    out
+}
+
+/// Canonical JSON (RFC 8785) represents numbers as IEEE doubles; integers beyond 2^53
+/// would silently change, so they are refused instead.
+fn check_numbers(path: &str, value: &Value, out: &mut Vec<Violation>) {
+    match value {
+        Value::Number(n) => {
+            let unsafe_int = n.as_u64().is_some_and(|v| v > MAX_SAFE_INTEGER)
+                || n.as_i64()
+                    .is_some_and(|v| v.unsigned_abs() > MAX_SAFE_INTEGER);
+            if unsafe_int {
+                out.push(Violation::new(
+                    path,
+                    format!("integer {n} is outside ±(2^53-1) and cannot be stored exactly; send it as a string"),
+                ));
+            }
+        }
+        Value::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                check_numbers(&format!("{path}/{i}"), item, out);
+            }
+        }
+        Value::Object(map) => {
+            for (key, item) in map {
+                check_numbers(&format!("{path}/{}", escape_pointer(key)), item, out);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Escapes one JSON-pointer segment (RFC 6901).
+pub fn escape_pointer(segment: &str) -> String {
+    segment.replace('~', "~0").replace('/', "~1")
+}
+
+/// A word for the JSON type of a value, for error messages.
+pub fn json_kind(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::ActorType;
+    use serde_json::json;
+
+    fn event(payload: Value) -> NewEvent {
+        NewEvent::new(
+            "p1",
+            "patient",
+            "a1",
+            "patient.created",
+            payload,
+            ActorType::System,
+        )
+    }
+
+    #[test]
+    fn a_valid_event_has_no_violations() {
+        assert!(check_new_event(&event(json!({"a": 1}))).is_empty());
+    }
+
+    #[test]
+    fn each_broken_rule_names_its_field() {
+        let mut e = event(json!([1]));
+        e.practice_id = String::new();
+        e.aggregate_type = "x".repeat(101);
+        e.aggregate_id = "bad\u{7}id".into();
+        e.actor_id = Some(" padded".into());
+        e.expected_version = Some(-1);
+        let paths: Vec<_> = check_new_event(&e).into_iter().map(|v| v.path).collect();
+        assert_eq!(
+            paths,
+            [
+                "/practiceId",
+                "/aggregateType",
+                "/aggregateId",
+                "/actorId",
+                "/expectedVersion",
+                "/payload"
+            ],
+            "every broken field is reported, in field order"
+        );
+    }
+
+    #[test]
+    fn lengths_count_characters_not_bytes() {
+        let mut e = event(json!({}));
+        e.aggregate_type = "é".repeat(100);
+        assert!(
+            check_new_event(&e).is_empty(),
+            "100 two-byte characters fit VarChar(100)"
+        );
+    }
+
+    #[test]
+    fn integers_beyond_2_pow_53_are_refused_with_their_pointer() {
+        let v = check_new_event(&event(json!({"a/b": [1, 9007199254740993u64]})));
+        assert_eq!(v.len(), 1);
+        assert_eq!(v[0].path, "/payload/a~1b/1");
+    }
+}

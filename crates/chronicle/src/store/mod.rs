@@ -1,0 +1,145 @@
+//! The event store: one API over SQLite (embedded) and PostgreSQL (shared). Backend
+//! differences are confined to [`sql::Dialect`]; every query body is written once and
+//! instantiated for both pools by the `dispatch!` macro, so the two backends cannot drift.
+
+mod append;
+mod checkpoint;
+mod open;
+mod query;
+mod rows;
+mod sql;
+mod verify;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use sqlx::{PgPool, SqlitePool};
+
+use crate::registry::Registry;
+use crate::rules::DEFAULT_MAX_PAYLOAD_BYTES;
+
+pub use checkpoint::{Checkpoint, CheckpointState, CheckpointUpdate};
+pub use query::{AggregateFilter, Direction, PageRequest, TimelineFilter};
+pub use verify::{ChainBreak, ChainReport};
+
+/// Runs `$body` with `$pool` bound to the backend's pool and `$sql` to its dialect.
+macro_rules! dispatch {
+    ($store:expr, |$pool:ident, $sql:ident| $body:expr) => {
+        match $store.backend() {
+            $crate::store::Backend::Sqlite { pool, .. } => {
+                let $pool = pool;
+                let $sql = &$crate::store::sql::SQLITE;
+                $body
+            }
+            $crate::store::Backend::Postgres { pool } => {
+                let $pool = pool;
+                let $sql = &$crate::store::sql::POSTGRES;
+                $body
+            }
+        }
+    };
+}
+pub(crate) use dispatch;
+
+/// How a store is opened.
+#[derive(Debug, Clone)]
+pub struct StoreOptions {
+    /// Extra event schemas to load beside the built-in ones.
+    pub registry_dir: Option<PathBuf>,
+    /// Largest canonical payload accepted, in bytes.
+    pub max_payload_bytes: usize,
+    /// Pool size.
+    pub max_connections: u32,
+    /// How long to wait for a connection (and for the server on open).
+    pub connect_timeout: Duration,
+}
+
+impl Default for StoreOptions {
+    fn default() -> Self {
+        Self {
+            registry_dir: None,
+            max_payload_bytes: DEFAULT_MAX_PAYLOAD_BYTES,
+            max_connections: 8,
+            connect_timeout: Duration::from_secs(5),
+        }
+    }
+}
+
+pub(crate) enum Backend {
+    Sqlite {
+        pool: SqlitePool,
+        /// SQLite has one writer; queueing in-process is fairer and faster than letting
+        /// connections spin on SQLITE_BUSY. Other processes still wait on the file lock.
+        write_lock: Arc<tokio::sync::Mutex<()>>,
+    },
+    Postgres {
+        pool: PgPool,
+    },
+}
+
+/// An open event store. Cheap to clone: every clone shares the pool and registry.
+#[derive(Clone)]
+pub struct Store {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    backend: Backend,
+    registry: Registry,
+    options: StoreOptions,
+    location: String,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store")
+            .field("backend", &self.backend_name())
+            .field("location", &self.inner.location)
+            .finish()
+    }
+}
+
+impl Store {
+    fn backend(&self) -> &Backend {
+        &self.inner.backend
+    }
+
+    /// `sqlite` or `postgres`.
+    pub fn backend_name(&self) -> &'static str {
+        match self.backend() {
+            Backend::Sqlite { .. } => "sqlite",
+            Backend::Postgres { .. } => "postgres",
+        }
+    }
+
+    /// Where the store lives (file path, or host/database), without credentials.
+    pub fn location(&self) -> &str {
+        &self.inner.location
+    }
+
+    /// The registry this store validates against.
+    pub fn registry(&self) -> &Registry {
+        &self.inner.registry
+    }
+
+    /// The options it was opened with.
+    pub fn options(&self) -> &StoreOptions {
+        &self.inner.options
+    }
+
+    /// Closes every pooled connection; later calls fail.
+    pub async fn close(&self) {
+        match self.backend() {
+            Backend::Sqlite { pool, .. } => pool.close().await,
+            Backend::Postgres { pool } => pool.close().await,
+        }
+    }
+
+    async fn write_guard(&self) -> Option<tokio::sync::MutexGuard<'_, ()>> {
+        match self.backend() {
+            Backend::Sqlite { write_lock, .. } => Some(write_lock.lock().await),
+            Backend::Postgres { .. } => None,
+        }
+    }
+}

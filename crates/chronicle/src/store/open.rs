@@ -1,0 +1,229 @@
+//! Opening a store from a URL: pick the backend, connect, refuse databases that are not
+//! Chronicle's (or are newer than this build), then apply the embedded migrations.
+
+use std::str::FromStr;
+use std::sync::Arc;
+
+use sqlx::migrate::{MigrateError, Migrator};
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+
+use super::{Backend, Inner, Store, StoreOptions, dispatch};
+use crate::error::{Error, Result};
+use crate::registry::Registry;
+
+static SQLITE_MIGRATOR: Migrator = sqlx::migrate!("../../migrations/sqlite");
+static POSTGRES_MIGRATOR: Migrator = sqlx::migrate!("../../migrations/postgres");
+
+/// Tables Chronicle's migrations create; anything else in an unmigrated database means it
+/// belongs to someone else.
+const OWN_TABLES: [&str; 5] = [
+    "_sqlx_migrations",
+    "events",
+    "practice_heads",
+    "memberships",
+    "projector_checkpoints",
+];
+
+impl Store {
+    /// Opens `sqlite://PATH` (created if missing) or `postgres://…` with default options.
+    pub async fn open(url: &str) -> Result<Store> {
+        Self::open_with(url, StoreOptions::default()).await
+    }
+
+    /// Opens a store with explicit options.
+    pub async fn open_with(url: &str, options: StoreOptions) -> Result<Store> {
+        let registry = match &options.registry_dir {
+            Some(dir) => Registry::with_extra_dir(dir)?,
+            None => Registry::builtin()?,
+        };
+        let (scheme, rest) = url.split_once(':').ok_or_else(|| Error::InvalidUrl {
+            url: redact(url),
+            reason: "expected sqlite://PATH or postgres://USER@HOST/DB".into(),
+        })?;
+        let (backend, location) = match scheme {
+            "sqlite" => open_sqlite(url, rest, &options).await?,
+            "postgres" | "postgresql" => open_postgres(url, &options).await?,
+            other => {
+                return Err(Error::InvalidUrl {
+                    url: redact(url),
+                    reason: format!(
+                        "unknown scheme {other:?}; use sqlite://PATH or postgres://USER@HOST/DB"
+                    ),
+                });
+            }
+        };
+        let store = Store {
+            inner: Arc::new(Inner {
+                backend,
+                registry,
+                options,
+                location,
+            }),
+        };
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    /// The newest schema migration applied to this database.
+    pub async fn schema_version(&self) -> Result<i64> {
+        let version: Option<i64> = dispatch!(self, |pool, _sql| {
+            sqlx::query_scalar("SELECT MAX(version) FROM _sqlx_migrations WHERE success")
+                .fetch_one(pool)
+                .await?
+        });
+        Ok(version.unwrap_or(0))
+    }
+
+    async fn migrate(&self) -> Result<()> {
+        let incompatible = |reason: String| Error::IncompatibleStore {
+            location: self.location().to_string(),
+            reason,
+        };
+        let (tables, migrator): (Vec<String>, &Migrator) = match self.backend() {
+            Backend::Sqlite { pool, .. } => (
+                sqlx::query_scalar(super::sql::SQLITE.list_tables)
+                    .fetch_all(pool)
+                    .await
+                    .map_err(|e| self.open_error(e))?,
+                &SQLITE_MIGRATOR,
+            ),
+            Backend::Postgres { pool } => (
+                sqlx::query_scalar(super::sql::POSTGRES.list_tables)
+                    .fetch_all(pool)
+                    .await
+                    .map_err(|e| self.open_error(e))?,
+                &POSTGRES_MIGRATOR,
+            ),
+        };
+        if !tables.iter().any(|t| t == "_sqlx_migrations")
+            && let Some(foreign) = tables.iter().find(|t| !OWN_TABLES.contains(&t.as_str()))
+        {
+            return Err(incompatible(format!(
+                "the database already holds other tables (such as {foreign:?}) and no Chronicle schema"
+            )));
+        }
+        let newest_known = migrator.iter().map(|m| m.version).max().unwrap_or(0);
+        let result = match self.backend() {
+            Backend::Sqlite { pool, .. } => migrator.run(pool).await,
+            Backend::Postgres { pool } => migrator.run(pool).await,
+        };
+        match result {
+            Ok(()) => Ok(()),
+            Err(MigrateError::VersionMissing(version)) if version > newest_known => {
+                Err(incompatible(format!(
+                    "its schema version {version} is newer than this build's {newest_known}; upgrade Chronicle"
+                )))
+            }
+            Err(MigrateError::VersionMissing(version)) => Err(incompatible(format!(
+                "it carries migration {version}, which is not one of Chronicle's"
+            ))),
+            Err(MigrateError::VersionMismatch(version)) => Err(incompatible(format!(
+                "migration {version} differs from the one this build ships"
+            ))),
+            Err(MigrateError::Execute(e)) => Err(self.open_error(e)),
+            Err(other) => Err(incompatible(other.to_string())),
+        }
+    }
+
+    fn open_error(&self, error: sqlx::Error) -> Error {
+        classify_open_error(self.backend_name(), self.location(), error)
+    }
+}
+
+async fn open_sqlite(url: &str, rest: &str, options: &StoreOptions) -> Result<(Backend, String)> {
+    let path = rest.strip_prefix("//").unwrap_or(rest);
+    let path = path.split('?').next().unwrap_or_default();
+    if path.is_empty() || path == ":memory:" {
+        return Err(Error::InvalidUrl {
+            url: redact(url),
+            reason: "give a file path, e.g. sqlite:///var/lib/chronicle/events.db (in-memory stores are not supported)".into(),
+        });
+    }
+    let connect = SqliteConnectOptions::new()
+        .filename(path)
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        .synchronous(SqliteSynchronous::Normal)
+        .foreign_keys(true)
+        .busy_timeout(
+            options
+                .connect_timeout
+                .max(std::time::Duration::from_secs(5)),
+        );
+    let pool = SqlitePoolOptions::new()
+        .max_connections(options.max_connections.max(1))
+        .acquire_timeout(options.connect_timeout)
+        .connect_with(connect)
+        .await
+        .map_err(|e| classify_open_error("sqlite", path, e))?;
+    let backend = Backend::Sqlite {
+        pool,
+        write_lock: Default::default(),
+    };
+    Ok((backend, path.to_string()))
+}
+
+async fn open_postgres(url: &str, options: &StoreOptions) -> Result<(Backend, String)> {
+    let connect = PgConnectOptions::from_str(url).map_err(|e| Error::InvalidUrl {
+        url: redact(url),
+        reason: e.to_string(),
+    })?;
+    let location = format!(
+        "{}:{}/{}",
+        connect.get_host(),
+        connect.get_port(),
+        connect.get_database().unwrap_or("(default database)")
+    );
+    let pool = PgPoolOptions::new()
+        .max_connections(options.max_connections.max(1))
+        .acquire_timeout(options.connect_timeout)
+        .connect_with(connect)
+        .await
+        .map_err(|e| classify_open_error("postgres", &location, e))?;
+    Ok((Backend::Postgres { pool }, location))
+}
+
+fn classify_open_error(backend: &'static str, location: &str, error: sqlx::Error) -> Error {
+    let text = error.to_string();
+    if text.contains("file is not a database") || text.contains("malformed") {
+        return Error::IncompatibleStore {
+            location: location.to_string(),
+            reason: "the file is not a SQLite database".into(),
+        };
+    }
+    Error::Unavailable {
+        backend,
+        location: location.to_string(),
+        reason: text,
+    }
+}
+
+/// The URL with any password replaced, safe for messages and logs.
+pub fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            let credentials = &url[scheme_end + 3..at];
+            match credentials.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme_end + 3], &url[at..]),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact;
+
+    #[test]
+    fn passwords_never_reach_messages() {
+        assert_eq!(
+            redact("postgres://app:s3cret@db:5432/x"),
+            "postgres://app:***@db:5432/x"
+        );
+        assert_eq!(redact("postgres://app@db/x"), "postgres://app@db/x");
+        assert_eq!(redact("sqlite:///tmp/a.db"), "sqlite:///tmp/a.db");
+    }
+}

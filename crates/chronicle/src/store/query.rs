@@ -1,0 +1,492 @@
+//! Reads, all scoped by principal and paged by cursor (never OFFSET). Each query is a
+//! range scan of an index that leads with `practice_id`.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use sqlx::QueryBuilder;
+
+use super::rows::{EventRow, StreamRow, into_events};
+use super::sql::EVENT_COLUMNS;
+use super::{Store, dispatch};
+use crate::cursor::{self, page_limit};
+use crate::error::{Error, Result, Violation};
+use crate::model::{ActorType, AggregateSummary, Event, Page, PracticeSummary, Principal, Role};
+use crate::rules::{MAX_ID_LEN, MAX_TYPE_LEN, check_name};
+
+/// Which way a timeline page runs.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Direction {
+    /// Oldest first, from the start or after the cursor.
+    #[default]
+    Forward,
+    /// Newest first, from the head or before the cursor.
+    Backward,
+}
+
+/// Filters of a practice timeline; every field narrows, empty means everything.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct TimelineFilter {
+    /// Any of these event types.
+    pub event_types: Vec<String>,
+    /// Only this actor type.
+    pub actor_type: Option<ActorType>,
+    /// Only this actor.
+    pub actor_id: Option<String>,
+    /// Only this aggregate type.
+    pub aggregate_type: Option<String>,
+    /// At or after this time.
+    pub from: Option<DateTime<Utc>>,
+    /// Before this time.
+    pub to: Option<DateTime<Utc>>,
+    /// Payload contains this text (case-insensitive for ASCII).
+    pub text: Option<String>,
+}
+
+/// Which page of a query: the cursor from the previous page (none for the first) and a
+/// page size (default 100, at most 1000).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct PageRequest {
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+    /// Items per page.
+    pub limit: Option<i64>,
+}
+
+impl PageRequest {
+    /// The first page of `limit` items.
+    pub fn first(limit: i64) -> Self {
+        Self {
+            cursor: None,
+            limit: Some(limit),
+        }
+    }
+
+    /// The page after `cursor`, of `limit` items.
+    pub fn after(cursor: impl Into<String>, limit: Option<i64>) -> Self {
+        Self {
+            cursor: Some(cursor.into()),
+            limit,
+        }
+    }
+}
+
+/// Filters of the aggregates list.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct AggregateFilter {
+    /// Only this aggregate type.
+    pub aggregate_type: Option<String>,
+    /// Aggregate ids starting with this.
+    pub id_prefix: Option<String>,
+}
+
+impl Store {
+    /// Refuses principals who may not read the practice (the same answer as for a
+    /// practice that does not exist); returns the role of a member.
+    pub async fn read_access(
+        &self,
+        principal: &Principal,
+        practice_id: &str,
+    ) -> Result<Option<Role>> {
+        check_ids(&[("/practiceId", practice_id, MAX_ID_LEN)])?;
+        let Principal::User(user) = principal else {
+            return Ok(None);
+        };
+        let role: Option<String> = dispatch!(self, |pool, _sql| {
+            sqlx::query_scalar(
+                "SELECT role FROM memberships WHERE practice_id = $1 AND user_id = $2",
+            )
+            .bind(practice_id)
+            .bind(user)
+            .fetch_optional(pool)
+            .await?
+        });
+        match role {
+            Some(role) => {
+                Ok(Some(role.parse().map_err(|e: String| {
+                    Error::Database(sqlx::Error::Decode(e.into()))
+                })?))
+            }
+            None => Err(Error::PracticeNotFound {
+                practice_id: practice_id.to_string(),
+            }),
+        }
+    }
+
+    /// The practices the principal can see (all of them for the system principal).
+    pub async fn practices(&self, principal: &Principal) -> Result<Vec<PracticeSummary>> {
+        type Row = (
+            String,
+            Option<String>,
+            Option<i64>,
+            Option<DateTime<Utc>>,
+            Option<String>,
+        );
+        let rows: Vec<Row> = dispatch!(self, |pool, _sql| {
+            match principal {
+            Principal::User(user) => sqlx::query_as(
+                "SELECT m.practice_id, m.role, h.seq, h.last_event_at, h.hash FROM memberships m \
+                 LEFT JOIN practice_heads h ON h.practice_id = m.practice_id \
+                 WHERE m.user_id = $1 ORDER BY m.practice_id",
+            )
+            .bind(user)
+            .fetch_all(pool)
+            .await?,
+            Principal::System => sqlx::query_as(
+                "SELECT practice_id, NULL, seq, last_event_at, hash FROM practice_heads WHERE seq > 0 ORDER BY practice_id",
+            )
+            .fetch_all(pool)
+            .await?,
+        }
+        });
+        rows.into_iter()
+            .map(|(practice_id, role, seq, last_event_at, hash)| {
+                let role = role
+                    .map(|r| r.parse::<Role>())
+                    .transpose()
+                    .map_err(|e| Error::Database(sqlx::Error::Decode(e.into())))?;
+                Ok(PracticeSummary {
+                    practice_id,
+                    role,
+                    event_count: seq.unwrap_or(0),
+                    last_event_at,
+                    head_hash: hash
+                        .map(|h| h.trim_end().to_string())
+                        .unwrap_or_else(|| crate::chain::ZERO_HASH.into()),
+                })
+            })
+            .collect()
+    }
+
+    /// One event by id.
+    pub async fn event(
+        &self,
+        principal: &Principal,
+        practice_id: &str,
+        id: &str,
+    ) -> Result<Option<Event>> {
+        self.read_access(principal, practice_id).await?;
+        let row: Option<EventRow> = dispatch!(self, |pool, _sql| {
+            sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                "SELECT {EVENT_COLUMNS} FROM events WHERE practice_id = $1 AND id = $2"
+            )))
+            .bind(practice_id)
+            .bind(id)
+            .fetch_optional(pool)
+            .await?
+        });
+        row.map(EventRow::into_event).transpose()
+    }
+
+    /// Events of one aggregate in version order, from `from_version` (default 1) or after
+    /// the cursor.
+    pub async fn aggregate_events(
+        &self,
+        principal: &Principal,
+        practice_id: &str,
+        aggregate_type: &str,
+        aggregate_id: &str,
+        from_version: Option<i64>,
+        page_request: &PageRequest,
+    ) -> Result<Page<Event>> {
+        check_ids(&[
+            ("/aggregateType", aggregate_type, MAX_TYPE_LEN),
+            ("/aggregateId", aggregate_id, MAX_ID_LEN),
+        ])?;
+        let limit = page_limit(page_request.limit)?;
+        let cursor = page_request.cursor.as_deref();
+        if let Some(v) = from_version
+            && v < 1
+        {
+            return Err(Error::invalid(
+                "/fromVersion",
+                format!("must be 1 or more, got {v}"),
+            ));
+        }
+        let mut start = from_version.unwrap_or(1);
+        if let Some(c) = cursor {
+            start = start.max(cursor::decode::<i64>(c)? + 1);
+        }
+        self.read_access(principal, practice_id).await?;
+        let rows: Vec<EventRow> = dispatch!(self, |pool, _sql| {
+            sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                "SELECT {EVENT_COLUMNS} FROM events WHERE practice_id = $1 AND aggregate_type = $2 \
+                 AND aggregate_id = $3 AND version >= $4 ORDER BY version LIMIT $5"
+            )))
+            .bind(practice_id)
+            .bind(aggregate_type)
+            .bind(aggregate_id)
+            .bind(start)
+            .bind(limit + 1)
+            .fetch_all(pool)
+            .await?
+        });
+        page(into_events(rows)?, limit, |e| cursor::encode(&e.version))
+    }
+
+    /// Events of one type in a practice, oldest first; limit default 100, at most 1000.
+    pub async fn events_by_type(
+        &self,
+        principal: &Principal,
+        practice_id: &str,
+        event_type: &str,
+        page_request: &PageRequest,
+    ) -> Result<Page<Event>> {
+        check_ids(&[("/eventType", event_type, MAX_TYPE_LEN)])?;
+        let limit = page_limit(page_request.limit)?;
+        let cursor = page_request.cursor.as_deref();
+        let after = cursor.map(cursor::decode::<i64>).transpose()?.unwrap_or(0);
+        self.read_access(principal, practice_id).await?;
+        let rows: Vec<EventRow> = dispatch!(self, |pool, _sql| {
+            sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                "SELECT {EVENT_COLUMNS} FROM events WHERE practice_id = $1 AND event_type = $2 \
+                 AND seq > $3 ORDER BY seq LIMIT $4"
+            )))
+            .bind(practice_id)
+            .bind(event_type)
+            .bind(after)
+            .bind(limit + 1)
+            .fetch_all(pool)
+            .await?
+        });
+        page(into_events(rows)?, limit, |e| cursor::encode(&e.seq))
+    }
+
+    /// A practice's events in seq order (or reverse), narrowed by the filter.
+    pub async fn timeline(
+        &self,
+        principal: &Principal,
+        practice_id: &str,
+        filter: &TimelineFilter,
+        direction: Direction,
+        page_request: &PageRequest,
+    ) -> Result<Page<Event>> {
+        check_filter(filter)?;
+        let limit = page_limit(page_request.limit)?;
+        let cursor = page_request.cursor.as_deref();
+        let position = cursor.map(cursor::decode::<i64>).transpose()?;
+        self.read_access(principal, practice_id).await?;
+        let rows: Vec<EventRow> = dispatch!(self, |pool, _sql| {
+            let mut q = QueryBuilder::new(format!(
+                "SELECT {EVENT_COLUMNS} FROM events WHERE practice_id = "
+            ));
+            q.push_bind(practice_id);
+            match (direction, position) {
+                (Direction::Forward, Some(seq)) => {
+                    q.push(" AND seq > ").push_bind(seq);
+                }
+                (Direction::Backward, Some(seq)) => {
+                    q.push(" AND seq < ").push_bind(seq);
+                }
+                (_, None) => {}
+            }
+            if !filter.event_types.is_empty() {
+                q.push(" AND event_type IN (");
+                let mut list = q.separated(", ");
+                for t in &filter.event_types {
+                    list.push_bind(t);
+                }
+                q.push(")");
+            }
+            if let Some(actor_type) = filter.actor_type {
+                q.push(" AND actor_type = ").push_bind(actor_type.as_str());
+            }
+            if let Some(actor_id) = &filter.actor_id {
+                q.push(" AND actor_id = ").push_bind(actor_id);
+            }
+            if let Some(aggregate_type) = &filter.aggregate_type {
+                q.push(" AND aggregate_type = ").push_bind(aggregate_type);
+            }
+            if let Some(from) = filter.from {
+                q.push(" AND created_at >= ").push_bind(from);
+            }
+            if let Some(to) = filter.to {
+                q.push(" AND created_at < ").push_bind(to);
+            }
+            if let Some(text) = &filter.text {
+                q.push(" AND LOWER(payload_json) LIKE ")
+                    .push_bind(format!("%{}%", escape_like(&text.to_lowercase())))
+                    .push(" ESCAPE '\\'");
+            }
+            q.push(match direction {
+                Direction::Forward => " ORDER BY seq ASC LIMIT ",
+                Direction::Backward => " ORDER BY seq DESC LIMIT ",
+            });
+            q.push_bind(limit + 1);
+            q.build_query_as().fetch_all(pool).await?
+        });
+        page(into_events(rows)?, limit, |e| cursor::encode(&e.seq))
+    }
+
+    /// The aggregates of a practice, ordered by type then id.
+    pub async fn aggregates(
+        &self,
+        principal: &Principal,
+        practice_id: &str,
+        filter: &AggregateFilter,
+        page_request: &PageRequest,
+    ) -> Result<Page<AggregateSummary>> {
+        let mut checks = Vec::new();
+        if let Some(t) = &filter.aggregate_type {
+            checks.push(("/aggregateType", t.as_str(), MAX_TYPE_LEN));
+        }
+        check_ids(&checks)?;
+        if let Some(prefix) = &filter.id_prefix
+            && prefix.chars().any(char::is_control)
+        {
+            return Err(Error::invalid(
+                "/idPrefix",
+                "must not contain control characters",
+            ));
+        }
+        let limit = page_limit(page_request.limit)?;
+        let cursor = page_request.cursor.as_deref();
+        let after = cursor.map(cursor::decode::<(String, String)>).transpose()?;
+        self.read_access(principal, practice_id).await?;
+        let rows: Vec<StreamRow> = dispatch!(self, |pool, _sql| {
+            let mut q = QueryBuilder::new(
+                "WITH page AS (SELECT aggregate_type, aggregate_id, MAX(version) AS version FROM events WHERE practice_id = ",
+            );
+            q.push_bind(practice_id);
+            if let Some(t) = &filter.aggregate_type {
+                q.push(" AND aggregate_type = ").push_bind(t);
+            }
+            if let Some(prefix) = filter.id_prefix.as_deref().filter(|p| !p.is_empty()) {
+                q.push(" AND aggregate_id >= ").push_bind(prefix);
+                if let Some(end) = prefix_end(prefix) {
+                    q.push(" AND aggregate_id < ").push_bind(end);
+                }
+            }
+            if let Some((t, id)) = &after {
+                q.push(" AND (aggregate_type > ").push_bind(t);
+                q.push(" OR (aggregate_type = ")
+                    .push_bind(t)
+                    .push(" AND aggregate_id > ")
+                    .push_bind(id)
+                    .push("))");
+            }
+            q.push(" GROUP BY aggregate_type, aggregate_id ORDER BY aggregate_type, aggregate_id LIMIT ");
+            q.push_bind(limit + 1);
+            q.push(
+                ") SELECT p.aggregate_type, p.aggregate_id, p.version, f.created_at AS first_event_at, \
+                 l.created_at AS last_event_at, l.event_type AS last_event_type, l.seq AS last_seq FROM page p \
+                 JOIN events f ON f.practice_id = ",
+            );
+            q.push_bind(practice_id);
+            q.push(" AND f.aggregate_type = p.aggregate_type AND f.aggregate_id = p.aggregate_id AND f.version = 1 JOIN events l ON l.practice_id = ");
+            q.push_bind(practice_id);
+            q.push(
+                " AND l.aggregate_type = p.aggregate_type AND l.aggregate_id = p.aggregate_id AND l.version = p.version \
+                 ORDER BY p.aggregate_type, p.aggregate_id",
+            );
+            q.build_query_as().fetch_all(pool).await?
+        });
+        let items: Vec<AggregateSummary> = rows.into_iter().map(Into::into).collect();
+        page(items, limit, |a| {
+            cursor::encode(&(&a.aggregate_type, &a.aggregate_id))
+        })
+    }
+}
+
+/// Trims the look-ahead row and makes the next cursor from the last item kept.
+fn page<T>(mut items: Vec<T>, limit: i64, cursor_of: impl Fn(&T) -> String) -> Result<Page<T>> {
+    let more = items.len() as i64 > limit;
+    items.truncate(limit as usize);
+    let next_cursor = if more {
+        items.last().map(cursor_of)
+    } else {
+        None
+    };
+    Ok(Page { items, next_cursor })
+}
+
+fn check_ids(fields: &[(&str, &str, usize)]) -> Result<()> {
+    let mut violations: Vec<Violation> = Vec::new();
+    for (path, value, max) in fields {
+        check_name(path, value, *max, &mut violations);
+    }
+    if violations.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::Invalid { violations })
+    }
+}
+
+fn check_filter(filter: &TimelineFilter) -> Result<()> {
+    let mut violations = Vec::new();
+    for (i, t) in filter.event_types.iter().enumerate() {
+        check_name(
+            &format!("/eventTypes/{i}"),
+            t,
+            MAX_TYPE_LEN,
+            &mut violations,
+        );
+    }
+    if filter.event_types.len() > 100 {
+        violations.push(Violation::new(
+            "/eventTypes",
+            "at most 100 event types per filter",
+        ));
+    }
+    if let Some(actor) = &filter.actor_id {
+        check_name("/actorId", actor, MAX_ID_LEN, &mut violations);
+    }
+    if let Some(t) = &filter.aggregate_type {
+        check_name("/aggregateType", t, MAX_TYPE_LEN, &mut violations);
+    }
+    if let (Some(from), Some(to)) = (filter.from, filter.to)
+        && from >= to
+    {
+        violations.push(Violation::new(
+            "/to",
+            format!("must be after from ({from})"),
+        ));
+    }
+    if let Some(text) = &filter.text
+        && (text.is_empty() || text.chars().count() > 200)
+    {
+        violations.push(Violation::new("/text", "must be 1 to 200 characters"));
+    }
+    if violations.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::Invalid { violations })
+    }
+}
+
+fn escape_like(text: &str) -> String {
+    text.replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_")
+}
+
+/// The smallest string greater than every string starting with `prefix`, if any.
+fn prefix_end(prefix: &str) -> Option<String> {
+    let mut chars: Vec<char> = prefix.chars().collect();
+    while let Some(last) = chars.pop() {
+        if let Some(next) = char::from_u32(last as u32 + 1) {
+            chars.push(next);
+            return Some(chars.into_iter().collect());
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prefix_end_bounds_every_string_with_the_prefix() {
+        assert_eq!(prefix_end("pat").as_deref(), Some("pau"));
+        assert!("pat-zzz" < prefix_end("pat").unwrap().as_str());
+    }
+
+    #[test]
+    fn like_wildcards_in_search_text_are_literal() {
+        assert_eq!(escape_like("50%_off\\"), "50\\%\\_off\\\\");
+    }
+}

@@ -1,0 +1,89 @@
+//! Database rows and their conversion into API values.
+
+use chrono::{DateTime, Utc};
+
+use crate::error::{Error, Result};
+use crate::model::{AggregateSummary, Event};
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct EventRow {
+    pub practice_id: String,
+    pub seq: i64,
+    pub id: String,
+    pub aggregate_type: String,
+    pub aggregate_id: String,
+    pub version: i64,
+    pub event_type: String,
+    pub payload_json: String,
+    pub actor_type: String,
+    pub actor_id: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub hash: String,
+}
+
+impl EventRow {
+    pub fn into_event(self) -> Result<Event> {
+        let corrupt = |what: String| {
+            Error::Database(sqlx::Error::Decode(
+                format!(
+                    "event {} (seq {}) of practice {}: {what}",
+                    self.id, self.seq, self.practice_id
+                )
+                .into(),
+            ))
+        };
+        let payload = serde_json::from_str(&self.payload_json)
+            .map_err(|e| corrupt(format!("payload is not JSON: {e}")))?;
+        let actor_type = self.actor_type.parse().map_err(corrupt)?;
+        Ok(Event {
+            id: self.id,
+            practice_id: self.practice_id,
+            seq: self.seq,
+            aggregate_type: self.aggregate_type,
+            aggregate_id: self.aggregate_id,
+            version: self.version,
+            event_type: self.event_type,
+            payload,
+            actor_type,
+            actor_id: self.actor_id,
+            created_at: self.created_at,
+            hash: self.hash.trim_end().to_string(),
+        })
+    }
+}
+
+pub(crate) fn into_events(rows: Vec<EventRow>) -> Result<Vec<Event>> {
+    rows.into_iter().map(EventRow::into_event).collect()
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct HeadRow {
+    pub seq: i64,
+    pub hash: String,
+    pub last_event_at: Option<DateTime<Utc>>,
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct StreamRow {
+    pub aggregate_type: String,
+    pub aggregate_id: String,
+    pub version: i64,
+    pub first_event_at: DateTime<Utc>,
+    pub last_event_at: DateTime<Utc>,
+    pub last_event_type: String,
+    pub last_seq: i64,
+}
+
+impl From<StreamRow> for AggregateSummary {
+    fn from(row: StreamRow) -> Self {
+        AggregateSummary {
+            aggregate_type: row.aggregate_type,
+            aggregate_id: row.aggregate_id,
+            version: row.version,
+            first_event_at: row.first_event_at,
+            last_event_at: row.last_event_at,
+            last_event_type: row.last_event_type,
+            last_seq: row.last_seq,
+        }
+    }
+}

@@ -1,0 +1,232 @@
+//! The engine's integration suite. Every case runs unchanged against SQLite and against a
+//! real PostgreSQL server: `sqlite::NAME` and `postgres::NAME`.
+
+mod cases;
+mod support;
+
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $name() {
+                    crate::cases::$name(crate::support::Backend::Sqlite).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $name() {
+                    crate::cases::$name(crate::support::Backend::Postgres).await;
+                }
+            )*
+        }
+    };
+}
+
+on_both_backends!(
+    append_assigns_seq_version_hash_and_time,
+    practice_created_makes_the_author_owner,
+    unknown_event_type_names_the_closest_types,
+    invalid_payload_reports_every_violation_and_writes_nothing,
+    field_rules_name_the_field_and_the_rule,
+    payload_size_limit_is_configurable,
+    append_only_is_enforced_by_the_database,
+    non_members_learn_nothing_about_a_practice,
+    roles_decide_who_may_append_what,
+    role_changes_apply_to_the_very_next_append,
+    aggregate_events_are_chronological_and_paged,
+    events_by_type_pages_and_limits,
+    timeline_filters_and_pages_both_ways,
+    aggregates_list_filters_and_pages,
+    checkpoints_read_write_and_refuse_bad_moves,
+    expected_version_conflicts_under_concurrency,
+    retry_with_the_same_id_is_idempotent,
+    batches_are_all_or_nothing,
+    hash_chain_detects_an_edited_payload_and_a_deleted_event,
+    system_principal_bypasses_membership_but_not_validation,
+    reopening_a_store_keeps_its_events,
+    demo_data_is_deterministic_and_valid,
+    extra_registry_folder_adds_types,
+);
+
+mod backend_specific {
+    use crate::support::{Backend, TestStore, fresh_url, pg_admin_url};
+    use chronicle::{Error, Store};
+
+    #[tokio::test]
+    async fn unknown_scheme_and_in_memory_urls_are_refused() {
+        for url in ["mysql://x/y", "no-scheme", "sqlite::memory:", "sqlite://"] {
+            let err = Store::open(url).await.expect_err(url);
+            assert!(
+                matches!(err, Error::InvalidUrl { .. }),
+                "{url} gives InvalidUrl, got {err}"
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn sqlite_in_a_missing_folder_is_unavailable() {
+        let err = Store::open("sqlite:///nonexistent-folder-for-chronicle/x.db")
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(
+                err,
+                Error::Unavailable {
+                    backend: "sqlite",
+                    ..
+                }
+            ),
+            "got {err}"
+        );
+        assert!(
+            err.to_string()
+                .contains("/nonexistent-folder-for-chronicle/x.db"),
+            "message names the path: {err}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_file_that_is_not_sqlite_is_incompatible() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("notes.db");
+        std::fs::write(
+            &path,
+            "these are not the bytes of a database, just text ".repeat(100),
+        )
+        .unwrap();
+        let err = Store::open(&format!("sqlite://{}", path.display()))
+            .await
+            .unwrap_err();
+        assert!(matches!(err, Error::IncompatibleStore { .. }), "got {err}");
+    }
+
+    #[tokio::test]
+    async fn a_database_of_another_application_is_refused() {
+        for backend in [Backend::Sqlite, Backend::Postgres] {
+            let (url, _dir) = fresh_url(backend).await;
+            let raw = TestStore::raw_url(backend, &url);
+            raw("CREATE TABLE invoices (id INTEGER PRIMARY KEY)")
+                .await
+                .unwrap();
+            let err = Store::open(&url).await.unwrap_err();
+            assert!(
+                matches!(err, Error::IncompatibleStore { .. }),
+                "{backend:?}: got {err}"
+            );
+            assert!(
+                err.to_string().contains("invoices"),
+                "names the foreign table: {err}"
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn a_newer_schema_version_is_refused() {
+        for backend in [Backend::Sqlite, Backend::Postgres] {
+            let t = TestStore::new(backend).await;
+            t.store.close().await;
+            t.raw("INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) \
+                   VALUES (99990101000000, 'from the future', TRUE, X'00', 1)"
+                .replace("X'00'", if backend == Backend::Postgres { "'\\x00'::bytea" } else { "X'00'" })
+                .as_str())
+                .await
+                .unwrap();
+            let err = Store::open(&t.url).await.unwrap_err();
+            assert!(
+                matches!(err, Error::IncompatibleStore { .. }),
+                "{backend:?}: got {err}"
+            );
+            assert!(
+                err.to_string().contains("newer"),
+                "says the store is newer: {err}"
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn an_unreachable_postgres_server_is_unavailable_without_leaking_the_password() {
+        let options = chronicle::StoreOptions {
+            connect_timeout: std::time::Duration::from_secs(2),
+            ..Default::default()
+        };
+        let err = Store::open_with("postgres://app:hunter2@127.0.0.1:1/chronicle", options)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(
+                err,
+                Error::Unavailable {
+                    backend: "postgres",
+                    ..
+                }
+            ),
+            "got {err}"
+        );
+        assert!(
+            !err.to_string().contains("hunter2"),
+            "password must not appear: {err}"
+        );
+        assert!(
+            err.to_string().contains("127.0.0.1:1"),
+            "names the server: {err}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_malformed_postgres_url_is_invalid() {
+        let err = Store::open("postgres://app@127.0.0.1:notaport/x")
+            .await
+            .unwrap_err();
+        assert!(matches!(err, Error::InvalidUrl { .. }), "got {err}");
+    }
+
+    /// A transaction holding practice A's head must not delay appends to practice B.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn postgres_appends_to_other_practices_do_not_wait() {
+        use sqlx::Connection;
+        let t = TestStore::new(Backend::Postgres).await;
+        t.practice_with_staff("pa", "owner-a").await;
+        t.practice_with_staff("pb", "owner-b").await;
+        let mut blocker = sqlx::PgConnection::connect(&t.url).await.unwrap();
+        sqlx::raw_sql("BEGIN; SELECT * FROM practice_heads WHERE practice_id = 'pa' FOR UPDATE")
+            .execute(&mut blocker)
+            .await
+            .unwrap();
+        let other = tokio::time::timeout(
+            std::time::Duration::from_secs(10),
+            t.store.append(
+                &chronicle::Principal::user("owner-b"),
+                crate::support::patient("pb", "x1", "Bo"),
+            ),
+        )
+        .await;
+        assert!(
+            matches!(other, Ok(Ok(_))),
+            "practice B appends while A's head is locked"
+        );
+        let store = t.store.clone();
+        let blocked = tokio::spawn(async move {
+            store
+                .append(
+                    &chronicle::Principal::user("owner-a"),
+                    crate::support::patient("pa", "x2", "Al"),
+                )
+                .await
+        });
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        assert!(
+            !blocked.is_finished(),
+            "practice A's append waits for the head lock"
+        );
+        sqlx::raw_sql("COMMIT").execute(&mut blocker).await.unwrap();
+        let done = tokio::time::timeout(std::time::Duration::from_secs(10), blocked).await;
+        assert!(
+            matches!(done, Ok(Ok(Ok(_)))),
+            "practice A's append completes once the lock is released"
+        );
+        let _ = pg_admin_url();
+    }
+}

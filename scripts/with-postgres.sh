@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Runs a command with a throwaway PostgreSQL server on loopback, then stops it.
+# Installs PostgreSQL from Debian's packages when missing. The server runs as an
+# unprivileged user (postgres refuses root) with its data in a temporary folder.
+# Usage: scripts/with-postgres.sh COMMAND [ARGS...]   (CHRONICLE_TEST_PG_URL is set for it)
+set -euo pipefail
+
+pg_bin() {
+  local dir
+  for dir in /usr/lib/postgresql/*/bin; do
+    [ -x "$dir/initdb" ] && { echo "$dir"; return 0; }
+  done
+  return 1
+}
+
+if ! PG_BIN=$(pg_bin); then
+  echo "with-postgres: installing PostgreSQL from Debian's packages" >&2
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends postgresql >/dev/null
+  PG_BIN=$(pg_bin)
+fi
+
+PORT=${CHRONICLE_PG_PORT:-55432}
+while (echo >"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; do PORT=$((PORT + 1)); done
+WORK=$(mktemp -d /tmp/chronicle-pg.XXXXXX)
+chmod 755 "$WORK"
+
+as_pg() {
+  if [ "$(id -u)" -eq 0 ]; then
+    id postgres >/dev/null 2>&1 || useradd --system --home-dir "$WORK" postgres
+    chown -R postgres "$WORK"
+    runuser -u postgres -- "$@"
+  else
+    "$@"
+  fi
+}
+
+cleanup() {
+  as_pg "$PG_BIN/pg_ctl" -D "$WORK/data" -m immediate stop >/dev/null 2>&1 || true
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+as_pg "$PG_BIN/initdb" -D "$WORK/data" -U chronicle --auth=trust --encoding=UTF8 --locale=C.UTF-8 >"$WORK/initdb.log" 2>&1 \
+  || { cat "$WORK/initdb.log" >&2; exit 1; }
+as_pg "$PG_BIN/pg_ctl" -D "$WORK/data" -l "$WORK/server.log" -w -t 60 \
+  -o "-p $PORT -k $WORK -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=300 -c shared_buffers=256MB" start >/dev/null \
+  || { cat "$WORK/server.log" >&2; exit 1; }
+
+export CHRONICLE_TEST_PG_URL="postgres://chronicle@127.0.0.1:$PORT/postgres"
+echo "with-postgres: PostgreSQL $("$PG_BIN/postgres" --version | awk '{print $3}') on 127.0.0.1:$PORT" >&2
+"$@"
