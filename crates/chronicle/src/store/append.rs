@@ -48,6 +48,38 @@ pub(crate) struct AppendContext {
     pub existing: HashMap<String, Event>,
 }
 
+/// One row of the append context query: (kind, a, b, n).
+type ContextRow = (String, Option<String>, Option<String>, Option<i64>);
+
+impl AppendContext {
+    /// Takes one row of the context query: `('h', hash, time, seq)` for the practice head,
+    /// `('r', user, role, -)` for a membership, `('v', type, id, max version)` for a stream.
+    fn absorb(&mut self, row: ContextRow) -> Result<()> {
+        let corrupt = |what: String| Error::Database(sqlx::Error::Decode(what.into()));
+        match row {
+            (kind, Some(hash), time, Some(seq)) if kind == "h" => {
+                self.head_seq = seq;
+                self.head_hash = hash.trim_end().to_string();
+                self.head_time = time
+                    .map(|t| DateTime::parse_from_rfc3339(&t).map(|t| t.to_utc()))
+                    .transpose()
+                    .map_err(|e| corrupt(format!("practice head time: {e}")))?;
+            }
+            (kind, Some(user), Some(role), _) if kind == "r" => {
+                self.roles.insert(user, role.parse().map_err(corrupt)?);
+            }
+            (kind, Some(aggregate_type), Some(aggregate_id), version) if kind == "v" => {
+                if let Some(version) = version {
+                    self.versions
+                        .insert((aggregate_type, aggregate_id), version);
+                }
+            }
+            other => return Err(corrupt(format!("unexpected append context row {other:?}"))),
+        }
+        Ok(())
+    }
+}
+
 /// What to write and what to answer.
 #[derive(Debug, Default)]
 pub(crate) struct Plan {
@@ -102,70 +134,58 @@ impl Store {
             })
             .collect::<Result<Vec<_>>>()?;
 
+        let mut users: Vec<&str> = prepared
+            .iter()
+            .filter_map(|p| p.membership.as_ref().map(|m| m.0.as_str()))
+            .collect();
+        users.extend(principal.user_id());
+        users.sort_unstable();
+        users.dedup();
+        let mut streams: Vec<(&str, &str)> = prepared
+            .iter()
+            .map(|p| {
+                (
+                    p.event.aggregate_type.as_str(),
+                    p.event.aggregate_id.as_str(),
+                )
+            })
+            .collect();
+        streams.sort_unstable();
+        streams.dedup();
+
         let _serialized = self.write_guard().await;
         let plan = dispatch!(self, |pool, sql| {
             let mut tx = pool.begin_with(sql.begin_write).await?;
-            let mut head: Option<HeadRow> = sqlx::query_as(sql.lock_head)
-                .bind(&practice_id)
-                .fetch_optional(&mut *tx)
-                .await?;
-            if head.is_none() {
-                sqlx::query("INSERT INTO practice_heads (practice_id, seq, hash) VALUES ($1, 0, $2) ON CONFLICT (practice_id) DO NOTHING")
-                    .bind(&practice_id)
-                    .bind(ZERO_HASH)
-                    .execute(&mut *tx)
-                    .await?;
-                head = sqlx::query_as(sql.lock_head)
+            let mut context = AppendContext {
+                head_hash: ZERO_HASH.to_string(),
+                ..Default::default()
+            };
+            if let Some(lock_head) = sql.lock_head {
+                let mut head: Option<HeadRow> = sqlx::query_as(lock_head)
                     .bind(&practice_id)
                     .fetch_optional(&mut *tx)
                     .await?;
-            }
-            let head = head.expect("practice head exists after insert");
-            let mut context = AppendContext {
-                head_seq: head.seq,
-                head_hash: head.hash.trim_end().to_string(),
-                head_time: head.last_event_at,
-                ..Default::default()
-            };
-
-            let mut users: Vec<&str> = prepared
-                .iter()
-                .filter_map(|p| p.membership.as_ref().map(|m| m.0.as_str()))
-                .collect();
-            users.extend(principal.user_id());
-            users.sort_unstable();
-            users.dedup();
-            if !users.is_empty() {
-                let mut q =
-                    QueryBuilder::new("SELECT user_id, role FROM memberships WHERE practice_id = ");
-                q.push_bind(&practice_id).push(" AND user_id IN (");
-                let mut list = q.separated(", ");
-                for user in &users {
-                    list.push_bind(*user);
+                if head.is_none() {
+                    // A new practice: create its head row so concurrent first appends queue on it.
+                    sqlx::query("INSERT INTO practice_heads (practice_id, seq, hash) VALUES ($1, 0, $2) ON CONFLICT (practice_id) DO NOTHING")
+                        .bind(&practice_id)
+                        .bind(ZERO_HASH)
+                        .execute(&mut *tx)
+                        .await?;
+                    head = sqlx::query_as(lock_head)
+                        .bind(&practice_id)
+                        .fetch_optional(&mut *tx)
+                        .await?;
                 }
-                q.push(")");
-                let found: Vec<(String, String)> = q.build_query_as().fetch_all(&mut *tx).await?;
-                for (user, role) in found {
-                    let role = role
-                        .parse()
-                        .map_err(|e: String| Error::Database(sqlx::Error::Decode(e.into())))?;
-                    context.roles.insert(user, role);
-                }
+                let head = head.expect("practice head exists after insert");
+                context.head_seq = head.seq;
+                context.head_hash = head.hash.trim_end().to_string();
+                context.head_time = head.last_event_at;
             }
 
-            let mut streams: Vec<(&str, &str)> = prepared
-                .iter()
-                .map(|p| {
-                    (
-                        p.event.aggregate_type.as_str(),
-                        p.event.aggregate_id.as_str(),
-                    )
-                })
-                .collect();
-            streams.sort_unstable();
-            streams.dedup();
-            for chunk in streams.chunks(INSERT_CHUNK) {
-                // One index probe per stream (a correlated MAX), never a scan of the practice.
+            // Everything else the rules need, in one statement per chunk of streams: each
+            // statement is a round trip (a thread hop on SQLite), and appends are latency-bound.
+            for (chunk_index, chunk) in streams.chunks(INSERT_CHUNK).enumerate() {
                 let mut q = QueryBuilder::new("WITH wanted (t, i) AS (VALUES ");
                 let mut list = q.separated(", ");
                 for (aggregate_type, aggregate_id) in chunk {
@@ -175,17 +195,28 @@ impl Store {
                     list.push_bind_unseparated(*aggregate_id)
                         .push_unseparated(")");
                 }
-                q.push(") SELECT t, i, (SELECT MAX(version) FROM events WHERE practice_id = ");
+                // A correlated MAX per stream: one index probe each, never a scan.
+                q.push(") SELECT CAST('v' AS TEXT), t, i, (SELECT MAX(version) FROM events WHERE practice_id = ");
                 q.push_bind(&practice_id);
                 q.push(" AND aggregate_type = wanted.t AND aggregate_id = wanted.i) FROM wanted");
-                let found: Vec<(String, String, Option<i64>)> =
-                    q.build_query_as().fetch_all(&mut *tx).await?;
-                for (aggregate_type, aggregate_id, version) in found {
-                    if let Some(version) = version {
-                        context
-                            .versions
-                            .insert((aggregate_type, aggregate_id), version);
+                if chunk_index == 0 {
+                    if !users.is_empty() {
+                        q.push(" UNION ALL SELECT 'r', user_id, role, CAST(NULL AS BIGINT) FROM memberships WHERE practice_id = ");
+                        q.push_bind(&practice_id).push(" AND user_id IN (");
+                        let mut list = q.separated(", ");
+                        for user in &users {
+                            list.push_bind(*user);
+                        }
+                        q.push(")");
                     }
+                    if sql.lock_head.is_none() {
+                        q.push(" UNION ALL SELECT 'h', hash, CAST(last_event_at AS TEXT), seq FROM practice_heads WHERE practice_id = ");
+                        q.push_bind(&practice_id);
+                    }
+                }
+                let found: Vec<ContextRow> = q.build_query_as().fetch_all(&mut *tx).await?;
+                for row in found {
+                    context.absorb(row)?;
                 }
             }
 
@@ -243,7 +274,10 @@ impl Store {
                 .await?;
             }
             if let Some((last, _)) = plan.rows.last() {
-                sqlx::query("UPDATE practice_heads SET seq = $2, hash = $3, last_event_at = $4 WHERE practice_id = $1")
+                sqlx::query(
+                    "INSERT INTO practice_heads (practice_id, seq, hash, last_event_at) VALUES ($1, $2, $3, $4) \
+                     ON CONFLICT (practice_id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash, last_event_at = excluded.last_event_at",
+                )
                     .bind(&practice_id)
                     .bind(last.seq)
                     .bind(&last.hash)

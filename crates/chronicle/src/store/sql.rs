@@ -5,22 +5,25 @@ pub(crate) struct Dialect {
     /// Starts the append transaction. SQLite takes the write lock up front (IMMEDIATE) so two
     /// writers never deadlock upgrading a read lock.
     pub begin_write: &'static str,
-    /// Reads the practice head; on PostgreSQL it also locks the row so appends to one
-    /// practice serialize while other practices proceed.
-    pub lock_head: &'static str,
+    /// PostgreSQL reads and locks the practice head first (`FOR UPDATE`), so appends to one
+    /// practice serialize while other practices proceed. SQLite already holds the database's
+    /// write lock, so it reads the head with the rest of the append context instead.
+    pub lock_head: Option<&'static str>,
     /// Names of the user tables in the connected database/schema.
     pub list_tables: &'static str,
 }
 
 pub(crate) const SQLITE: Dialect = Dialect {
     begin_write: "BEGIN IMMEDIATE",
-    lock_head: "SELECT seq, hash, last_event_at FROM practice_heads WHERE practice_id = $1",
+    lock_head: None,
     list_tables: "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'",
 };
 
 pub(crate) const POSTGRES: Dialect = Dialect {
     begin_write: "BEGIN",
-    lock_head: "SELECT seq, hash, last_event_at FROM practice_heads WHERE practice_id = $1 FOR UPDATE",
+    lock_head: Some(
+        "SELECT seq, hash, last_event_at FROM practice_heads WHERE practice_id = $1 FOR UPDATE",
+    ),
     list_tables: "SELECT table_name::text FROM information_schema.tables WHERE table_schema = current_schema()",
 };
 
