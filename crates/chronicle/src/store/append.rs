@@ -14,7 +14,7 @@ use sqlx::QueryBuilder;
 
 use super::rows::{EventRow, HeadRow};
 use super::sql::EVENT_COLUMNS;
-use super::{Store, dispatch};
+use super::{Store, in_write_transaction};
 use crate::access::{MEMBERSHIP_EVENT_TYPES, RoleChange, authorize_append};
 use crate::chain::{HashedFields, ZERO_HASH, canonical_json, chain_hash};
 use crate::error::{Error, Result};
@@ -51,6 +51,33 @@ pub(crate) struct AppendContext {
 /// One row of the append context query: (kind, a, b, n).
 type ContextRow = (String, Option<String>, Option<String>, Option<i64>);
 
+/// What became of one input event.
+#[derive(Debug)]
+pub(crate) enum Outcome {
+    /// Appended as `rows[index]`.
+    Appended(usize),
+    /// A retry of an event stored before.
+    Existing(Box<Event>),
+}
+
+impl Plan {
+    /// The stored event for each input, moving the new rows out.
+    fn into_results(self) -> Vec<Event> {
+        let mut rows: Vec<Option<Event>> = self
+            .rows
+            .into_iter()
+            .map(|(event, _)| Some(event))
+            .collect();
+        self.results
+            .into_iter()
+            .map(|outcome| match outcome {
+                Outcome::Appended(index) => rows[index].take().expect("each row answers one input"),
+                Outcome::Existing(event) => *event,
+            })
+            .collect()
+    }
+}
+
 impl AppendContext {
     /// Takes one row of the context query: `('h', hash, time, seq)` for the practice head,
     /// `('r', user, role, -)` for a membership, `('v', type, id, max version)` for a stream.
@@ -85,8 +112,8 @@ impl AppendContext {
 pub(crate) struct Plan {
     /// New rows, in seq order, with their canonical payload text.
     pub rows: Vec<(Event, String)>,
-    /// One stored event per input event, in input order.
-    pub results: Vec<Event>,
+    /// One outcome per input event, in input order.
+    pub results: Vec<Outcome>,
     /// Membership read-model changes: (user, role, seq of the event).
     pub memberships: Vec<(String, Role, i64)>,
 }
@@ -153,9 +180,7 @@ impl Store {
         streams.sort_unstable();
         streams.dedup();
 
-        let _serialized = self.write_guard().await;
-        let plan = dispatch!(self, |pool, sql| {
-            let mut tx = pool.begin_with(sql.begin_write).await?;
+        let plan = in_write_transaction!(self, |tx, sql| {
             let mut context = AppendContext {
                 head_hash: ZERO_HASH.to_string(),
                 ..Default::default()
@@ -243,9 +268,29 @@ impl Store {
 
             let plan = plan(principal, &practice_id, &context, prepared, Utc::now())?;
 
-            for chunk in plan.rows.chunks(INSERT_CHUNK) {
-                let mut q = QueryBuilder::new(format!("INSERT INTO events ({EVENT_COLUMNS}) "));
-                q.push_values(chunk, |mut row, (event, payload_json)| {
+            for (user, role, seq) in &plan.memberships {
+                sqlx::query(
+                    "INSERT INTO memberships (practice_id, user_id, role, since_seq, updated_seq) VALUES ($1, $2, $3, $4, $4) \
+                     ON CONFLICT (practice_id, user_id) DO UPDATE SET role = excluded.role, updated_seq = excluded.updated_seq",
+                )
+                .bind(&practice_id)
+                .bind(user)
+                .bind(role.as_str())
+                .bind(seq)
+                .execute(&mut *tx)
+                .await?;
+            }
+            let chunks: Vec<_> = plan.rows.chunks(INSERT_CHUNK).collect();
+            for (index, chunk) in chunks.iter().enumerate() {
+                // The last INSERT also moves the practice head, in the same round trip.
+                let head = (index + 1 == chunks.len()).then(|| &chunk[chunk.len() - 1].0);
+                let mut q = QueryBuilder::new(if head.is_some() {
+                    sql.with_head_prefix
+                } else {
+                    ""
+                });
+                q.push(format_args!("INSERT INTO events ({EVENT_COLUMNS}) "));
+                q.push_values(chunk.iter(), |mut row, (event, payload_json)| {
                     row.push_bind(&event.practice_id)
                         .push_bind(event.seq)
                         .push_bind(&event.id)
@@ -259,38 +304,30 @@ impl Store {
                         .push_bind(event.created_at)
                         .push_bind(&event.hash);
                 });
+                if let Some(last) = head {
+                    q.push(sql.with_head_infix);
+                    q.push("INSERT INTO practice_heads (practice_id, seq, hash, last_event_at) VALUES (");
+                    let mut values = q.separated(", ");
+                    values
+                        .push_bind(&practice_id)
+                        .push_bind(last.seq)
+                        .push_bind(&last.hash)
+                        .push_bind(last.created_at);
+                    q.push(
+                        ") ON CONFLICT (practice_id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash, \
+                         last_event_at = excluded.last_event_at",
+                    );
+                }
                 q.build().execute(&mut *tx).await?;
             }
-            for (user, role, seq) in &plan.memberships {
-                sqlx::query(
-                    "INSERT INTO memberships (practice_id, user_id, role, since_seq, updated_seq) VALUES ($1, $2, $3, $4, $4) \
-                     ON CONFLICT (practice_id, user_id) DO UPDATE SET role = excluded.role, updated_seq = excluded.updated_seq",
-                )
-                .bind(&practice_id)
-                .bind(user)
-                .bind(role.as_str())
-                .bind(seq)
-                .execute(&mut *tx)
-                .await?;
-            }
-            if let Some((last, _)) = plan.rows.last() {
-                sqlx::query(
-                    "INSERT INTO practice_heads (practice_id, seq, hash, last_event_at) VALUES ($1, $2, $3, $4) \
-                     ON CONFLICT (practice_id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash, last_event_at = excluded.last_event_at",
-                )
-                    .bind(&practice_id)
-                    .bind(last.seq)
-                    .bind(&last.hash)
-                    .bind(last.created_at)
-                    .execute(&mut *tx)
-                    .await?;
-                tx.commit().await?;
-            } else {
+            if plan.rows.is_empty() {
                 tx.rollback().await?;
+            } else {
+                tx.commit().await?;
             }
             plan
         });
-        Ok(plan.results)
+        Ok(plan.into_results())
     }
 
     /// The checks one event must pass on its own, before any database work.
@@ -351,13 +388,28 @@ impl Store {
         } else {
             None
         };
-        let payload = serde_json::from_str(&payload_json).expect("canonical JSON parses");
+        // Canonical form only changes how floats are written (1.0 becomes 1); reparse only then,
+        // so the payload returned equals the one later read back.
+        let payload = if has_float(&event.payload) {
+            serde_json::from_str(&payload_json).expect("canonical JSON parses")
+        } else {
+            std::mem::take(&mut event.payload)
+        };
         Ok(Prepared {
             event,
             payload,
             payload_json,
             membership,
         })
+    }
+}
+
+fn has_float(value: &Value) -> bool {
+    match value {
+        Value::Number(n) => n.is_f64(),
+        Value::Array(items) => items.iter().any(has_float),
+        Value::Object(map) => map.values().any(has_float),
+        _ => false,
     }
 }
 
@@ -436,7 +488,8 @@ pub(crate) fn plan(
             }
             if let Some(stored) = context.existing.get(id) {
                 if same_content(stored, &item) {
-                    plan.results.push(stored.clone());
+                    plan.results
+                        .push(Outcome::Existing(Box::new(stored.clone())));
                     continue;
                 }
                 return Err(at(Error::Conflict {
@@ -515,7 +568,7 @@ pub(crate) fn plan(
                 event_type: &event.event_type,
                 aggregate_type: &event.aggregate_type,
                 aggregate_id: &event.aggregate_id,
-                payload: item.payload.clone(),
+                payload: item.payload,
                 payload_json: &item.payload_json,
                 actor_type: event.actor_type,
                 actor_id: event.actor_id.clone(),
@@ -528,7 +581,7 @@ pub(crate) fn plan(
         if let Some((user, role)) = &item.membership {
             plan.memberships.push((user.clone(), *role, seq));
         }
-        plan.results.push(stored.clone());
+        plan.results.push(Outcome::Appended(plan.rows.len()));
         plan.rows.push((stored, item.payload_json));
 
         if creates_practice && let Principal::User(user) = principal {

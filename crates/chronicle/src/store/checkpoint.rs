@@ -9,7 +9,7 @@ use std::str::FromStr;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::{Store, dispatch};
+use super::{Store, dispatch, in_write_transaction};
 use crate::error::{Error, Result};
 use crate::model::Principal;
 use crate::rules::{MAX_ID_LEN, MAX_TYPE_LEN, check_name};
@@ -199,9 +199,7 @@ impl Store {
         if !violations.is_empty() {
             return Err(Error::Invalid { violations });
         }
-        let _serialized = self.write_guard().await;
-        let saved: CheckpointRow = dispatch!(self, |pool, sql| {
-            let mut tx = pool.begin_with(sql.begin_write).await?;
+        let saved: CheckpointRow = in_write_transaction!(self, |tx, _sql| {
             let head: Option<i64> =
                 sqlx::query_scalar("SELECT seq FROM practice_heads WHERE practice_id = $1")
                     .bind(&update.practice_id)
@@ -266,8 +264,7 @@ impl Store {
 
     /// Puts a checkpoint back to seq 0 so its projector rebuilds from the first event.
     pub async fn reset_checkpoint(&self, practice_id: &str, projector_name: &str) -> Result<()> {
-        let _serialized = self.write_guard().await;
-        dispatch!(self, |pool, _sql| {
+        in_write_transaction!(self, |tx, _sql| {
             sqlx::query(
                 "UPDATE projector_checkpoints SET last_seq = 0, last_event_id = NULL, state = 'catching_up', \
                  last_error = NULL, error_event_id = NULL, updated_at = $3 WHERE practice_id = $1 AND projector_name = $2",
@@ -275,8 +272,9 @@ impl Store {
             .bind(practice_id)
             .bind(projector_name)
             .bind(Utc::now())
-            .execute(pool)
+            .execute(&mut *tx)
             .await?;
+            tx.commit().await?;
         });
         Ok(())
     }

@@ -42,6 +42,37 @@ macro_rules! dispatch {
 }
 pub(crate) use dispatch;
 
+/// Runs `$body` inside a write transaction bound to `$tx`, with `$sql` the dialect. On SQLite
+/// the transaction runs on the store's single writer connection (`BEGIN IMMEDIATE`); on
+/// PostgreSQL on a pooled connection. The body commits; any early return rolls back.
+macro_rules! in_write_transaction {
+    ($store:expr, |$tx:ident, $sql:ident| $body:expr) => {
+        match $store.backend() {
+            $crate::store::Backend::Sqlite { writer, .. } => {
+                let mut connection = writer.lock().await;
+                let Some(connection) = connection.as_mut() else {
+                    return Err($crate::Error::Unavailable {
+                        backend: "sqlite",
+                        location: $store.location().to_string(),
+                        reason: "the store was closed".into(),
+                    });
+                };
+                #[allow(unused_mut)]
+                let mut $tx = sqlx::Connection::begin_with(connection, "BEGIN IMMEDIATE").await?;
+                let $sql = &$crate::store::sql::SQLITE;
+                $body
+            }
+            $crate::store::Backend::Postgres { pool } => {
+                #[allow(unused_mut)]
+                let mut $tx = pool.begin().await?;
+                let $sql = &$crate::store::sql::POSTGRES;
+                $body
+            }
+        }
+    };
+}
+pub(crate) use in_write_transaction;
+
 /// How a store is opened.
 #[derive(Debug, Clone)]
 pub struct StoreOptions {
@@ -69,9 +100,11 @@ impl Default for StoreOptions {
 pub(crate) enum Backend {
     Sqlite {
         pool: SqlitePool,
-        /// SQLite has one writer; queueing in-process is fairer and faster than letting
-        /// connections spin on SQLITE_BUSY. Other processes still wait on the file lock.
-        write_lock: Arc<tokio::sync::Mutex<()>>,
+        /// SQLite has one writer at a time anyway. Writing through one dedicated connection
+        /// queues writers in-process (instead of spinning on SQLITE_BUSY) and keeps that
+        /// connection's page cache hot across appends. Other processes still wait on the
+        /// file lock (busy timeout).
+        writer: Arc<tokio::sync::Mutex<Option<sqlx::SqliteConnection>>>,
     },
     Postgres {
         pool: PgPool,
@@ -131,15 +164,13 @@ impl Store {
     /// Closes every pooled connection; later calls fail.
     pub async fn close(&self) {
         match self.backend() {
-            Backend::Sqlite { pool, .. } => pool.close().await,
+            Backend::Sqlite { pool, writer } => {
+                pool.close().await;
+                if let Some(connection) = writer.lock().await.take() {
+                    let _ = sqlx::Connection::close(connection).await;
+                }
+            }
             Backend::Postgres { pool } => pool.close().await,
-        }
-    }
-
-    async fn write_guard(&self) -> Option<tokio::sync::MutexGuard<'_, ()>> {
-        match self.backend() {
-            Backend::Sqlite { write_lock, .. } => Some(write_lock.lock().await),
-            Backend::Postgres { .. } => None,
         }
     }
 }
