@@ -45,9 +45,11 @@ trap cleanup EXIT
 as_pg "$PG_BIN/initdb" -D "$WORK/data" -U chronicle --auth=trust --encoding=UTF8 --locale=C.UTF-8 >"$WORK/initdb.log" 2>&1 \
   || { cat "$WORK/initdb.log" >&2; exit 1; }
 as_pg "$PG_BIN/pg_ctl" -D "$WORK/data" -l "$WORK/server.log" -w -t 60 \
-  -o "-p $PORT -k $WORK -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=300 -c shared_buffers=256MB" start >/dev/null \
+  -o "-p $PORT -k $WORK -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=300 -c shared_buffers=256MB ${CHRONICLE_PG_SERVER_OPTIONS:-}" start >/dev/null \
   || { cat "$WORK/server.log" >&2; exit 1; }
 
 export CHRONICLE_TEST_PG_URL="postgres://chronicle@127.0.0.1:$PORT/postgres"
 echo "with-postgres: PostgreSQL $("$PG_BIN/postgres" --version | awk '{print $3}') on 127.0.0.1:$PORT" >&2
-"$@"
+status=0; "$@" || status=$?
+[ -n "${CHRONICLE_PG_SHOW_LOG:-}" ] && cat "$WORK/server.log" >&2
+exit $status

@@ -55,43 +55,48 @@ pub fn format_timestamp(at: DateTime<Utc>) -> String {
 /// practiceId, seq, version}`; written out directly (keys already in canonical order) so
 /// the stored payload text is hashed as is, without re-parsing it.
 pub fn canonical_event_bytes(fields: &HashedFields<'_>) -> Vec<u8> {
-    fn string(out: &mut String, value: &str) {
-        out.push_str(&canonical_json(&Value::String(value.to_string())));
+    // serde_json escapes strings exactly as RFC 8785 does (", \\, control characters as
+    // short escapes or lowercase \u00xx, nothing else); the unit test below holds it to that.
+    fn string(out: &mut Vec<u8>, value: &str) {
+        serde_json::to_writer(&mut *out, value).expect("writing to a Vec cannot fail");
     }
-    let mut out = String::with_capacity(320 + fields.payload_json.len());
-    out.push_str("{\"actorId\":");
+    let mut out = Vec::with_capacity(320 + fields.payload_json.len());
+    out.extend_from_slice(b"{\"actorId\":");
     match fields.actor_id {
         Some(actor) => string(&mut out, actor),
-        None => out.push_str("null"),
+        None => out.extend_from_slice(b"null"),
     }
-    out.push_str(",\"actorType\":");
+    out.extend_from_slice(b",\"actorType\":");
     string(&mut out, fields.actor_type.as_str());
-    out.push_str(",\"aggregateId\":");
+    out.extend_from_slice(b",\"aggregateId\":");
     string(&mut out, fields.aggregate_id);
-    out.push_str(",\"aggregateType\":");
+    out.extend_from_slice(b",\"aggregateType\":");
     string(&mut out, fields.aggregate_type);
-    out.push_str(",\"createdAt\":");
-    string(&mut out, &format_timestamp(fields.created_at));
-    out.push_str(",\"eventType\":");
+    out.extend_from_slice(b",\"createdAt\":\"");
+    out.extend_from_slice(format_timestamp(fields.created_at).as_bytes());
+    out.extend_from_slice(b"\",\"eventType\":");
     string(&mut out, fields.event_type);
-    out.push_str(",\"id\":");
+    out.extend_from_slice(b",\"id\":");
     string(&mut out, fields.id);
-    out.push_str(",\"payload\":");
-    out.push_str(fields.payload_json);
-    out.push_str(",\"practiceId\":");
+    out.extend_from_slice(b",\"payload\":");
+    out.extend_from_slice(fields.payload_json.as_bytes());
+    out.extend_from_slice(b",\"practiceId\":");
     string(&mut out, fields.practice_id);
-    out.push_str(&format!(
-        ",\"seq\":{},\"version\":{}}}",
-        fields.seq, fields.version
-    ));
-    out.into_bytes()
+    out.extend_from_slice(b",\"seq\":");
+    out.extend_from_slice(fields.seq.to_string().as_bytes());
+    out.extend_from_slice(b",\"version\":");
+    out.extend_from_slice(fields.version.to_string().as_bytes());
+    out.push(b'}');
+    out
 }
 
 /// The chained hash of an event, hex encoded.
 pub fn chain_hash(previous_hash: &str, fields: &HashedFields<'_>) -> String {
-    let previous = hex::decode(previous_hash).unwrap_or_default();
+    let mut previous = [0u8; 32];
+    // A malformed stored hash simply fails to match on verification.
+    let _ = hex::decode_to_slice(previous_hash, &mut previous);
     let mut hasher = Sha256::new();
-    hasher.update(&previous);
+    hasher.update(previous);
     hasher.update(canonical_event_bytes(fields));
     hex::encode(hasher.finalize())
 }
@@ -146,7 +151,7 @@ mod tests {
 
     #[test]
     fn hand_written_event_bytes_equal_rfc_8785_of_the_event_object() {
-        let payload = json!({"z": [1.5, "ünï\u{1}\"q\"/", 1e21], "a": null, "€": {"b": 2, "a": 1}});
+        let payload = json!({"z": [1.5, "ünï\u{1}\u{1f}\t\"q\"/\u{7f}\u{2028}", 1e21], "a": null, "€": {"b": 2, "a": 1}});
         let text = canonical_json(&payload);
         for actor_id in [Some("u1 \\ \"quoted\""), None] {
             let mut f = fields(&text);

@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 use sqlx::QueryBuilder;
 
 use super::rows::{EventRow, HeadRow};
-use super::sql::EVENT_COLUMNS;
+use super::sql::{AppendContextSql, ContextRow, EVENT_COLUMNS};
 use super::{Store, in_write_transaction};
 use crate::access::{MEMBERSHIP_EVENT_TYPES, RoleChange, authorize_append};
 use crate::chain::{HashedFields, ZERO_HASH, canonical_json, chain_hash};
@@ -47,9 +47,6 @@ pub(crate) struct AppendContext {
     /// Stored events whose ids the batch reuses.
     pub existing: HashMap<String, Event>,
 }
-
-/// One row of the append context query: (kind, a, b, n).
-type ContextRow = (String, Option<String>, Option<String>, Option<i64>);
 
 /// What became of one input event.
 #[derive(Debug)]
@@ -180,7 +177,7 @@ impl Store {
         streams.sort_unstable();
         streams.dedup();
 
-        let plan = in_write_transaction!(self, |tx, sql| {
+        let plan = in_write_transaction!(self, |tx, sql, Db| {
             let mut context = AppendContext {
                 head_hash: ZERO_HASH.to_string(),
                 ..Default::default()
@@ -210,36 +207,21 @@ impl Store {
 
             // Everything else the rules need, in one statement per chunk of streams: each
             // statement is a round trip (a thread hop on SQLite), and appends are latency-bound.
-            for (chunk_index, chunk) in streams.chunks(INSERT_CHUNK).enumerate() {
-                let mut q = QueryBuilder::new("WITH wanted (t, i) AS (VALUES ");
-                let mut list = q.separated(", ");
-                for (aggregate_type, aggregate_id) in chunk {
-                    list.push("(")
-                        .push_bind_unseparated(*aggregate_type)
-                        .push_unseparated(", ");
-                    list.push_bind_unseparated(*aggregate_id)
-                        .push_unseparated(")");
-                }
-                // A correlated MAX per stream: one index probe each, never a scan.
-                q.push(") SELECT CAST('v' AS TEXT), t, i, (SELECT MAX(version) FROM events WHERE practice_id = ");
-                q.push_bind(&practice_id);
-                q.push(" AND aggregate_type = wanted.t AND aggregate_id = wanted.i) FROM wanted");
-                if chunk_index == 0 {
-                    if !users.is_empty() {
-                        q.push(" UNION ALL SELECT 'r', user_id, role, CAST(NULL AS BIGINT) FROM memberships WHERE practice_id = ");
-                        q.push_bind(&practice_id).push(" AND user_id IN (");
-                        let mut list = q.separated(", ");
-                        for user in &users {
-                            list.push_bind(*user);
-                        }
-                        q.push(")");
-                    }
-                    if sql.lock_head.is_none() {
-                        q.push(" UNION ALL SELECT 'h', hash, CAST(last_event_at AS TEXT), seq FROM practice_heads WHERE practice_id = ");
-                        q.push_bind(&practice_id);
-                    }
-                }
-                let found: Vec<ContextRow> = q.build_query_as().fetch_all(&mut *tx).await?;
+            for (chunk_index, chunk) in streams.chunks(Db::CONTEXT_CHUNK).enumerate() {
+                let first = chunk_index == 0;
+                let mut q = Db::append_context(
+                    &practice_id,
+                    chunk,
+                    if first { &users } else { &[] },
+                    first && sql.lock_head.is_none(),
+                );
+                let found: Vec<ContextRow> = if Db::CONTEXT_AS_JSON {
+                    let rows: String = q.build_query_scalar().fetch_one(&mut *tx).await?;
+                    serde_json::from_str(&rows)
+                        .map_err(|e| Error::Database(sqlx::Error::Decode(e.into())))?
+                } else {
+                    q.build_query_as().fetch_all(&mut *tx).await?
+                };
                 for row in found {
                     context.absorb(row)?;
                 }

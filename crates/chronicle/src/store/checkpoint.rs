@@ -199,7 +199,7 @@ impl Store {
         if !violations.is_empty() {
             return Err(Error::Invalid { violations });
         }
-        let saved: CheckpointRow = in_write_transaction!(self, |tx, _sql| {
+        let saved: CheckpointRow = in_write_transaction!(self, |tx, _sql, _Db| {
             let head: Option<i64> =
                 sqlx::query_scalar("SELECT seq FROM practice_heads WHERE practice_id = $1")
                     .bind(&update.practice_id)
@@ -264,7 +264,7 @@ impl Store {
 
     /// Puts a checkpoint back to seq 0 so its projector rebuilds from the first event.
     pub async fn reset_checkpoint(&self, practice_id: &str, projector_name: &str) -> Result<()> {
-        in_write_transaction!(self, |tx, _sql| {
+        in_write_transaction!(self, |tx, _sql, _Db| {
             sqlx::query(
                 "UPDATE projector_checkpoints SET last_seq = 0, last_event_id = NULL, state = 'catching_up', \
                  last_error = NULL, error_event_id = NULL, updated_at = $3 WHERE practice_id = $1 AND projector_name = $2",

@@ -42,13 +42,16 @@ macro_rules! dispatch {
 }
 pub(crate) use dispatch;
 
-/// Runs `$body` inside a write transaction bound to `$tx`, with `$sql` the dialect. On SQLite
+/// Runs `$body` inside a write transaction bound to `$tx`, with `$sql` the dialect and
+/// `$db` the sqlx database type. On SQLite
 /// the transaction runs on the store's single writer connection (`BEGIN IMMEDIATE`); on
 /// PostgreSQL on a pooled connection. The body commits; any early return rolls back.
 macro_rules! in_write_transaction {
-    ($store:expr, |$tx:ident, $sql:ident| $body:expr) => {
+    ($store:expr, |$tx:ident, $sql:ident, $db:ident| $body:expr) => {
         match $store.backend() {
             $crate::store::Backend::Sqlite { writer, .. } => {
+                #[allow(dead_code)]
+                type $db = sqlx::Sqlite;
                 let mut connection = writer.lock().await;
                 let Some(connection) = connection.as_mut() else {
                     return Err($crate::Error::Unavailable {
@@ -63,6 +66,8 @@ macro_rules! in_write_transaction {
                 $body
             }
             $crate::store::Backend::Postgres { pool } => {
+                #[allow(dead_code)]
+                type $db = sqlx::Postgres;
                 #[allow(unused_mut)]
                 let mut $tx = pool.begin().await?;
                 let $sql = &$crate::store::sql::POSTGRES;

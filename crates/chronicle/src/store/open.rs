@@ -174,15 +174,10 @@ async fn open_sqlite(url: &str, rest: &str, options: &StoreOptions) -> Result<(B
 }
 
 async fn open_postgres(url: &str, options: &StoreOptions) -> Result<(Backend, String)> {
-    let connect = PgConnectOptions::from_str(url)
-        .map_err(|e| Error::InvalidUrl {
-            url: redact(url),
-            reason: e.to_string(),
-        })?
-        // Every statement is an index range scan keyed by practice_id, so one generic plan
-        // serves all parameter values; re-planning the append's statements each time costs
-        // more than running them.
-        .options([("plan_cache_mode", "force_generic_plan")]);
+    let connect = PgConnectOptions::from_str(url).map_err(|e| Error::InvalidUrl {
+        url: redact(url),
+        reason: e.to_string(),
+    })?;
     let location = format!(
         "{}:{}/{}",
         connect.get_host(),

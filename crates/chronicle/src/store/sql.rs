@@ -1,6 +1,8 @@
 //! The only SQL that differs between the backends. Everything else uses `$N` placeholders,
 //! which both sqlx drivers accept.
 
+use sqlx::{Postgres, QueryBuilder, Sqlite};
+
 pub(crate) struct Dialect {
     /// PostgreSQL reads and locks the practice head first (`FOR UPDATE`), so appends to one
     /// practice serialize while other practices proceed. SQLite already holds the database's
@@ -32,3 +34,115 @@ pub(crate) const POSTGRES: Dialect = Dialect {
 
 /// Columns of `events`, in the order [`crate::store::rows::EventRow`] reads them.
 pub(crate) const EVENT_COLUMNS: &str = "practice_id, seq, id, aggregate_type, aggregate_id, version, event_type, payload_json, actor_type, actor_id, created_at, hash";
+
+/// One row of the append context query: (kind, a, b, n). See `AppendContext::absorb`.
+pub(crate) type ContextRow = (String, Option<String>, Option<String>, Option<i64>);
+
+/// The append context query: each stream's current version, the roles of the users
+/// involved and (where asked) the practice head, in one round trip. Each backend gets the
+/// form whose plan is an index probe per stream whatever its statistics say.
+pub(crate) trait AppendContextSql: sqlx::Database + Sized {
+    /// Streams per statement.
+    const CONTEXT_CHUNK: usize;
+    /// The query returns one JSON array of rows instead of rows: sqlx's SQLite driver hands
+    /// every row across threads separately, which costs more than the rows themselves.
+    const CONTEXT_AS_JSON: bool;
+
+    fn append_context(
+        practice_id: &str,
+        streams: &[(&str, &str)],
+        users: &[&str],
+        with_head: bool,
+    ) -> QueryBuilder<Self>;
+}
+
+impl AppendContextSql for Sqlite {
+    /// 5 parameters per stream, well under SQLite's 32,766.
+    const CONTEXT_CHUNK: usize = 1000;
+    const CONTEXT_AS_JSON: bool = true;
+
+    fn append_context(
+        practice_id: &str,
+        streams: &[(&str, &str)],
+        users: &[&str],
+        with_head: bool,
+    ) -> QueryBuilder<Self> {
+        // One scalar subquery per stream, columns compared with parameters directly; the
+        // rows come back as one JSON array.
+        let mut q = QueryBuilder::new("SELECT json_group_array(json_array(k, a, b, n)) FROM (");
+        for (n, (aggregate_type, aggregate_id)) in streams.iter().enumerate() {
+            q.push(if n == 0 {
+                "SELECT 'v' AS k, "
+            } else {
+                " UNION ALL SELECT 'v', "
+            });
+            q.push_bind(aggregate_type.to_string())
+                .push(if n == 0 { " AS a, " } else { ", " });
+            q.push_bind(aggregate_id.to_string())
+                .push(if n == 0 { " AS b, " } else { ", " });
+            q.push("(SELECT version FROM events WHERE practice_id = ")
+                .push_bind(practice_id.to_string());
+            q.push(" AND aggregate_type = ")
+                .push_bind(aggregate_type.to_string());
+            q.push(" AND aggregate_id = ")
+                .push_bind(aggregate_id.to_string());
+            q.push(if n == 0 {
+                " ORDER BY version DESC LIMIT 1) AS n"
+            } else {
+                " ORDER BY version DESC LIMIT 1)"
+            });
+        }
+        if !users.is_empty() {
+            q.push(
+                " UNION ALL SELECT 'r', user_id, role, NULL FROM memberships WHERE practice_id = ",
+            );
+            q.push_bind(practice_id.to_string())
+                .push(" AND user_id IN (");
+            let mut list = q.separated(", ");
+            for user in users {
+                list.push_bind(user.to_string());
+            }
+            q.push(")");
+        }
+        if with_head {
+            q.push(" UNION ALL SELECT 'h', hash, last_event_at, seq FROM practice_heads WHERE practice_id = ");
+            q.push_bind(practice_id.to_string());
+        }
+        q.push(")");
+        q
+    }
+}
+
+impl AppendContextSql for Postgres {
+    /// Arrays carry any number of streams in one fixed statement, so it is planned once.
+    const CONTEXT_CHUNK: usize = usize::MAX;
+    const CONTEXT_AS_JSON: bool = false;
+
+    fn append_context(
+        practice_id: &str,
+        streams: &[(&str, &str)],
+        users: &[&str],
+        with_head: bool,
+    ) -> QueryBuilder<Self> {
+        debug_assert!(!with_head, "PostgreSQL locks and reads the head first");
+        let (types, ids): (Vec<String>, Vec<String>) = streams
+            .iter()
+            .map(|(t, i)| (t.to_string(), i.to_string()))
+            .unzip();
+        let mut q = QueryBuilder::new(
+            "SELECT 'v'::text, k.t, k.i, (SELECT version FROM events WHERE practice_id = ",
+        );
+        q.push_bind(practice_id.to_string());
+        q.push(" AND aggregate_type = k.t AND aggregate_id = k.i ORDER BY version DESC LIMIT 1) FROM unnest(");
+        q.push_bind(types)
+            .push("::text[], ")
+            .push_bind(ids)
+            .push("::text[]) AS k(t, i)");
+        q.push(" UNION ALL SELECT 'r', user_id, role, NULL::bigint FROM memberships WHERE practice_id = ");
+        q.push_bind(practice_id.to_string())
+            .push(" AND user_id = ANY(");
+        q.push_bind(users.iter().map(|u| u.to_string()).collect::<Vec<_>>())
+            .push("::text[])");
+        q
+    }
+}
