@@ -3,6 +3,8 @@
 # Installs PostgreSQL from Debian's packages when missing. The server runs as an
 # unprivileged user (postgres refuses root) with its data in a temporary folder.
 # Usage: scripts/with-postgres.sh COMMAND [ARGS...]   (CHRONICLE_TEST_PG_URL is set for it)
+# Optional: CHRONICLE_PG_SERVER_OPTIONS="-c log_min_duration_statement=20" adds server settings;
+# CHRONICLE_PG_SHOW_LOG=1 prints the server log afterwards (for investigating slow statements).
 set -euo pipefail
 
 pg_bin() {
