@@ -78,19 +78,37 @@ const REASONS: [&str; 6] = [
 
 /// Writes demo data through the system principal and returns the practice ids.
 pub async fn seed(store: &Store, options: &DemoOptions) -> Result<Vec<String>> {
+    seed_with_progress(store, options, |_| {}).await
+}
+
+/// [`seed`], calling `progress` with the number of events written after each batch.
+pub async fn seed_with_progress(
+    store: &Store,
+    options: &DemoOptions,
+    mut progress: impl FnMut(usize),
+) -> Result<Vec<String>> {
     let mut rng = ChaCha8Rng::seed_from_u64(options.seed);
     let mut practice_ids = Vec::new();
+    let mut written = 0;
     for index in 0..options.practices {
         let practice_id = random_uuid(&mut rng);
-        let events = practice_events(&mut rng, &practice_id, index, options);
-        for batch in events.chunks(options.batch_size.max(1)) {
-            store
-                .append_batch(&Principal::System, batch.to_vec())
-                .await?;
+        let mut events = practice_events(&mut rng, &practice_id, index, options)
+            .into_iter()
+            .peekable();
+        while events.peek().is_some() {
+            let batch: Vec<NewEvent> = events.by_ref().take(options.batch_size.max(1)).collect();
+            written += batch.len();
+            store.append_batch(&Principal::System, batch).await?;
+            progress(written);
         }
         practice_ids.push(practice_id);
     }
     Ok(practice_ids)
+}
+
+/// How many events [`seed`] writes for these options.
+pub fn total_events(options: &DemoOptions) -> usize {
+    options.practices * options.events_per_practice.max(10)
 }
 
 fn random_uuid(rng: &mut ChaCha8Rng) -> String {

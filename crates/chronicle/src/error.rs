@@ -8,6 +8,7 @@ use serde::Serialize;
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 /// One rule broken at one place of the input.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Violation {
     /// JSON pointer into the request: `/aggregateId`, `/payload/email`, `/events/3/payload`.
@@ -198,6 +199,26 @@ impl Error {
                 .map(|v| v.nested_under(&format!("/events/{index}")))
                 .collect(),
             _ => Vec::new(),
+        }
+    }
+
+    /// The message without the list of violations (for edges that print them one by one).
+    pub fn summary(&self) -> String {
+        match self {
+            Error::Invalid { violations } if violations.len() == 1 => "invalid request".to_string(),
+            Error::Invalid { violations } => {
+                format!("invalid request ({} problems)", violations.len())
+            }
+            Error::InvalidPayload { event_type, .. } => {
+                format!("payload of {event_type} does not match its schema")
+            }
+            Error::InBatch { index, source } => {
+                format!(
+                    "event {index} of the batch was refused, nothing was written: {}",
+                    source.summary()
+                )
+            }
+            other => other.to_string(),
         }
     }
 

@@ -23,6 +23,7 @@ pub mod cursor;
 pub mod demo;
 mod error;
 mod model;
+pub mod paths;
 pub mod registry;
 pub mod rules;
 mod store;
@@ -33,6 +34,6 @@ pub use model::{
 };
 pub use registry::{EventType, Registry};
 pub use store::{
-    AggregateFilter, ChainBreak, ChainReport, Checkpoint, CheckpointState, CheckpointUpdate,
-    Direction, PageRequest, Store, StoreOptions, TimelineFilter,
+    AggregateFilter, Appended, ChainBreak, ChainReport, Checkpoint, CheckpointState,
+    CheckpointUpdate, Direction, PageRequest, Store, StoreOptions, TimelineFilter,
 };

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 /// Who performed the action an event records.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ActorType {
@@ -50,6 +51,7 @@ impl FromStr for ActorType {
 }
 
 /// A member's role in a practice, from most to least powerful.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
@@ -130,6 +132,7 @@ impl fmt::Display for Principal {
 }
 
 /// An event as a client asks to append it.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct NewEvent {
@@ -145,6 +148,7 @@ pub struct NewEvent {
     /// A registered event type, e.g. `patient.created`.
     pub event_type: String,
     /// Validated against the event type's schema.
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
     pub payload: Value,
     /// Who did it.
     pub actor_type: ActorType,
@@ -203,6 +207,7 @@ impl NewEvent {
 }
 
 /// An event as stored: the seed's fields plus its position and chain hash.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Event {
@@ -221,6 +226,7 @@ pub struct Event {
     /// Registered event type.
     pub event_type: String,
     /// The payload, as canonical JSON was stored.
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
     pub payload: Value,
     /// Who did it.
     pub actor_type: ActorType,
@@ -233,7 +239,7 @@ pub struct Event {
 }
 
 /// A page of results and the cursor for the next one.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Page<T> {
     /// The items, in the order asked for.
@@ -243,7 +249,8 @@ pub struct Page<T> {
 }
 
 /// One aggregate stream of a practice.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct AggregateSummary {
     /// Aggregate type.
@@ -263,7 +270,8 @@ pub struct AggregateSummary {
 }
 
 /// A practice the principal can see.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PracticeSummary {
     /// The practice id.

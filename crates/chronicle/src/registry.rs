@@ -9,7 +9,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::error::{Error, Result, Violation};
@@ -19,7 +19,8 @@ const DRAFT_2020_12: &str = "https://json-schema.org/draft/2020-12/schema";
 const BUILTIN: &[(&str, &str)] = include!(concat!(env!("OUT_DIR"), "/builtin_registry.rs"));
 
 /// What the registry knows about one event type.
-#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct EventType {
     /// E.g. `appointment.status_changed`.
@@ -31,6 +32,7 @@ pub struct EventType {
     /// What the event means.
     pub description: String,
     /// The payload schema as written.
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
     pub schema: Value,
     /// Where it came from: `builtin:NAME.json` or a file path.
     pub source: String,

@@ -309,6 +309,9 @@ impl Store {
             }
             plan
         });
+        if let Some((last, _)) = plan.rows.last() {
+            self.notify_appended(&practice_id, last.seq);
+        }
         Ok(plan.into_results())
     }
 

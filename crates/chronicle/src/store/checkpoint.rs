@@ -15,6 +15,7 @@ use crate::model::Principal;
 use crate::rules::{MAX_ID_LEN, MAX_TYPE_LEN, check_name};
 
 /// Where a projector stands for a practice.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum CheckpointState {
@@ -59,7 +60,8 @@ impl FromStr for CheckpointState {
 }
 
 /// A stored checkpoint.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Checkpoint {
     /// Row id (UUIDv7).

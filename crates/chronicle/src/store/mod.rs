@@ -78,6 +78,15 @@ macro_rules! in_write_transaction {
 }
 pub(crate) use in_write_transaction;
 
+/// Sent to subscribers after an append commits: the practice and its new head seq.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Appended {
+    /// The practice that grew.
+    pub practice_id: String,
+    /// Its new last seq.
+    pub seq: i64,
+}
+
 /// How a store is opened.
 #[derive(Debug, Clone)]
 pub struct StoreOptions {
@@ -124,6 +133,7 @@ pub struct Store {
 
 struct Inner {
     backend: Backend,
+    appended: tokio::sync::broadcast::Sender<Appended>,
     registry: Registry,
     options: StoreOptions,
     location: String,
@@ -164,6 +174,21 @@ impl Store {
     /// The options it was opened with.
     pub fn options(&self) -> &StoreOptions {
         &self.inner.options
+    }
+
+    /// Notifications of appends made through this `Store` (and its clones) after they
+    /// commit. A slow receiver may miss notifications (`Lagged`); since each one only says
+    /// "the practice has grown to seq N", readers re-read from their last seq and lose nothing.
+    pub fn subscribe(&self) -> tokio::sync::broadcast::Receiver<Appended> {
+        self.inner.appended.subscribe()
+    }
+
+    pub(crate) fn notify_appended(&self, practice_id: &str, seq: i64) {
+        // No subscribers is fine.
+        let _ = self.inner.appended.send(Appended {
+            practice_id: practice_id.to_string(),
+            seq,
+        });
     }
 
     /// Closes every pooled connection; later calls fail.

@@ -14,6 +14,7 @@ use crate::model::{ActorType, AggregateSummary, Event, Page, PracticeSummary, Pr
 use crate::rules::{MAX_ID_LEN, MAX_TYPE_LEN, check_name};
 
 /// Which way a timeline page runs.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Direction {
@@ -225,6 +226,37 @@ impl Store {
             .await?
         });
         page(into_events(rows)?, limit, |e| cursor::encode(&e.version))
+    }
+
+    /// Every event of one aggregate from `from_version` (default 1), in version order: the
+    /// seed's "all events for an aggregate". Reads page by page; the whole stream is returned.
+    pub async fn all_aggregate_events(
+        &self,
+        principal: &Principal,
+        practice_id: &str,
+        aggregate_type: &str,
+        aggregate_id: &str,
+        from_version: Option<i64>,
+    ) -> Result<Vec<Event>> {
+        let mut events = Vec::new();
+        let mut request = PageRequest::first(crate::cursor::MAX_LIMIT);
+        loop {
+            let page = self
+                .aggregate_events(
+                    principal,
+                    practice_id,
+                    aggregate_type,
+                    aggregate_id,
+                    from_version,
+                    &request,
+                )
+                .await?;
+            events.extend(page.items);
+            match page.next_cursor {
+                Some(cursor) => request.cursor = Some(cursor),
+                None => return Ok(events),
+            }
+        }
     }
 
     /// Events of one type in a practice, oldest first; limit default 100, at most 1000.

@@ -2,7 +2,7 @@
 //! and names the first event that breaks it: an edited field, a gap or reorder in seq, or
 //! a head that does not match the last event.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::rows::EventRow;
 use super::sql::EVENT_COLUMNS;
@@ -14,7 +14,8 @@ use crate::model::Principal;
 const VERIFY_PAGE: i64 = 1000;
 
 /// The outcome of a chain check.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ChainReport {
     /// The practice checked.
@@ -35,7 +36,8 @@ impl ChainReport {
 }
 
 /// Where the chain breaks.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ChainBreak {
     /// Seq at which it breaks.

@@ -1,0 +1,115 @@
+//! One module per subcommand; shared argument groups and the failure type live here.
+
+pub mod append;
+pub mod events;
+pub mod seed;
+pub mod serve;
+
+use chronicle::{Store, StoreOptions};
+use chronicle_cli::exit;
+
+/// Why a command failed, and its exit code.
+#[derive(Debug)]
+pub struct Failure {
+    pub code: u8,
+    pub message: String,
+    pub details: Vec<String>,
+}
+
+impl Failure {
+    pub fn usage(message: impl Into<String>) -> Self {
+        Failure {
+            code: exit::USAGE,
+            message: message.into(),
+            details: Vec::new(),
+        }
+    }
+
+    pub fn refused(message: impl Into<String>) -> Self {
+        Failure {
+            code: exit::REFUSED,
+            message: message.into(),
+            details: Vec::new(),
+        }
+    }
+}
+
+impl From<chronicle::Error> for Failure {
+    fn from(error: chronicle::Error) -> Self {
+        Failure {
+            code: exit::code_for(&error),
+            message: error.to_string(),
+            details: error
+                .violations()
+                .into_iter()
+                .map(|v| format!("{}: {}", display_path(&v.path), v.message))
+                .collect(),
+        }
+    }
+}
+
+fn display_path(path: &str) -> &str {
+    if path.is_empty() { "/" } else { path }
+}
+
+pub type Outcome = Result<(), Failure>;
+
+/// Prints a line to standard output; a closed pipe (`chronicle events | head`) ends the
+/// program quietly instead of panicking.
+pub fn print_line(line: impl std::fmt::Display) {
+    use std::io::Write;
+    if let Err(error) = writeln!(std::io::stdout().lock(), "{line}") {
+        if error.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(0);
+        }
+        eprintln!("chronicle: cannot write output: {error}");
+        std::process::exit(i32::from(exit::USAGE));
+    }
+}
+
+/// Which store to open.
+#[derive(Debug, clap::Args)]
+pub struct DbArgs {
+    /// Store URL: sqlite://PATH or postgres://USER:PASSWORD@HOST:PORT/DB.
+    /// Default: the desktop app's embedded store.
+    #[arg(long, env = "CHRONICLE_DB", value_name = "URL")]
+    pub db: Option<String>,
+    /// Folder of extra event schemas (*.json) added to the built-in registry.
+    #[arg(long, env = "CHRONICLE_REGISTRY_DIR", value_name = "DIR")]
+    pub registry_dir: Option<std::path::PathBuf>,
+    /// Largest event payload accepted, in bytes of canonical JSON.
+    #[arg(long, default_value_t = chronicle::rules::DEFAULT_MAX_PAYLOAD_BYTES, value_name = "BYTES")]
+    pub max_payload_bytes: usize,
+}
+
+impl DbArgs {
+    pub async fn open(&self) -> Result<Store, Failure> {
+        let url = match &self.db {
+            Some(url) => url.clone(),
+            None => chronicle::paths::default_store_url().map_err(|e| {
+                Failure::usage(format!(
+                    "cannot create the data folder {}: {e}",
+                    chronicle::paths::data_dir().display()
+                ))
+            })?,
+        };
+        let options = StoreOptions {
+            registry_dir: self.registry_dir.clone(),
+            max_payload_bytes: self.max_payload_bytes,
+            ..StoreOptions::default()
+        };
+        Ok(Store::open_with(&url, options).await?)
+    }
+}
+
+/// `chronicle migrate`.
+pub async fn migrate(args: DbArgs) -> Outcome {
+    let store = args.open().await?;
+    let version = store.schema_version().await?;
+    print_line(format_args!(
+        "{} store at {}: schema version {version}",
+        store.backend_name(),
+        store.location()
+    ));
+    Ok(())
+}

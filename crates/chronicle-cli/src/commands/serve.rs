@@ -1,0 +1,89 @@
+//! `chronicle serve`: the HTTP API until SIGTERM or Ctrl-C, then a graceful stop.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use chronicle_cli::http::{self, ApiOptions};
+use tracing_subscriber::EnvFilter;
+
+use super::{DbArgs, Failure, Outcome};
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    #[command(flatten)]
+    pub db: DbArgs,
+    /// Address to listen on. Port 0 picks a free port (the chosen address is printed).
+    #[arg(long, default_value = "127.0.0.1:3001", value_name = "ADDR")]
+    pub listen: SocketAddr,
+    /// Allow a non-loopback address. Only behind a gateway that authenticates callers and
+    /// sets x-user-id itself: anyone who can reach the port can claim any user id.
+    #[arg(long)]
+    pub allow_remote: bool,
+    /// Seconds before a request (other than a live stream) is answered with 503.
+    #[arg(long, default_value_t = 30, value_name = "SECONDS")]
+    pub request_timeout: u64,
+    /// Largest body of a batch append, in bytes.
+    #[arg(long, default_value_t = 32 * 1024 * 1024, value_name = "BYTES")]
+    pub max_batch_body_bytes: usize,
+}
+
+pub async fn run(args: Args) -> Outcome {
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .try_init();
+    if !args.listen.ip().is_loopback() && !args.allow_remote {
+        return Err(Failure::usage(format!(
+            "refusing to listen on {}: x-user-id is trusted as given, so a non-loopback address is only safe \
+             behind a gateway that sets it; pass --allow-remote if that is the case",
+            args.listen
+        )));
+    }
+    let store = args.db.open().await?;
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .map_err(|e| Failure::usage(format!("cannot listen on {}: {e}", args.listen)))?;
+    let address = listener
+        .local_addr()
+        .map_err(|e| Failure::usage(e.to_string()))?;
+    let mut options = ApiOptions::for_store(&store);
+    options.request_timeout = Duration::from_secs(args.request_timeout.max(1));
+    options.max_batch_body_bytes = args.max_batch_body_bytes;
+    println!(
+        "chronicle: listening on http://{address} ({} store at {})",
+        store.backend_name(),
+        store.location()
+    );
+    tracing::info!(%address, backend = store.backend_name(), "serving");
+    http::serve(listener, store.clone(), options, shutdown_signal())
+        .await
+        .map_err(|e| Failure::usage(format!("server failed: {e}")))?;
+    store.close().await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// Resolves on SIGTERM or SIGINT.
+async fn shutdown_signal() {
+    let interrupt = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = interrupt => {},
+        _ = terminate => {},
+    }
+    tracing::info!("shutting down: finishing requests in flight");
+}

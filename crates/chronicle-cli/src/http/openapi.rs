@@ -1,0 +1,62 @@
+//! The OpenAPI document, generated from the handlers' annotations and the engine's types.
+
+use axum::Json;
+use utoipa::OpenApi;
+
+use super::error::{ErrorBody, ErrorDetail};
+use super::events::{
+    AggregatesPage, BatchRequest, EventsPage, Health, PracticesList, RegistryList,
+};
+
+/// Chronicle's HTTP API.
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Chronicle API",
+        description = "Append-only, multi-tenant event store. Every call except /healthz and /openapi.json \
+                       needs the x-user-id header, which a trusted gateway sets.",
+    ),
+    paths(
+        super::events::append,
+        super::events::append_batch,
+        super::events::aggregate_events,
+        super::events::events_by_type,
+        super::events::practices,
+        super::events::timeline,
+        super::events::event,
+        super::events::aggregates,
+        super::events::verify,
+        super::events::registry,
+        super::events::event_type,
+        super::events::health,
+        super::live::stream,
+        document,
+    ),
+    components(schemas(
+        ErrorBody,
+        ErrorDetail,
+        EventsPage,
+        BatchRequest,
+        AggregatesPage,
+        PracticesList,
+        RegistryList,
+        Health,
+        chronicle::Event,
+        chronicle::NewEvent,
+        chronicle::ActorType,
+        chronicle::Role,
+        chronicle::Violation,
+        chronicle::AggregateSummary,
+        chronicle::PracticeSummary,
+        chronicle::EventType,
+        chronicle::ChainReport,
+        chronicle::ChainBreak,
+    ))
+)]
+pub struct ApiDoc;
+
+/// This document.
+#[utoipa::path(get, path = "/openapi.json", tag = "meta", responses((status = 200, description = "OpenAPI 3.1 document", body = Object)))]
+pub async fn document() -> Json<utoipa::openapi::OpenApi> {
+    Json(ApiDoc::openapi())
+}

@@ -1,0 +1,428 @@
+//! The built `chronicle` binary: success and failure paths, exit codes.
+
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Command, Output, Stdio};
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use crate::support::{Backend, fresh_url, patient, practice_created};
+
+const BIN: &str = env!("CARGO_BIN_EXE_chronicle");
+
+fn run(args: &[&str], stdin: &str) -> Output {
+    let mut child = Command::new(BIN)
+        .args(args)
+        .env_remove("CHRONICLE_DB")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run chronicle");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+pub async fn append_prints_stored_events_and_events_reads_them(backend: Backend) {
+    let (url, _dir) = fresh_url(backend).await;
+    let created = run(
+        &["append", "--db", &url, "--as", "alice"],
+        &practice_created("p1").to_string(),
+    );
+    assert_eq!(
+        created.status.code(),
+        Some(0),
+        "stderr: {}",
+        text(&created.stderr)
+    );
+    let stored: Value = serde_json::from_str(text(&created.stdout).trim()).unwrap();
+    assert_eq!(
+        (stored["seq"].as_i64(), stored["actorId"].as_str()),
+        (Some(1), Some("alice"))
+    );
+
+    let ndjson = format!("{}\n\n{}\n", patient("p1", "a"), patient("p1", "b"));
+    let appended = run(&["append", "--db", &url, "--as", "alice"], &ndjson);
+    assert_eq!(
+        appended.status.code(),
+        Some(0),
+        "stderr: {}",
+        text(&appended.stderr)
+    );
+    assert_eq!(
+        text(&appended.stdout).lines().count(),
+        2,
+        "one JSON line per stored event"
+    );
+
+    let json_out = run(
+        &["events", "--db", &url, "--practice", "p1", "--as", "alice"],
+        "",
+    );
+    assert_eq!(json_out.status.code(), Some(0));
+    let page: Value = serde_json::from_slice(&json_out.stdout).unwrap();
+    assert_eq!(
+        page["events"].as_array().unwrap().len(),
+        4,
+        "practice.created, owner membership, two patients"
+    );
+    let table = run(
+        &[
+            "events",
+            "--db",
+            &url,
+            "--practice",
+            "p1",
+            "--aggregate",
+            "patient/a",
+            "--format",
+            "table",
+        ],
+        "",
+    );
+    let table = text(&table.stdout);
+    assert!(
+        table.contains("patient.created")
+            && table.contains("patient/a")
+            && table.contains("1 events"),
+        "{table}"
+    );
+    let by_type = run(
+        &[
+            "events",
+            "--db",
+            &url,
+            "--practice",
+            "p1",
+            "--type",
+            "patient.created",
+            "--limit",
+            "1",
+        ],
+        "",
+    );
+    let page: Value = serde_json::from_slice(&by_type.stdout).unwrap();
+    assert!(
+        page["nextCursor"].is_string(),
+        "limit 1 of 2 leaves a cursor"
+    );
+
+    let denied = run(
+        &[
+            "events",
+            "--db",
+            &url,
+            "--practice",
+            "p1",
+            "--as",
+            "mallory",
+        ],
+        "",
+    );
+    assert_eq!(denied.status.code(), Some(1), "access refusal exits 1");
+    assert!(text(&denied.stderr).contains("not found or no access"));
+    let bad_limit = run(
+        &[
+            "events",
+            "--db",
+            &url,
+            "--practice",
+            "p1",
+            "--limit",
+            "5000",
+        ],
+        "",
+    );
+    assert_eq!(bad_limit.status.code(), Some(1));
+    assert!(
+        text(&bad_limit.stderr).contains("/limit"),
+        "{}",
+        text(&bad_limit.stderr)
+    );
+    let migrated = run(&["migrate", "--db", &url], "");
+    assert_eq!(migrated.status.code(), Some(0));
+    assert!(
+        text(&migrated.stdout).contains("schema version 2026"),
+        "{}",
+        text(&migrated.stdout)
+    );
+}
+
+pub async fn a_bad_line_names_its_number_and_writes_nothing(backend: Backend) {
+    let (url, _dir) = fresh_url(backend).await;
+    run(
+        &["append", "--db", &url, "--as", "alice"],
+        &practice_created("p1").to_string(),
+    );
+    let mut invalid = patient("p1", "b");
+    invalid["payload"] = json!({"firstName": "NoRest"});
+    let input = format!(
+        "{}\n{}\n{}\n",
+        patient("p1", "a"),
+        invalid,
+        patient("p1", "c")
+    );
+    let refused = run(&["append", "--db", &url, "--as", "alice"], &input);
+    assert_eq!(refused.status.code(), Some(1), "a rule refusal exits 1");
+    let stderr = text(&refused.stderr);
+    assert!(
+        stderr.contains("line 2") && stderr.contains("/events/1/payload"),
+        "names the line and the field: {stderr}"
+    );
+    let malformed = run(
+        &["append", "--db", &url, "--as", "alice"],
+        &format!("{}\n{{not json\n", patient("p1", "a")),
+    );
+    assert_eq!(malformed.status.code(), Some(1));
+    assert!(
+        text(&malformed.stderr).contains("line 2"),
+        "{}",
+        text(&malformed.stderr)
+    );
+    let page = run(
+        &[
+            "events",
+            "--db",
+            &url,
+            "--practice",
+            "p1",
+            "--type",
+            "patient.created",
+        ],
+        "",
+    );
+    let page: Value = serde_json::from_slice(&page.stdout).unwrap();
+    assert!(
+        page["events"].as_array().unwrap().is_empty(),
+        "nothing from a refused input was written"
+    );
+    let empty = run(&["append", "--db", &url], "  \n");
+    assert_eq!(empty.status.code(), Some(1));
+}
+
+pub async fn seed_writes_deterministic_demo_data(backend: Backend) {
+    let (url, _dir) = fresh_url(backend).await;
+    let seeded = run(
+        &[
+            "seed",
+            "--db",
+            &url,
+            "--practices",
+            "2",
+            "--events",
+            "400",
+            "--seed",
+            "11",
+        ],
+        "",
+    );
+    assert_eq!(
+        seeded.status.code(),
+        Some(0),
+        "stderr: {}",
+        text(&seeded.stderr)
+    );
+    let out = text(&seeded.stdout);
+    assert!(out.contains("wrote 400 events to 2 practices"), "{out}");
+    let practices: Vec<&str> = out
+        .lines()
+        .filter_map(|l| l.strip_prefix("practice "))
+        .collect();
+    assert_eq!(practices.len(), 2);
+    let (other, _other_dir) = fresh_url(Backend::Sqlite).await;
+    let again = run(
+        &[
+            "seed",
+            "--db",
+            &other,
+            "--practices",
+            "2",
+            "--events",
+            "400",
+            "--seed",
+            "11",
+        ],
+        "",
+    );
+    let again_practices: Vec<String> = text(&again.stdout)
+        .lines()
+        .filter_map(|l| l.strip_prefix("practice "))
+        .map(String::from)
+        .collect();
+    assert_eq!(practices, again_practices, "same seed, same practices");
+    let viewer = run(
+        &[
+            "events",
+            "--db",
+            &url,
+            "--practice",
+            practices[0],
+            "--as",
+            "victor.viewer",
+            "--actor-type",
+            "ai",
+        ],
+        "",
+    );
+    assert_eq!(
+        viewer.status.code(),
+        Some(0),
+        "the demo viewer can read: {}",
+        text(&viewer.stderr)
+    );
+}
+
+#[test]
+fn usage_and_connection_problems_exit_2() {
+    let usage = run(&["events"], "");
+    assert_eq!(usage.status.code(), Some(2), "missing --practice");
+    let scheme = run(&["migrate", "--db", "mysql://x/y"], "");
+    assert_eq!(scheme.status.code(), Some(2));
+    assert!(
+        text(&scheme.stderr).contains("unknown scheme"),
+        "{}",
+        text(&scheme.stderr)
+    );
+    let unreachable = run(
+        &[
+            "migrate",
+            "--db",
+            "postgres://chronicle:secret@127.0.0.1:1/x",
+        ],
+        "",
+    );
+    assert_eq!(unreachable.status.code(), Some(2));
+    assert!(
+        !text(&unreachable.stderr).contains("secret"),
+        "no password in messages"
+    );
+    let remote = run(
+        &[
+            "serve",
+            "--db",
+            "sqlite:///tmp/unused-chronicle.db",
+            "--listen",
+            "0.0.0.0:0",
+        ],
+        "",
+    );
+    assert_eq!(remote.status.code(), Some(2));
+    assert!(
+        text(&remote.stderr).contains("--allow-remote"),
+        "{}",
+        text(&remote.stderr)
+    );
+    let missing_file = run(
+        &[
+            "append",
+            "--db",
+            "sqlite:///tmp/unused-chronicle.db",
+            "--file",
+            "/nonexistent/events.ndjson",
+        ],
+        "",
+    );
+    assert_eq!(missing_file.status.code(), Some(2));
+    let help = run(&["--help"], "");
+    let help = text(&help.stdout);
+    for command in ["serve", "append", "events", "seed", "migrate", "Examples:"] {
+        assert!(help.contains(command), "--help mentions {command}");
+    }
+}
+
+/// SIGTERM while appends are in flight: every acknowledged append is stored, exit 0.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn graceful_shutdown_keeps_every_acknowledged_append() {
+    let (url, _dir) = fresh_url(Backend::Sqlite).await;
+    let mut server = Command::new(BIN)
+        .args(["serve", "--db", &url, "--listen", "127.0.0.1:0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut first_line = String::new();
+    BufReader::new(server.stdout.take().unwrap())
+        .read_line(&mut first_line)
+        .unwrap();
+    let base = first_line
+        .split_whitespace()
+        .find(|w| w.starts_with("http://"))
+        .expect("prints its address")
+        .to_string();
+    let client = reqwest::Client::new();
+    let created = client
+        .post(format!("{base}/v1/events/append"))
+        .header("x-user-id", "alice")
+        .json(&practice_created("p1"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 201);
+
+    let mut writers = Vec::new();
+    for w in 0..8 {
+        let client = client.clone();
+        let base = base.clone();
+        writers.push(tokio::spawn(async move {
+            let mut acknowledged = Vec::new();
+            for i in 0..1000 {
+                let sent = client
+                    .post(format!("{base}/v1/events/append"))
+                    .header("x-user-id", "alice")
+                    .json(&patient("p1", &format!("w{w}-{i}")))
+                    .send()
+                    .await;
+                match sent {
+                    Ok(response) if response.status() == 201 => {
+                        let event: Value = response.json().await.unwrap();
+                        acknowledged.push(event["id"].as_str().unwrap().to_string());
+                    }
+                    _ => break,
+                }
+            }
+            acknowledged
+        }));
+    }
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    let killed = Command::new("kill")
+        .args(["-TERM", &server.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let mut acknowledged = Vec::new();
+    for writer in writers {
+        acknowledged.extend(writer.await.unwrap());
+    }
+    let status = tokio::task::spawn_blocking(move || server.wait().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(status.code(), Some(0), "a graceful stop exits 0");
+    assert!(
+        !acknowledged.is_empty(),
+        "some appends were acknowledged before the stop"
+    );
+    let store = chronicle::Store::open(&url).await.unwrap();
+    for id in &acknowledged {
+        let found = store
+            .event(&chronicle::Principal::System, "p1", id)
+            .await
+            .unwrap();
+        assert!(found.is_some(), "acknowledged event {id} must be stored");
+    }
+    assert!(
+        store
+            .verify_chain(&chronicle::Principal::System, "p1")
+            .await
+            .unwrap()
+            .is_intact()
+    );
+}

@@ -1,0 +1,560 @@
+//! The HTTP API through a real server and a real client.
+
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use serde_json::{Value, json};
+
+use crate::support::{Backend, TestServer, answer, membership, patient, practice_created};
+
+const P: &str = "prac-1";
+const OWNER: &str = "owner-1";
+
+fn assert_error_shape(body: &Value, code: &str) {
+    let error = &body["error"];
+    assert_eq!(error["code"], code, "error code in {body}");
+    assert!(
+        error["message"].as_str().is_some_and(|m| !m.is_empty()),
+        "a message in {body}"
+    );
+    assert!(
+        error["details"].is_array(),
+        "details is always a list: {body}"
+    );
+}
+
+fn detail_paths(body: &Value) -> Vec<String> {
+    body["error"]["details"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["path"].as_str().unwrap().to_string())
+        .collect()
+}
+
+pub async fn seed_endpoints_answer_in_the_seeds_shapes(backend: Backend) {
+    let s = TestServer::start(backend).await;
+    s.practice(P, OWNER).await;
+    let (status, created) = answer(s.post(OWNER, "/v1/events/append", &patient(P, "pat-1"))).await;
+    assert_eq!(status, 201, "{created}");
+    for field in [
+        "id",
+        "practiceId",
+        "aggregateType",
+        "aggregateId",
+        "eventType",
+        "payload",
+        "actorType",
+        "actorId",
+        "createdAt",
+    ] {
+        assert!(
+            created.get(field).is_some(),
+            "the seed's field {field} is in {created}"
+        );
+    }
+    assert_eq!(
+        created["actorId"], OWNER,
+        "a human event's actor is the x-user-id"
+    );
+    let created_at = created["createdAt"].as_str().unwrap();
+    assert!(
+        chrono::DateTime::parse_from_rfc3339(created_at).is_ok() && created_at.ends_with('Z'),
+        "ISO-8601 UTC: {created_at}"
+    );
+    let update = json!({"practiceId": P, "aggregateType": "patient", "aggregateId": "pat-1", "eventType": "patient.updated",
+                        "payload": {"notes": "moved"}, "actorType": "human"});
+    assert_eq!(
+        answer(s.post(OWNER, "/v1/events/append", &update)).await.0,
+        201
+    );
+
+    let (status, body) =
+        answer(s.get(OWNER, &format!("/v1/events/aggregate/{P}/patient/pat-1"))).await;
+    assert_eq!(status, 200);
+    let types: Vec<_> = body["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["eventType"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        types,
+        ["patient.created", "patient.updated"],
+        "chronological"
+    );
+
+    for i in 2..=5 {
+        s.post(OWNER, "/v1/events/append", &patient(P, &format!("pat-{i}")))
+            .send()
+            .await
+            .unwrap();
+    }
+    let (status, body) = answer(s.get(
+        OWNER,
+        &format!("/v1/events/type/{P}/patient.created?limit=3"),
+    ))
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(body["events"].as_array().unwrap().len(), 3, "limit applies");
+    let next = body["nextCursor"]
+        .as_str()
+        .expect("a cursor when more remain")
+        .to_string();
+    let (_, rest) = answer(s.get(
+        OWNER,
+        &format!("/v1/events/type/{P}/patient.created?limit=3&cursor={next}"),
+    ))
+    .await;
+    assert_eq!(rest["events"].as_array().unwrap().len(), 2);
+    let (_, all) = answer(s.get(OWNER, &format!("/v1/events/type/{P}/patient.created"))).await;
+    assert_eq!(
+        all["events"].as_array().unwrap().len(),
+        5,
+        "default limit 100 covers all five"
+    );
+}
+
+pub async fn missing_user_header_is_401(backend: Backend) {
+    let s = TestServer::start(backend).await;
+    let (status, body) = answer(
+        s.client
+            .post(format!("{}/v1/events/append", s.base))
+            .json(&patient(P, "x")),
+    )
+    .await;
+    assert_eq!(status, 401);
+    assert_error_shape(&body, "unauthenticated");
+    let (status, body) = answer(
+        s.client
+            .get(format!("{}/v1/practices", s.base))
+            .header("x-user-id", "  "),
+    )
+    .await;
+    assert_eq!(status, 401, "a blank user is no user: {body}");
+}
+
+pub async fn malformed_and_invalid_requests_are_400_naming_the_field(backend: Backend) {
+    let s = TestServer::start(backend).await;
+    s.practice(P, OWNER).await;
+    let raw = |body: &'static str| {
+        s.client
+            .post(format!("{}/v1/events/append", s.base))
+            .header("x-user-id", OWNER)
+            .header("content-type", "application/json")
+            .body(body)
+    };
+    let (status, body) = answer(raw("{\"practiceId\": ")).await;
+    assert_eq!(status, 400);
+    assert_error_shape(&body, "invalid");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("malformed JSON"),
+        "{body}"
+    );
+    let (status, body) = answer(raw("")).await;
+    assert_eq!(status, 400, "empty body: {body}");
+
+    let mut missing = patient(P, "x");
+    missing.as_object_mut().unwrap().remove("aggregateType");
+    let (status, body) = answer(s.post(OWNER, "/v1/events/append", &missing)).await;
+    assert_eq!(status, 400);
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("aggregateType"),
+        "names the missing field: {body}"
+    );
+
+    let mut unknown = patient(P, "x");
+    unknown["colour"] = json!("blue");
+    let (status, body) = answer(s.post(OWNER, "/v1/events/append", &unknown)).await;
+    assert_eq!(status, 400, "unknown fields are refused: {body}");
+
+    let mut bad_actor = patient(P, "x");
+    bad_actor["actorType"] = json!("robot");
+    let (status, body) = answer(s.post(OWNER, "/v1/events/append", &bad_actor)).await;
+    assert_eq!(
+        (status, detail_paths(&body)),
+        (400, vec!["/actorType".to_string()]),
+        "{body}"
+    );
+
+    let mut too_long = patient(P, "x");
+    too_long["aggregateId"] = json!("a".repeat(256));
+    let (status, body) = answer(s.post(OWNER, "/v1/events/append", &too_long)).await;
+    assert_eq!(
+        (status, detail_paths(&body)),
+        (400, vec!["/aggregateId".to_string()]),
+        "{body}"
+    );
+
+    for limit in ["abc", "0", "1001", "-1"] {
+        let (status, body) = answer(s.get(
+            OWNER,
+            &format!("/v1/events/type/{P}/patient.created?limit={limit}"),
+        ))
+        .await;
+        assert_eq!(status, 400, "limit={limit}: {body}");
+        assert_eq!(
+            detail_paths(&body),
+            vec!["/limit".to_string()],
+            "limit={limit}: {body}"
+        );
+    }
+    let (status, body) = answer(s.get(
+        OWNER,
+        &format!("/v1/events/type/{P}/patient.created?cursor=%%%"),
+    ))
+    .await;
+    assert_eq!(status, 400, "{body}");
+    let (status, body) = answer(s.get(
+        OWNER,
+        &format!("/v1/practices/{P}/events?direction=sideways"),
+    ))
+    .await;
+    assert_eq!(
+        (status, detail_paths(&body)),
+        (400, vec!["/direction".to_string()]),
+        "{body}"
+    );
+    let (status, body) =
+        answer(s.get(OWNER, &format!("/v1/practices/{P}/events?from=yesterday"))).await;
+    assert_eq!(
+        (status, detail_paths(&body)),
+        (400, vec!["/from".to_string()]),
+        "{body}"
+    );
+}
+
+pub async fn schema_and_registry_refusals_are_422(backend: Backend) {
+    let s = TestServer::start(backend).await;
+    s.practice(P, OWNER).await;
+    let mut unknown = patient(P, "x");
+    unknown["eventType"] = json!("patient.craeted");
+    let (status, body) = answer(s.post(OWNER, "/v1/events/append", &unknown)).await;
+    assert_eq!(status, 422);
+    assert_error_shape(&body, "unknown_event_type");
+    assert!(
+        body["error"]["details"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("patient.created"),
+        "suggests: {body}"
+    );
+    let mut invalid = patient(P, "x");
+    invalid["payload"] = json!({"firstName": "", "email": "nope"});
+    let (status, body) = answer(s.post(OWNER, "/v1/events/append", &invalid)).await;
+    assert_eq!(status, 422);
+    assert_error_shape(&body, "invalid_payload");
+    let paths = detail_paths(&body);
+    for wanted in ["/payload", "/payload/firstName", "/payload/email"] {
+        assert!(paths.iter().any(|p| p == wanted), "{wanted} in {paths:?}");
+    }
+}
+
+pub async fn access_refusals_are_403_and_identical_for_unknown_practices(backend: Backend) {
+    let s = TestServer::start(backend).await;
+    s.practice(P, OWNER).await;
+    let (status, existing) =
+        answer(s.get("mallory", &format!("/v1/events/aggregate/{P}/practice/{P}"))).await;
+    assert_eq!(status, 403);
+    let (status, missing) =
+        answer(s.get("mallory", "/v1/events/aggregate/nope/practice/nope")).await;
+    assert_eq!(status, 403);
+    assert_eq!(
+        existing.to_string().replace(P, "ID"),
+        missing.to_string().replace("nope", "ID"),
+        "a non-member cannot tell an existing practice from a missing one"
+    );
+    let (status, body) = answer(s.post("viewer-1", "/v1/events/append", &patient(P, "x"))).await;
+    assert_eq!(status, 403);
+    assert_error_shape(&body, "forbidden");
+    let (status, _) = answer(s.post(
+        "desk-1",
+        "/v1/events/append",
+        &membership(P, "new", "viewer"),
+    ))
+    .await;
+    assert_eq!(status, 403, "frontdesk cannot add members");
+}
+
+pub async fn conflicts_are_409_with_the_current_version(backend: Backend) {
+    let s = TestServer::start(backend).await;
+    s.practice(P, OWNER).await;
+    s.post(OWNER, "/v1/events/append", &patient(P, "pat-1"))
+        .send()
+        .await
+        .unwrap();
+    let mut stale = json!({"practiceId": P, "aggregateType": "patient", "aggregateId": "pat-1", "eventType": "patient.updated",
+                           "payload": {"notes": "x"}, "actorType": "human", "expectedVersion": 0});
+    let (status, body) = answer(s.post(OWNER, "/v1/events/append", &stale)).await;
+    assert_eq!(status, 409);
+    assert_error_shape(&body, "version_conflict");
+    assert_eq!(body["error"]["details"][0]["path"], "/expectedVersion");
+    assert!(
+        body["error"]["details"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains('1'),
+        "carries the current version: {body}"
+    );
+    stale["expectedVersion"] = json!(1);
+    assert_eq!(
+        answer(s.post(OWNER, "/v1/events/append", &stale)).await.0,
+        201,
+        "the right version succeeds"
+    );
+
+    let mut with_id = patient(P, "pat-9");
+    with_id["id"] = json!("client-id-1");
+    let (first_status, first) = answer(s.post(OWNER, "/v1/events/append", &with_id)).await;
+    let (retry_status, retry) = answer(s.post(OWNER, "/v1/events/append", &with_id)).await;
+    assert_eq!((first_status, retry_status), (201, 201), "a retry succeeds");
+    assert_eq!(first, retry, "and returns the stored event");
+    with_id["payload"]["firstName"] = json!("Other");
+    let (status, body) = answer(s.post(OWNER, "/v1/events/append", &with_id)).await;
+    assert_eq!(status, 409);
+    assert_error_shape(&body, "conflict");
+}
+
+pub async fn bodies_over_the_limit_are_413(backend: Backend) {
+    let s = TestServer::start_with(backend, |o| {
+        o.max_event_body_bytes = 4096;
+        o.max_batch_body_bytes = 8192;
+    })
+    .await;
+    s.practice(P, OWNER).await;
+    let mut big = patient(P, "x");
+    big["payload"]["notes"] = json!("n".repeat(10_000));
+    let (status, body) = answer(s.post(OWNER, "/v1/events/append", &big)).await;
+    assert_eq!(status, 413);
+    assert_error_shape(&body, "payload_too_large");
+    let batch =
+        json!({"events": (0..100).map(|i| patient(P, &format!("b{i}"))).collect::<Vec<_>>()});
+    assert_eq!(
+        answer(s.post(OWNER, "/v1/events/append-batch", &batch))
+            .await
+            .0,
+        413
+    );
+}
+
+pub async fn unknown_routes_and_methods_answer_in_the_error_shape(backend: Backend) {
+    let s = TestServer::start(backend).await;
+    let (status, body) = answer(s.get(OWNER, "/v2/nothing")).await;
+    assert_eq!(status, 404);
+    assert_error_shape(&body, "not_found");
+    let (status, body) = answer(
+        s.client
+            .delete(format!("{}/v1/events/append", s.base))
+            .header("x-user-id", OWNER),
+    )
+    .await;
+    assert_eq!(status, 405);
+    assert_error_shape(&body, "method_not_allowed");
+}
+
+pub async fn batch_append_is_all_or_nothing(backend: Backend) {
+    let s = TestServer::start(backend).await;
+    s.practice(P, OWNER).await;
+    let mut events: Vec<Value> = (0..5).map(|i| patient(P, &format!("b{i}"))).collect();
+    events[3]["payload"] = json!({"firstName": "NoRest"});
+    let (status, body) =
+        answer(s.post(OWNER, "/v1/events/append-batch", &json!({"events": events}))).await;
+    assert_eq!(status, 422, "{body}");
+    assert!(
+        detail_paths(&body)
+            .iter()
+            .all(|p| p.starts_with("/events/3/payload")),
+        "names the event: {body}"
+    );
+    let (_, page) = answer(s.get(OWNER, &format!("/v1/events/type/{P}/patient.created"))).await;
+    assert!(
+        page["events"].as_array().unwrap().is_empty(),
+        "nothing of the batch was written"
+    );
+    events[3] = patient(P, "b3");
+    let (status, body) =
+        answer(s.post(OWNER, "/v1/events/append-batch", &json!({"events": events}))).await;
+    assert_eq!(status, 201);
+    let seqs: Vec<i64> = body["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["seq"].as_i64().unwrap())
+        .collect();
+    assert_eq!(seqs, (6..=10).collect::<Vec<_>>(), "in order, gapless");
+    let (status, body) =
+        answer(s.post(OWNER, "/v1/events/append-batch", &json!({"events": []}))).await;
+    assert_eq!(
+        (status, detail_paths(&body)),
+        (400, vec!["/events".to_string()])
+    );
+}
+
+pub async fn timeline_aggregates_practices_and_event_by_id(backend: Backend) {
+    let s = TestServer::start(backend).await;
+    s.practice(P, OWNER).await;
+    let (_, created) = answer(s.post("desk-1", "/v1/events/append", &patient(P, "pat-1"))).await;
+    let (status, page) =
+        answer(s.get(OWNER, &format!("/v1/practices/{P}/events?actorId=desk-1"))).await;
+    assert_eq!(status, 200);
+    assert_eq!(page["events"].as_array().unwrap().len(), 1);
+    let (_, page) = answer(s.get(OWNER, &format!("/v1/practices/{P}/events?eventTypes=membership.created,patient.created&direction=backward&limit=2"))).await;
+    let seqs: Vec<i64> = page["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["seq"].as_i64().unwrap())
+        .collect();
+    assert_eq!(seqs, [6, 5], "newest first");
+    let cursor = page["nextCursor"].as_str().unwrap();
+    let (_, older) = answer(s.get(OWNER, &format!("/v1/practices/{P}/events?eventTypes=membership.created,patient.created&direction=backward&limit=2&cursor={cursor}"))).await;
+    assert_eq!(older["events"][0]["seq"], 4);
+    let (_, aggregates) = answer(s.get(
+        OWNER,
+        &format!("/v1/practices/{P}/aggregates?aggregateType=membership"),
+    ))
+    .await;
+    assert_eq!(aggregates["aggregates"].as_array().unwrap().len(), 4);
+    let (_, practices) = answer(s.get("viewer-1", "/v1/practices")).await;
+    assert_eq!(practices["practices"][0]["role"], "viewer");
+    let id = created["id"].as_str().unwrap();
+    let (status, one) = answer(s.get("viewer-1", &format!("/v1/practices/{P}/events/{id}"))).await;
+    assert_eq!((status, &one), (200, &created));
+    let (status, body) =
+        answer(s.get("viewer-1", &format!("/v1/practices/{P}/events/no-such-id"))).await;
+    assert_eq!(status, 404);
+    assert_error_shape(&body, "not_found");
+}
+
+pub async fn registry_verify_and_health(backend: Backend) {
+    let s = TestServer::start(backend).await;
+    s.practice(P, OWNER).await;
+    let (status, registry) = answer(s.get(OWNER, "/v1/registry")).await;
+    assert_eq!(status, 200);
+    assert!(registry["eventTypes"].as_array().unwrap().len() >= 12);
+    let (status, one) = answer(s.get(OWNER, "/v1/registry/appointment.status_changed")).await;
+    assert_eq!(status, 200);
+    assert_eq!(one["aggregateType"], "appointment");
+    assert!(
+        one["schema"]["properties"]["status"]["enum"]
+            .as_array()
+            .unwrap()
+            .len()
+            == 8
+    );
+    let (status, body) = answer(s.get(OWNER, "/v1/registry/appointment.status")).await;
+    assert_eq!(status, 404);
+    assert_error_shape(&body, "unknown_event_type");
+    let (status, report) = answer(s.get(OWNER, &format!("/v1/practices/{P}/verify"))).await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        (
+            report["eventsChecked"].as_i64(),
+            report["firstBreak"].is_null()
+        ),
+        (Some(5), true)
+    );
+    let (status, health) = answer(s.client.get(format!("{}/healthz", s.base))).await;
+    assert_eq!((status, health["status"].as_str()), (200, Some("ok")));
+}
+
+/// Reads SSE frames until `count` events arrive; returns (id, event JSON).
+async fn read_events(response: reqwest::Response, count: usize) -> Vec<(i64, Value)> {
+    let mut stream = response.bytes_stream();
+    let mut buffer = String::new();
+    let mut events = Vec::new();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while events.len() < count {
+        let chunk = tokio::time::timeout_at(deadline, stream.next())
+            .await
+            .expect("events arrive within 10 s")
+            .expect("stream stays open")
+            .expect("chunk");
+        buffer.push_str(&String::from_utf8_lossy(&chunk));
+        while let Some(end) = buffer.find("\n\n") {
+            let frame: String = buffer.drain(..end + 2).collect();
+            let id = frame
+                .lines()
+                .find_map(|l| l.strip_prefix("id:"))
+                .map(|v| v.trim().parse().unwrap());
+            let data = frame
+                .lines()
+                .find_map(|l| l.strip_prefix("data:"))
+                .map(|v| serde_json::from_str(v.trim()).unwrap());
+            if let (Some(id), Some(data)) = (id, data) {
+                events.push((id, data));
+            }
+        }
+    }
+    events
+}
+
+pub async fn live_stream_delivers_new_events_and_resumes_after_last_event_id(backend: Backend) {
+    let s = TestServer::start(backend).await;
+    s.practice(P, OWNER).await;
+    let live = s
+        .get("viewer-1", &format!("/v1/practices/{P}/live"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(live.status(), 200);
+    assert!(
+        live.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/event-stream")
+    );
+    let reader = tokio::spawn(read_events(live, 2));
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    s.post(OWNER, "/v1/events/append", &patient(P, "live-1"))
+        .send()
+        .await
+        .unwrap();
+    s.post(OWNER, "/v1/events/append", &patient(P, "live-2"))
+        .send()
+        .await
+        .unwrap();
+    let got = reader.await.unwrap();
+    assert_eq!(
+        got.iter().map(|(id, _)| *id).collect::<Vec<_>>(),
+        [6, 7],
+        "only events appended after subscribing, ids are seqs"
+    );
+    assert_eq!(got[0].1["aggregateId"], "live-1");
+
+    s.post(OWNER, "/v1/events/append", &patient(P, "missed"))
+        .send()
+        .await
+        .unwrap();
+    let resumed = s
+        .get("viewer-1", &format!("/v1/practices/{P}/live"))
+        .header("Last-Event-ID", "7")
+        .send()
+        .await
+        .unwrap();
+    let got = read_events(resumed, 1).await;
+    assert_eq!(
+        (got[0].0, got[0].1["aggregateId"].as_str()),
+        (8, Some("missed")),
+        "resumes right after the last id seen"
+    );
+
+    let (status, _) = answer(s.get("mallory", &format!("/v1/practices/{P}/live"))).await;
+    assert_eq!(status, 403, "non-members cannot listen");
+    let (status, body) = answer(
+        s.get("viewer-1", &format!("/v1/practices/{P}/live"))
+            .header("Last-Event-ID", "seven"),
+    )
+    .await;
+    assert_eq!(
+        (status, detail_paths(&body)),
+        (400, vec!["/headers/last-event-id".to_string()])
+    );
+    let _ = practice_created;
+}

@@ -1,0 +1,55 @@
+//! The `chronicle` binary's tests: the HTTP API through a real server and client on both
+//! backends (`http`), the built binary's commands (`commands`), hostile input (`fuzz`), and the
+//! OpenAPI document (`openapi`).
+
+mod commands;
+mod fuzz;
+mod http;
+mod openapi;
+mod support;
+
+macro_rules! on_both_backends {
+    ($module:ident: $($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $name() {
+                    crate::$module::$name(crate::support::Backend::Sqlite).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $name() {
+                    crate::$module::$name(crate::support::Backend::Postgres).await;
+                }
+            )*
+        }
+    };
+}
+
+mod api {
+    on_both_backends!(http:
+        seed_endpoints_answer_in_the_seeds_shapes,
+        missing_user_header_is_401,
+        malformed_and_invalid_requests_are_400_naming_the_field,
+        schema_and_registry_refusals_are_422,
+        access_refusals_are_403_and_identical_for_unknown_practices,
+        conflicts_are_409_with_the_current_version,
+        bodies_over_the_limit_are_413,
+        unknown_routes_and_methods_answer_in_the_error_shape,
+        batch_append_is_all_or_nothing,
+        timeline_aggregates_practices_and_event_by_id,
+        registry_verify_and_health,
+        live_stream_delivers_new_events_and_resumes_after_last_event_id,
+    );
+}
+
+mod cli {
+    on_both_backends!(commands:
+        append_prints_stored_events_and_events_reads_them,
+        a_bad_line_names_its_number_and_writes_nothing,
+        seed_writes_deterministic_demo_data,
+    );
+}

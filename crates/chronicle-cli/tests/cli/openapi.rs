@@ -1,0 +1,55 @@
+//! The OpenAPI document is valid OpenAPI and lists every route.
+
+use crate::support::{Backend, TestServer, answer};
+
+#[tokio::test]
+async fn openapi_document_is_valid_and_lists_every_route() {
+    let s = TestServer::start(Backend::Sqlite).await;
+    let (status, document) = answer(s.client.get(format!("{}/openapi.json", s.base))).await;
+    assert_eq!(status, 200);
+    let parsed: utoipa::openapi::OpenApi =
+        serde_json::from_value(document.clone()).expect("the document parses as OpenAPI");
+    assert!(
+        document["openapi"].as_str().unwrap().starts_with("3."),
+        "an OpenAPI 3 document"
+    );
+    let routes = [
+        ("post", "/v1/events/append"),
+        ("post", "/v1/events/append-batch"),
+        (
+            "get",
+            "/v1/events/aggregate/{practiceId}/{aggregateType}/{aggregateId}",
+        ),
+        ("get", "/v1/events/type/{practiceId}/{eventType}"),
+        ("get", "/v1/practices"),
+        ("get", "/v1/practices/{practiceId}/events"),
+        ("get", "/v1/practices/{practiceId}/events/{eventId}"),
+        ("get", "/v1/practices/{practiceId}/aggregates"),
+        ("get", "/v1/practices/{practiceId}/verify"),
+        ("get", "/v1/practices/{practiceId}/live"),
+        ("get", "/v1/registry"),
+        ("get", "/v1/registry/{eventType}"),
+        ("get", "/healthz"),
+        ("get", "/openapi.json"),
+    ];
+    for (method, path) in routes {
+        assert!(
+            document["paths"][path][method].is_object(),
+            "{method} {path} is documented"
+        );
+    }
+    assert_eq!(
+        parsed.paths.paths.len(),
+        routes.len(),
+        "no undocumented or stale paths"
+    );
+    // Every $ref points at a defined schema.
+    let text = document.to_string();
+    for reference in text.split("\"$ref\":\"#/components/schemas/").skip(1) {
+        let name = reference.split('"').next().unwrap();
+        assert!(
+            document["components"]["schemas"][name].is_object(),
+            "schema {name} is defined"
+        );
+    }
+}

@@ -1,0 +1,156 @@
+//! A real server on an ephemeral loopback port, on a fresh SQLite file or a fresh
+//! PostgreSQL database (on the server named by CHRONICLE_TEST_PG_URL; scripts/test.sh starts it).
+
+use chronicle::Store;
+use chronicle_cli::http::{self, ApiOptions};
+use serde_json::{Value, json};
+use sqlx::Connection;
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// A store URL nobody else uses; the folder lives as long as the returned guard.
+pub async fn fresh_url(backend: Backend) -> (String, Option<tempfile::TempDir>) {
+    match backend {
+        Backend::Sqlite => {
+            let dir = tempfile::tempdir().expect("temp dir");
+            (
+                format!("sqlite://{}", dir.path().join("events.db").display()),
+                Some(dir),
+            )
+        }
+        Backend::Postgres => {
+            let admin = std::env::var("CHRONICLE_TEST_PG_URL")
+                .expect("CHRONICLE_TEST_PG_URL must point at a PostgreSQL server; scripts/test.sh starts one");
+            let name = format!("t_{}", uuid::Uuid::now_v7().simple());
+            let mut conn = sqlx::PgConnection::connect(&admin)
+                .await
+                .expect("connect to the test PostgreSQL server");
+            sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+                .execute(&mut conn)
+                .await
+                .expect("create database");
+            let base = admin.rsplit_once('/').map(|(b, _)| b).unwrap_or(&admin);
+            (format!("{base}/{name}"), None)
+        }
+    }
+}
+
+pub struct TestServer {
+    pub base: String,
+    pub client: reqwest::Client,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    _dir: Option<tempfile::TempDir>,
+}
+
+impl TestServer {
+    pub async fn start(backend: Backend) -> Self {
+        Self::start_with(backend, |_| {}).await
+    }
+
+    pub async fn start_with(backend: Backend, adjust: impl FnOnce(&mut ApiOptions)) -> Self {
+        let (url, dir) = fresh_url(backend).await;
+        let store = Store::open(&url).await.expect("open store");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind loopback");
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let mut options = ApiOptions::for_store(&store);
+        adjust(&mut options);
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let server_store = store.clone();
+        tokio::spawn(async move {
+            http::serve(listener, server_store, options, async {
+                let _ = stopped.await;
+            })
+            .await
+            .expect("server runs");
+        });
+        TestServer {
+            base,
+            client: reqwest::Client::new(),
+            stop: Some(stop),
+            _dir: dir,
+        }
+    }
+
+    pub fn get(&self, user: &str, path: &str) -> reqwest::RequestBuilder {
+        self.client
+            .get(format!("{}{path}", self.base))
+            .header("x-user-id", user)
+    }
+
+    pub fn post(&self, user: &str, path: &str, body: &Value) -> reqwest::RequestBuilder {
+        self.client
+            .post(format!("{}{path}", self.base))
+            .header("x-user-id", user)
+            .json(body)
+    }
+
+    /// A practice owned by `owner`, with admin-1, desk-1 and viewer-1.
+    pub async fn practice(&self, practice: &str, owner: &str) {
+        let created = self
+            .post(owner, "/v1/events/append", &practice_created(practice))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            created.status(),
+            201,
+            "create practice: {}",
+            created.text().await.unwrap()
+        );
+        for (user, role) in [
+            ("admin-1", "admin"),
+            ("desk-1", "frontdesk"),
+            ("viewer-1", "viewer"),
+        ] {
+            let added = self
+                .post(
+                    owner,
+                    "/v1/events/append",
+                    &membership(practice, user, role),
+                )
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(added.status(), 201);
+        }
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+/// Status and JSON body.
+pub async fn answer(request: reqwest::RequestBuilder) -> (u16, Value) {
+    let response = request.send().await.expect("server answers");
+    let status = response.status().as_u16();
+    let text = response.text().await.expect("body");
+    let body = serde_json::from_str(&text)
+        .unwrap_or_else(|_| panic!("status {status}: body is not JSON: {text:?}"));
+    (status, body)
+}
+
+pub fn practice_created(practice: &str) -> Value {
+    json!({"practiceId": practice, "aggregateType": "practice", "aggregateId": practice,
+           "eventType": "practice.created", "payload": {"name": "Smile Dental"}, "actorType": "human"})
+}
+
+pub fn membership(practice: &str, user: &str, role: &str) -> Value {
+    json!({"practiceId": practice, "aggregateType": "membership", "aggregateId": user,
+           "eventType": "membership.created", "payload": {"userId": user, "role": role}, "actorType": "human"})
+}
+
+pub fn patient(practice: &str, id: &str) -> Value {
+    json!({"practiceId": practice, "aggregateType": "patient", "aggregateId": id, "eventType": "patient.created",
+           "payload": {"firstName": "Ann", "lastName": "Lee", "dateOfBirth": "1990-05-17"}, "actorType": "human"})
+}
