@@ -8,17 +8,10 @@ use chronicle::{Direction, PageRequest, Principal, Store, TimelineFilter};
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let url = std::env::args().nth(1).unwrap_or_else(|| {
-        let dir = std::env::var("XDG_DATA_HOME")
-            .map(std::path::PathBuf::from)
-            .unwrap_or_else(|_| {
-                std::path::PathBuf::from(std::env::var("HOME").unwrap_or_else(|_| ".".into()))
-                    .join(".local/share")
-            })
-            .join("chronicle");
-        std::fs::create_dir_all(&dir).expect("create the data folder");
-        format!("sqlite://{}", dir.join("chronicle.db").display())
-    });
+    let url = match std::env::args().nth(1) {
+        Some(url) => url,
+        None => chronicle::paths::default_store_url()?,
+    };
     let store = Store::open(&url).await?;
     println!(
         "Chronicle store: {} ({})",

@@ -57,8 +57,8 @@ pub(crate) trait AppendContextSql: sqlx::Database + Sized {
 }
 
 impl AppendContextSql for Sqlite {
-    /// 5 parameters per stream, well under SQLite's 32,766.
-    const CONTEXT_CHUNK: usize = 1000;
+    /// SQLite allows 500 terms in a compound SELECT (the role and head rows take two).
+    const CONTEXT_CHUNK: usize = 400;
     const CONTEXT_AS_JSON: bool = true;
 
     fn append_context(
