@@ -250,7 +250,7 @@ pub struct Page<T> {
 
 /// One aggregate stream of a practice.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, sqlx::FromRow)]
 #[serde(rename_all = "camelCase")]
 pub struct AggregateSummary {
     /// Aggregate type.

@@ -332,6 +332,22 @@ fn usage_and_connection_problems_exit_2() {
         "",
     );
     assert_eq!(missing_file.status.code(), Some(2));
+    let no_practices = run(
+        &[
+            "seed",
+            "--db",
+            "sqlite:///tmp/unused-chronicle.db",
+            "--practices",
+            "0",
+        ],
+        "",
+    );
+    assert_eq!(no_practices.status.code(), Some(2));
+    assert!(
+        text(&no_practices.stderr).contains("--practices"),
+        "{}",
+        text(&no_practices.stderr)
+    );
     let help = run(&["--help"], "");
     let help = text(&help.stdout);
     for command in ["serve", "append", "events", "seed", "migrate", "Examples:"] {

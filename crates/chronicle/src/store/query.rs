@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use sqlx::QueryBuilder;
 
-use super::rows::{EventRow, StreamRow, into_events};
+use super::rows::{EventRow, into_events};
 use super::sql::EVENT_COLUMNS;
 use super::{Store, dispatch};
 use crate::cursor::{self, page_limit};
@@ -378,7 +378,7 @@ impl Store {
         let cursor = page_request.cursor.as_deref();
         let after = cursor.map(cursor::decode::<(String, String)>).transpose()?;
         self.read_access(principal, practice_id).await?;
-        let rows: Vec<StreamRow> = dispatch!(self, |pool, _sql| {
+        let items: Vec<AggregateSummary> = dispatch!(self, |pool, _sql| {
             let mut q = QueryBuilder::new(
                 "WITH page AS (SELECT aggregate_type, aggregate_id, MAX(version) AS version FROM events WHERE practice_id = ",
             );
@@ -416,7 +416,6 @@ impl Store {
             );
             q.build_query_as().fetch_all(pool).await?
         });
-        let items: Vec<AggregateSummary> = rows.into_iter().map(Into::into).collect();
         page(items, limit, |a| {
             cursor::encode(&(&a.aggregate_type, &a.aggregate_id))
         })

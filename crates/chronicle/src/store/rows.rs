@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 
 use crate::error::{Error, Result};
-use crate::model::{AggregateSummary, Event};
+use crate::model::Event;
 
 #[derive(sqlx::FromRow)]
 pub(crate) struct EventRow {
@@ -61,29 +61,4 @@ pub(crate) struct HeadRow {
     pub seq: i64,
     pub hash: String,
     pub last_event_at: Option<DateTime<Utc>>,
-}
-
-#[derive(sqlx::FromRow)]
-pub(crate) struct StreamRow {
-    pub aggregate_type: String,
-    pub aggregate_id: String,
-    pub version: i64,
-    pub first_event_at: DateTime<Utc>,
-    pub last_event_at: DateTime<Utc>,
-    pub last_event_type: String,
-    pub last_seq: i64,
-}
-
-impl From<StreamRow> for AggregateSummary {
-    fn from(row: StreamRow) -> Self {
-        AggregateSummary {
-            aggregate_type: row.aggregate_type,
-            aggregate_id: row.aggregate_id,
-            version: row.version,
-            first_event_at: row.first_event_at,
-            last_event_at: row.last_event_at,
-            last_event_type: row.last_event_type,
-            last_seq: row.last_seq,
-        }
-    }
 }
