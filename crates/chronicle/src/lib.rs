@@ -24,6 +24,7 @@ pub mod demo;
 mod error;
 mod model;
 pub mod paths;
+pub mod projection;
 pub mod registry;
 pub mod rules;
 mod store;

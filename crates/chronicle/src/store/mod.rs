@@ -5,6 +5,7 @@
 mod append;
 mod checkpoint;
 mod open;
+mod projection;
 mod query;
 mod rows;
 mod sql;
@@ -20,6 +21,7 @@ use crate::registry::Registry;
 use crate::rules::DEFAULT_MAX_PAYLOAD_BYTES;
 
 pub use checkpoint::{Checkpoint, CheckpointState, CheckpointUpdate};
+pub(crate) use projection::Step;
 pub use query::{AggregateFilter, Direction, PageRequest, TimelineFilter};
 pub use verify::{ChainBreak, ChainReport};
 

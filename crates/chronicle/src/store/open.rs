@@ -18,12 +18,16 @@ static POSTGRES_MIGRATOR: Migrator = sqlx::migrate!("../../migrations/postgres")
 
 /// Tables Chronicle's migrations create; anything else in an unmigrated database means it
 /// belongs to someone else.
-const OWN_TABLES: [&str; 5] = [
+const OWN_TABLES: [&str; 9] = [
     "_sqlx_migrations",
     "events",
     "practice_heads",
     "memberships",
     "projector_checkpoints",
+    "rm_practice_directory",
+    "rm_user_directory",
+    "rm_aggregate_index",
+    "rm_daily_activity",
 ];
 
 impl Store {

@@ -12,12 +12,17 @@ pub(crate) struct Dialect {
     /// in one round trip: two statements on SQLite, a data-modifying CTE on PostgreSQL.
     pub with_head_prefix: &'static str,
     pub with_head_infix: &'static str,
+    /// Claims a projector checkpoint for one runner step. PostgreSQL skips a row another
+    /// runner holds; SQLite's write lock already excludes other runners.
+    pub claim_checkpoint: &'static str,
     /// Names of the user tables in the connected database/schema.
     pub list_tables: &'static str,
 }
 
 pub(crate) const SQLITE: Dialect = Dialect {
     lock_head: None,
+    claim_checkpoint: "SELECT last_seq, state, rate_window_start, rate_window_events FROM projector_checkpoints \
+                       WHERE practice_id = $1 AND projector_name = $2",
     with_head_prefix: "",
     with_head_infix: "; ",
     list_tables: "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'",
@@ -27,6 +32,8 @@ pub(crate) const POSTGRES: Dialect = Dialect {
     lock_head: Some(
         "SELECT seq, hash, last_event_at FROM practice_heads WHERE practice_id = $1 FOR UPDATE",
     ),
+    claim_checkpoint: "SELECT last_seq, state, rate_window_start, rate_window_events FROM projector_checkpoints \
+                       WHERE practice_id = $1 AND projector_name = $2 FOR UPDATE SKIP LOCKED",
     with_head_prefix: "WITH appended AS (",
     with_head_infix: " RETURNING 1) ",
     list_tables: "SELECT table_name::text FROM information_schema.tables WHERE table_schema = current_schema()",

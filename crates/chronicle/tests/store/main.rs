@@ -2,30 +2,44 @@
 //! real PostgreSQL server: `sqlite::NAME` and `postgres::NAME`.
 
 mod cases;
+mod projections;
 mod support;
 
 macro_rules! on_both_backends {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-                async fn $name() {
-                    crate::cases::$name(crate::support::Backend::Sqlite).await;
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-                async fn $name() {
-                    crate::cases::$name(crate::support::Backend::Postgres).await;
-                }
-            )*
+    ($wrapper:ident, $module:ident: $($name:ident),* $(,)?) => {
+        mod $wrapper {
+            mod sqlite {
+                $(
+                    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                    async fn $name() {
+                        crate::$module::$name(crate::support::Backend::Sqlite).await;
+                    }
+                )*
+            }
+            mod postgres {
+                $(
+                    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                    async fn $name() {
+                        crate::$module::$name(crate::support::Backend::Postgres).await;
+                    }
+                )*
+            }
         }
     };
 }
 
 on_both_backends!(
+    projector_runner, projections:
+    projections_equal_a_fold_from_scratch,
+    appends_racing_with_the_runner_are_all_applied,
+    a_poison_event_stops_only_its_projector_and_retry_resumes,
+    reset_rebuilds_the_same_read_model,
+    a_projector_added_later_catches_up_from_the_first_event,
+    status_reports_lag_while_behind_and_zero_when_caught_up,
+);
+
+on_both_backends!(
+    store, cases:
     append_assigns_seq_version_hash_and_time,
     practice_created_makes_the_author_owner,
     unknown_event_type_names_the_closest_types,

@@ -1,0 +1,391 @@
+//! The storage side of projections: one runner step applies a batch of events to a read
+//! model and advances its checkpoint in the same transaction; plus status, retry and reset.
+
+use chrono::{DateTime, Duration, Utc};
+
+use super::rows::{EventRow, into_events};
+use super::sql::EVENT_COLUMNS;
+use super::{Store, dispatch, in_write_transaction};
+use crate::error::{Error, Result};
+use crate::model::{Event, Principal, Role};
+use crate::projection::{ProjectionTx, Projector, ProjectorFailure, ProjectorStatus};
+use crate::store::CheckpointState;
+
+/// What one runner step did.
+#[derive(Debug)]
+pub(crate) enum Step {
+    /// Applied this many events (and moved the checkpoint past them).
+    Applied(usize),
+    /// Nothing after the checkpoint.
+    CaughtUp,
+    /// Another runner holds this (practice, projector) right now.
+    Busy,
+    /// Failed or stopped earlier; waits for an operator.
+    Halted,
+    /// The projector refused a batch; the checkpoint is now `failed`.
+    Failed(ProjectorFailure),
+}
+
+type Claim = (i64, String, Option<DateTime<Utc>>, i64);
+
+/// The rate window covers about the last minute of work.
+const RATE_WINDOW_SECONDS: i64 = 60;
+
+impl<'t> From<&'t mut sqlx::SqliteConnection> for ProjectionTx<'t> {
+    fn from(connection: &'t mut sqlx::SqliteConnection) -> Self {
+        ProjectionTx {
+            connection: crate::projection::tx::Connection::Sqlite(connection),
+        }
+    }
+}
+
+impl<'t> From<&'t mut sqlx::PgConnection> for ProjectionTx<'t> {
+    fn from(connection: &'t mut sqlx::PgConnection) -> Self {
+        ProjectionTx {
+            connection: crate::projection::tx::Connection::Postgres(connection),
+        }
+    }
+}
+
+impl Store {
+    /// Practices that have events, for the runner to visit.
+    pub(crate) async fn practices_with_events(&self) -> Result<Vec<String>> {
+        Ok(dispatch!(self, |pool, _sql| {
+            sqlx::query_scalar(
+                "SELECT practice_id FROM practice_heads WHERE seq > 0 ORDER BY practice_id",
+            )
+            .fetch_all(pool)
+            .await?
+        }))
+    }
+
+    /// One runner step for (practice, projector): claim the checkpoint, read up to
+    /// `batch_size` events after it, apply them, advance the checkpoint, commit.
+    pub(crate) async fn project_step(
+        &self,
+        practice_id: &str,
+        projector: &dyn Projector,
+        batch_size: i64,
+    ) -> Result<Step> {
+        let name = projector.name();
+        let step = in_write_transaction!(self, |tx, sql, _Db| {
+            let mut claim: Option<Claim> = sqlx::query_as(sql.claim_checkpoint)
+                .bind(practice_id)
+                .bind(name)
+                .fetch_optional(&mut *tx)
+                .await?;
+            if claim.is_none() {
+                let exists: Option<i64> = sqlx::query_scalar(
+                    "SELECT last_seq FROM projector_checkpoints WHERE practice_id = $1 AND projector_name = $2",
+                )
+                .bind(practice_id)
+                .bind(name)
+                .fetch_optional(&mut *tx)
+                .await?;
+                if exists.is_some() {
+                    return Ok(Step::Busy);
+                }
+                sqlx::query(
+                    "INSERT INTO projector_checkpoints (id, practice_id, projector_name, last_seq, state, updated_at) \
+                     VALUES ($1, $2, $3, 0, 'catching_up', $4) ON CONFLICT (practice_id, projector_name) DO NOTHING",
+                )
+                .bind(uuid::Uuid::now_v7().to_string())
+                .bind(practice_id)
+                .bind(name)
+                .bind(Utc::now())
+                .execute(&mut *tx)
+                .await?;
+                claim = sqlx::query_as(sql.claim_checkpoint)
+                    .bind(practice_id)
+                    .bind(name)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+            }
+            let Some((last_seq, state, window_start, window_events)) = claim else {
+                return Ok(Step::Busy);
+            };
+            if state == "failed" || state == "stopped" {
+                tx.rollback().await?;
+                return Ok(Step::Halted);
+            }
+            let rows: Vec<EventRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                "SELECT {EVENT_COLUMNS} FROM events WHERE practice_id = $1 AND seq > $2 ORDER BY seq LIMIT $3"
+            )))
+            .bind(practice_id)
+            .bind(last_seq)
+            .bind(batch_size)
+            .fetch_all(&mut *tx)
+            .await?;
+            let now = Utc::now();
+            if rows.is_empty() {
+                if state != "caught_up" {
+                    sqlx::query("UPDATE projector_checkpoints SET state = 'caught_up', updated_at = $3 WHERE practice_id = $1 AND projector_name = $2")
+                        .bind(practice_id)
+                        .bind(name)
+                        .bind(now)
+                        .execute(&mut *tx)
+                        .await?;
+                    tx.commit().await?;
+                }
+                return Ok(Step::CaughtUp);
+            }
+            let events = into_events(rows)?;
+            let applied = {
+                let handled: Vec<Event>;
+                let to_apply: &[Event] = if events.iter().all(|e| projector.handles(&e.event_type))
+                {
+                    &events
+                } else {
+                    handled = events
+                        .iter()
+                        .filter(|e| projector.handles(&e.event_type))
+                        .cloned()
+                        .collect();
+                    &handled
+                };
+                if to_apply.is_empty() {
+                    Ok(())
+                } else {
+                    let mut projection = ProjectionTx::from(&mut *tx);
+                    projector
+                        .apply(&mut projection, practice_id, to_apply)
+                        .await
+                }
+            };
+            if let Err(failure) = applied {
+                tx.rollback().await?;
+                Step::Failed(failure)
+            } else {
+                let last = events.last().expect("a non-empty batch");
+                let (window_start, window_events) = match window_start {
+                    Some(start) if now - start < Duration::seconds(RATE_WINDOW_SECONDS) => {
+                        (start, window_events + events.len() as i64)
+                    }
+                    _ => (now, events.len() as i64),
+                };
+                let caught_up = (events.len() as i64) < batch_size;
+                sqlx::query(
+                    "UPDATE projector_checkpoints SET last_seq = $3, last_event_id = $4, state = $5, updated_at = $6, \
+                     rate_window_start = $7, rate_window_events = $8, last_error = NULL, error_event_id = NULL \
+                     WHERE practice_id = $1 AND projector_name = $2",
+                )
+                .bind(practice_id)
+                .bind(name)
+                .bind(last.seq)
+                .bind(&last.id)
+                .bind(if caught_up { "caught_up" } else { "catching_up" })
+                .bind(now)
+                .bind(window_start)
+                .bind(window_events)
+                .execute(&mut *tx)
+                .await?;
+                tx.commit().await?;
+                Step::Applied(events.len())
+            }
+        });
+        if let Step::Failed(failure) = &step {
+            in_write_transaction!(self, |tx, _sql, _Db| {
+                sqlx::query(
+                    "UPDATE projector_checkpoints SET state = 'failed', last_error = $3, error_event_id = $4, updated_at = $5 \
+                     WHERE practice_id = $1 AND projector_name = $2",
+                )
+                .bind(practice_id)
+                .bind(name)
+                .bind(&failure.message)
+                .bind(&failure.event_id)
+                .bind(Utc::now())
+                .execute(&mut *tx)
+                .await?;
+                tx.commit().await?;
+            });
+            tracing::warn!(practice_id, projector = name, error = %failure.message, "projector failed");
+        }
+        Ok(step)
+    }
+
+    /// Only owners and admins (or the system principal) operate projectors.
+    async fn operate_access(
+        &self,
+        principal: &Principal,
+        practice_id: &str,
+        action: &str,
+    ) -> Result<()> {
+        match self.read_access(principal, practice_id).await? {
+            None | Some(Role::Owner) | Some(Role::Admin) => Ok(()),
+            Some(role) => Err(Error::Forbidden {
+                reason: format!("only an owner or admin may {action} a projector; you are {role}"),
+            }),
+        }
+    }
+
+    /// Lets a failed (or stopped) projector run again from where it stopped.
+    pub async fn retry_projector(
+        &self,
+        principal: &Principal,
+        practice_id: &str,
+        projector_name: &str,
+    ) -> Result<()> {
+        self.operate_access(principal, practice_id, "retry").await?;
+        let changed = in_write_transaction!(self, |tx, _sql, _Db| {
+            let changed = sqlx::query(
+                "UPDATE projector_checkpoints SET state = 'catching_up', last_error = NULL, error_event_id = NULL, \
+                 updated_at = $3 WHERE practice_id = $1 AND projector_name = $2 AND state IN ('failed', 'stopped')",
+            )
+            .bind(practice_id)
+            .bind(projector_name)
+            .bind(Utc::now())
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            tx.commit().await?;
+            changed
+        });
+        if changed == 0 {
+            return Err(Error::Conflict {
+                reason: format!(
+                    "projector {projector_name:?} of practice {practice_id:?} is not failed or stopped; nothing to retry"
+                ),
+            });
+        }
+        Ok(())
+    }
+
+    /// Clears the practice's read model of `projector` and puts its checkpoint back to 0,
+    /// in one transaction; the runner then rebuilds it from the first event.
+    pub async fn reset_projector(
+        &self,
+        principal: &Principal,
+        practice_id: &str,
+        projector: &dyn Projector,
+    ) -> Result<()> {
+        self.operate_access(principal, practice_id, "reset").await?;
+        let name = projector.name();
+        let failure = in_write_transaction!(self, |tx, _sql, _Db| {
+            let cleared = {
+                let mut projection = ProjectionTx::from(&mut *tx);
+                projector.reset(&mut projection, practice_id).await
+            };
+            match cleared {
+                Err(failure) => Some(failure),
+                Ok(()) => {
+                    sqlx::query(
+                        "UPDATE projector_checkpoints SET last_seq = 0, last_event_id = NULL, state = 'catching_up', \
+                         last_error = NULL, error_event_id = NULL, updated_at = $3, rate_window_start = NULL, rate_window_events = 0 \
+                         WHERE practice_id = $1 AND projector_name = $2",
+                    )
+                    .bind(practice_id)
+                    .bind(name)
+                    .bind(Utc::now())
+                    .execute(&mut *tx)
+                    .await?;
+                    tx.commit().await?;
+                    None
+                }
+            }
+        });
+        match failure {
+            Some(failure) => Err(Error::Conflict {
+                reason: format!("resetting {name}: {}", failure.message),
+            }),
+            None => Ok(()),
+        }
+    }
+
+    /// Where each named projector stands in each practice the principal can see (or in
+    /// `practice_id` only): checkpoint, head, lag in events and time, recent rate.
+    pub async fn projector_status(
+        &self,
+        principal: &Principal,
+        practice_id: Option<&str>,
+        projector_names: &[&str],
+    ) -> Result<Vec<ProjectorStatus>> {
+        let practices: Vec<(String, i64)> = match practice_id {
+            Some(id) => {
+                self.read_access(principal, id).await?;
+                let head = self
+                    .practices(&Principal::System)
+                    .await?
+                    .into_iter()
+                    .find(|p| p.practice_id == id);
+                vec![(id.to_string(), head.map_or(0, |p| p.event_count))]
+            }
+            None => self
+                .practices(principal)
+                .await?
+                .into_iter()
+                .map(|p| (p.practice_id, p.event_count))
+                .collect(),
+        };
+        let now = Utc::now();
+        let mut statuses = Vec::new();
+        for (practice, head_seq) in practices {
+            let checkpoints = self.checkpoints(&Principal::System, &practice).await?;
+            let windows: Vec<(String, Option<DateTime<Utc>>, i64)> = dispatch!(
+                self,
+                |pool, _sql| {
+                    sqlx::query_as(
+                    "SELECT projector_name, rate_window_start, rate_window_events FROM projector_checkpoints WHERE practice_id = $1",
+                )
+                .bind(&practice)
+                .fetch_all(pool)
+                .await?
+                }
+            );
+            for name in projector_names {
+                let checkpoint = checkpoints.iter().find(|c| c.projector_name == *name);
+                let last_seq = checkpoint.map_or(0, |c| c.last_seq);
+                let lag = (head_seq - last_seq).max(0);
+                let lag_seconds = if lag > 0 {
+                    let oldest: Option<DateTime<Utc>> = dispatch!(self, |pool, _sql| {
+                        sqlx::query_scalar(
+                            "SELECT created_at FROM events WHERE practice_id = $1 AND seq = $2",
+                        )
+                        .bind(&practice)
+                        .bind(last_seq + 1)
+                        .fetch_optional(pool)
+                        .await?
+                    });
+                    oldest.map_or(0.0, |t| (now - t).num_milliseconds().max(0) as f64 / 1000.0)
+                } else {
+                    0.0
+                };
+                let events_per_second = windows
+                    .iter()
+                    .find(|(n, _, _)| n == name)
+                    .and_then(|(_, start, events)| start.map(|s| (s, *events)))
+                    .filter(|(start, _)| now - *start < Duration::seconds(RATE_WINDOW_SECONDS))
+                    .map_or(0.0, |(start, events)| {
+                        events as f64 / ((now - start).num_milliseconds().max(1000) as f64 / 1000.0)
+                    });
+                statuses.push(ProjectorStatus {
+                    practice_id: practice.clone(),
+                    projector_name: name.to_string(),
+                    last_event_id: checkpoint.and_then(|c| c.last_event_id.clone()),
+                    last_seq,
+                    head_seq,
+                    lag,
+                    lag_seconds,
+                    events_per_second,
+                    state: checkpoint.map_or(CheckpointState::CatchingUp, |c| c.state),
+                    last_error: checkpoint.and_then(|c| c.last_error.clone()),
+                    error_event_id: checkpoint.and_then(|c| c.error_event_id.clone()),
+                    updated_at: checkpoint.map(|c| c.updated_at),
+                });
+            }
+        }
+        Ok(statuses)
+    }
+
+    /// A PostgreSQL listener woken by every append in any process (`None` on SQLite, where
+    /// appends from this process arrive through [`Store::subscribe`]).
+    pub(crate) async fn append_listener(&self) -> Result<Option<sqlx::postgres::PgListener>> {
+        match self.backend() {
+            super::Backend::Sqlite { .. } => Ok(None),
+            super::Backend::Postgres { pool } => {
+                let mut listener = sqlx::postgres::PgListener::connect_with(pool).await?;
+                listener.listen("chronicle_appended").await?;
+                Ok(Some(listener))
+            }
+        }
+    }
+}
