@@ -48,6 +48,9 @@ enum Command {
     /// Write realistic, deterministic demo data for the dental registry.
     #[command(after_help = "Example:\n  chronicle seed --practices 10 --events 100000 --seed 7")]
     Seed(commands::seed::Args),
+    /// Projector checkpoints and read models: status, run, reset, retry.
+    #[command(subcommand)]
+    Projectors(commands::projectors::Command),
     /// Apply schema migrations and print the schema version.
     #[command(
         after_help = "Example:\n  chronicle migrate --db postgres://chronicle@localhost/chronicle"
@@ -73,6 +76,7 @@ fn main() -> ExitCode {
             Command::Append(args) => commands::append::run(args).await,
             Command::Events(args) => commands::events::run(*args).await,
             Command::Seed(args) => commands::seed::run(args).await,
+            Command::Projectors(command) => commands::projectors::run(command).await,
             Command::Migrate(args) => commands::migrate(args).await,
         }
     });

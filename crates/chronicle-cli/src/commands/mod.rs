@@ -2,6 +2,7 @@
 
 pub mod append;
 pub mod events;
+pub mod projectors;
 pub mod seed;
 pub mod serve;
 

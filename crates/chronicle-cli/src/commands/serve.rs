@@ -3,6 +3,7 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use chronicle::projection::{Runner, RunnerOptions, builtin};
 use chronicle_cli::http::{self, ApiOptions};
 use tracing_subscriber::EnvFilter;
 
@@ -22,6 +23,9 @@ pub struct Args {
     /// Seconds before a request (other than a live stream) is answered with 503.
     #[arg(long, default_value_t = 30, value_name = "SECONDS")]
     pub request_timeout: u64,
+    /// Do not run the projector runner inside the server (run `chronicle projectors run` instead).
+    #[arg(long)]
+    pub no_projectors: bool,
     /// Largest body of a batch append, in bytes.
     #[arg(long, default_value_t = 32 * 1024 * 1024, value_name = "BYTES")]
     pub max_batch_body_bytes: usize,
@@ -57,16 +61,24 @@ pub async fn run(args: Args) -> Outcome {
         store.location()
     );
     tracing::info!(%address, backend = store.backend_name(), "serving");
-    http::serve(listener, store.clone(), options, shutdown_signal())
-        .await
-        .map_err(|e| Failure::usage(format!("server failed: {e}")))?;
+    let (stop_projectors, projectors_stopped) = tokio::sync::watch::channel(false);
+    let projectors = (!args.no_projectors).then(|| {
+        let runner = Runner::new(store.clone(), builtin(), RunnerOptions::default());
+        tokio::spawn(async move { runner.run(projectors_stopped).await })
+    });
+    let served = http::serve(listener, store.clone(), options, shutdown_signal()).await;
+    let _ = stop_projectors.send(true);
+    if let Some(projectors) = projectors {
+        let _ = projectors.await;
+    }
+    served.map_err(|e| Failure::usage(format!("server failed: {e}")))?;
     store.close().await;
     tracing::info!("stopped");
     Ok(())
 }
 
 /// Resolves on SIGTERM or SIGINT.
-async fn shutdown_signal() {
+pub async fn shutdown_signal() {
     let interrupt = async {
         let _ = tokio::signal::ctrl_c().await;
     };

@@ -7,6 +7,7 @@ pub mod events;
 pub mod extract;
 pub mod live;
 pub mod openapi;
+pub mod projectors;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -86,6 +87,18 @@ pub fn router(store: Store, options: &ApiOptions, shutdown: watch::Receiver<bool
             get(events::aggregates),
         )
         .route("/v1/practices/{practice_id}/verify", get(events::verify))
+        .route(
+            "/v1/practices/{practice_id}/projectors",
+            get(projectors::status),
+        )
+        .route(
+            "/v1/practices/{practice_id}/projectors/{projector}/reset",
+            post(projectors::reset),
+        )
+        .route(
+            "/v1/practices/{practice_id}/projectors/{projector}/retry",
+            post(projectors::retry),
+        )
         .route("/v1/registry", get(events::registry))
         .route("/v1/registry/{event_type}", get(events::event_type))
         .route("/healthz", get(events::health))
@@ -95,6 +108,10 @@ pub fn router(store: Store, options: &ApiOptions, shutdown: watch::Receiver<bool
         ));
     Router::new()
         .route("/v1/practices/{practice_id}/live", get(live::stream))
+        .route(
+            "/v1/practices/{practice_id}/projectors/live",
+            get(projectors::live),
+        )
         .merge(bounded)
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)

@@ -30,6 +30,10 @@ use super::events::{
         super::events::event_type,
         super::events::health,
         super::live::stream,
+        super::projectors::status,
+        super::projectors::live,
+        super::projectors::reset,
+        super::projectors::retry,
         document,
     ),
     components(schemas(
@@ -51,6 +55,9 @@ use super::events::{
         chronicle::EventType,
         chronicle::ChainReport,
         chronicle::ChainBreak,
+        chronicle::CheckpointState,
+        chronicle::projection::ProjectorStatus,
+        super::projectors::ProjectorsList,
     ))
 )]
 pub struct ApiDoc;

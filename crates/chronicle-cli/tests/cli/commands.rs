@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::support::{Backend, fresh_url, patient, practice_created};
+use crate::support::{Backend, fresh_url, patient, practice_created, projection_totals};
 
 const BIN: &str = env!("CARGO_BIN_EXE_chronicle");
 
@@ -441,4 +441,288 @@ async fn graceful_shutdown_keeps_every_acknowledged_append() {
             .unwrap()
             .is_intact()
     );
+}
+
+pub async fn projectors_commands_run_report_reset_and_retry(backend: Backend) {
+    let (url, _dir) = fresh_url(backend).await;
+    run(
+        &["seed", "--db", &url, "--practices", "2", "--events", "600"],
+        "",
+    );
+    let status = run(
+        &["projectors", "status", "--db", &url, "--format", "json"],
+        "",
+    );
+    assert_eq!(status.status.code(), Some(0), "{}", text(&status.stderr));
+    let before: Vec<Value> = text(&status.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(before.len(), 8, "one object per (practice, projector)");
+    for s in &before {
+        for field in [
+            "practiceId",
+            "projectorName",
+            "lastEventId",
+            "lastSeq",
+            "headSeq",
+            "lag",
+            "state",
+            "lastError",
+        ] {
+            assert!(s.get(field).is_some(), "{field} in {s}");
+        }
+        assert_eq!(s["lag"], s["headSeq"], "nothing applied yet");
+    }
+    let ran = run(
+        &[
+            "projectors",
+            "run",
+            "--db",
+            &url,
+            "--until-caught-up",
+            "--batch-size",
+            "128",
+        ],
+        "",
+    );
+    assert_eq!(ran.status.code(), Some(0), "{}", text(&ran.stderr));
+    assert!(
+        text(&ran.stdout).contains("applied 2400 events"),
+        "{}",
+        text(&ran.stdout)
+    );
+    for (practice, head, aggregated, daily, directory) in projection_totals(&url).await {
+        assert_eq!(
+            (aggregated, daily, directory),
+            (head, head, head),
+            "practice {practice}: every event applied once"
+        );
+    }
+    let table = run(&["projectors", "status", "--db", &url], "");
+    assert!(
+        text(&table.stdout).contains("caught_up"),
+        "{}",
+        text(&table.stdout)
+    );
+    let practice = before[0]["practiceId"].as_str().unwrap();
+    let reset = run(
+        &[
+            "projectors",
+            "reset",
+            "--db",
+            &url,
+            "--practice",
+            practice,
+            "--projector",
+            "aggregate_index",
+            "--as",
+            "olivia.owner",
+        ],
+        "",
+    );
+    assert_eq!(reset.status.code(), Some(0), "{}", text(&reset.stderr));
+    let denied = run(
+        &[
+            "projectors",
+            "reset",
+            "--db",
+            &url,
+            "--practice",
+            practice,
+            "--projector",
+            "daily_activity",
+            "--as",
+            "victor.viewer",
+        ],
+        "",
+    );
+    assert_eq!(denied.status.code(), Some(1), "a viewer is refused");
+    let unknown = run(
+        &[
+            "projectors",
+            "reset",
+            "--db",
+            &url,
+            "--practice",
+            practice,
+            "--projector",
+            "nope",
+        ],
+        "",
+    );
+    assert_eq!(unknown.status.code(), Some(2));
+    assert!(
+        text(&unknown.stderr).contains("aggregate_index"),
+        "lists the projectors"
+    );
+    let retry = run(
+        &[
+            "projectors",
+            "retry",
+            "--db",
+            &url,
+            "--practice",
+            practice,
+            "--projector",
+            "aggregate_index",
+        ],
+        "",
+    );
+    assert_eq!(
+        retry.status.code(),
+        Some(1),
+        "nothing failed: {}",
+        text(&retry.stderr)
+    );
+    run(
+        &["projectors", "run", "--db", &url, "--until-caught-up"],
+        "",
+    );
+    for (_, head, aggregated, daily, directory) in projection_totals(&url).await {
+        assert_eq!(
+            (aggregated, daily, directory),
+            (head, head, head),
+            "rebuilt after reset"
+        );
+    }
+}
+
+pub async fn a_runner_killed_mid_batch_resumes_without_repeating_or_skipping(backend: Backend) {
+    let (url, _dir) = fresh_url(backend).await;
+    let seeded = run(
+        &[
+            "seed",
+            "--db",
+            &url,
+            "--practices",
+            "2",
+            "--events",
+            "30000",
+        ],
+        "",
+    );
+    assert_eq!(seeded.status.code(), Some(0), "{}", text(&seeded.stderr));
+    let mut runner = Command::new(BIN)
+        .args(["projectors", "run", "--db", &url, "--batch-size", "300"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // Kill once it is mid-way: some checkpoints moved, not all at the head.
+    let store = chronicle::Store::open(&url).await.unwrap();
+    let names = [
+        "practice_directory",
+        "user_directory",
+        "aggregate_index",
+        "daily_activity",
+    ];
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let status = store
+            .projector_status(&chronicle::Principal::System, None, &names)
+            .await
+            .unwrap();
+        if status.iter().any(|s| s.last_seq > 0) {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the runner makes progress"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    Command::new("kill")
+        .args(["-KILL", &runner.id().to_string()])
+        .status()
+        .unwrap();
+    runner.wait().unwrap();
+    let status = store
+        .projector_status(&chronicle::Principal::System, None, &names)
+        .await
+        .unwrap();
+    assert!(
+        status.iter().any(|s| s.lag > 0),
+        "killed before the end (else this test proves nothing)"
+    );
+    let resumed = run(
+        &["projectors", "run", "--db", &url, "--until-caught-up"],
+        "",
+    );
+    assert_eq!(resumed.status.code(), Some(0), "{}", text(&resumed.stderr));
+    for (practice, head, aggregated, daily, directory) in projection_totals(&url).await {
+        assert_eq!(
+            (aggregated, daily, directory),
+            (head, head, head),
+            "practice {practice}: nothing repeated or skipped"
+        );
+    }
+}
+
+/// Two runner processes on one PostgreSQL share the work and apply each event once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_runners_on_postgres_apply_each_event_exactly_once() {
+    let (url, _dir) = fresh_url(Backend::Postgres).await;
+    let seeded = run(
+        &[
+            "seed",
+            "--db",
+            &url,
+            "--practices",
+            "6",
+            "--events",
+            "24000",
+        ],
+        "",
+    );
+    assert_eq!(seeded.status.code(), Some(0), "{}", text(&seeded.stderr));
+    let spawn = || {
+        Command::new(BIN)
+            .args([
+                "projectors",
+                "run",
+                "--db",
+                &url,
+                "--until-caught-up",
+                "--batch-size",
+                "200",
+            ])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let (first, second) = (spawn(), spawn());
+    let (first, second) = (
+        first.wait_with_output().unwrap(),
+        second.wait_with_output().unwrap(),
+    );
+    assert_eq!(
+        (first.status.code(), second.status.code()),
+        (Some(0), Some(0)),
+        "{} {}",
+        text(&first.stderr),
+        text(&second.stderr)
+    );
+    let applied = |out: &Output| -> usize {
+        text(&out.stdout)
+            .split("applied ")
+            .nth(1)
+            .and_then(|r| r.split(' ').next())
+            .unwrap()
+            .parse()
+            .unwrap()
+    };
+    assert_eq!(
+        applied(&first) + applied(&second),
+        4 * 24000,
+        "together they applied every event once per projector"
+    );
+    for (practice, head, aggregated, daily, directory) in projection_totals(&url).await {
+        assert_eq!(
+            (aggregated, daily, directory),
+            (head, head, head),
+            "practice {practice}: each event applied exactly once"
+        );
+    }
 }

@@ -558,3 +558,94 @@ pub async fn live_stream_delivers_new_events_and_resumes_after_last_event_id(bac
     );
     let _ = practice_created;
 }
+
+pub async fn projector_status_reset_retry_and_live_updates(backend: Backend) {
+    let s = TestServer::start(backend).await;
+    s.practice(P, OWNER).await;
+    let (status, body) = answer(s.get("viewer-1", &format!("/v1/practices/{P}/projectors"))).await;
+    assert_eq!(status, 200);
+    let projectors = body["projectors"].as_array().unwrap();
+    assert_eq!(projectors.len(), 4, "one per built-in projector");
+    assert!(
+        projectors
+            .iter()
+            .all(|p| p["lag"] == 5 && p["headSeq"] == 5),
+        "nothing applied yet: {body}"
+    );
+
+    let live = s
+        .get("viewer-1", &format!("/v1/practices/{P}/projectors/live"))
+        .send()
+        .await
+        .unwrap();
+    let mut frames = live.bytes_stream();
+    let first = tokio::time::timeout(Duration::from_secs(10), frames.next())
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&first).contains("\"lag\":5"),
+        "the first status event shows the lag"
+    );
+
+    let store = chronicle::Store::open(&s.url).await.unwrap();
+    let runner = chronicle::projection::Runner::new(
+        store.clone(),
+        chronicle::projection::builtin(),
+        Default::default(),
+    );
+    runner.run_until_caught_up().await.unwrap();
+    let mut seen = String::new();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while !seen.contains("\"lag\":0") {
+        let chunk = tokio::time::timeout_at(deadline, frames.next())
+            .await
+            .expect("a status update arrives")
+            .unwrap()
+            .unwrap();
+        seen.push_str(&String::from_utf8_lossy(&chunk));
+    }
+
+    let (status, body) = answer(s.get(OWNER, &format!("/v1/practices/{P}/projectors"))).await;
+    assert_eq!(status, 200);
+    assert!(
+        body["projectors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|p| p["lag"] == 0 && p["state"] == "caught_up"),
+        "{body}"
+    );
+    let path = format!("/v1/practices/{P}/projectors/aggregate_index/reset");
+    let (status, body) = answer(s.post("viewer-1", &path, &json!({}))).await;
+    assert_eq!(status, 403, "viewers cannot reset: {body}");
+    let reset = s.post(OWNER, &path, &json!({})).send().await.unwrap();
+    assert_eq!(reset.status(), 204);
+    let (_, body) = answer(s.get(OWNER, &format!("/v1/practices/{P}/projectors"))).await;
+    let index = body["projectors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["projectorName"] == "aggregate_index")
+        .unwrap()
+        .clone();
+    assert_eq!(index["lastSeq"], 0, "reset goes back to the first event");
+    let (status, body) = answer(s.post(
+        OWNER,
+        &format!("/v1/practices/{P}/projectors/aggregate_index/retry"),
+        &json!({}),
+    ))
+    .await;
+    assert_eq!(status, 409, "nothing failed, nothing to retry: {body}");
+    let (status, body) = answer(s.post(
+        OWNER,
+        &format!("/v1/practices/{P}/projectors/nope/reset"),
+        &json!({}),
+    ))
+    .await;
+    assert_eq!(status, 404);
+    assert_error_shape(&body, "not_found");
+    let (status, _) = answer(s.get("mallory", &format!("/v1/practices/{P}/projectors"))).await;
+    assert_eq!(status, 403);
+}

@@ -43,6 +43,7 @@ mod api {
         timeline_aggregates_practices_and_event_by_id,
         registry_verify_and_health,
         live_stream_delivers_new_events_and_resumes_after_last_event_id,
+        projector_status_reset_retry_and_live_updates,
     );
 }
 
@@ -51,5 +52,7 @@ mod cli {
         append_prints_stored_events_and_events_reads_them,
         a_bad_line_names_its_number_and_writes_nothing,
         seed_writes_deterministic_demo_data,
+        projectors_commands_run_report_reset_and_retry,
+        a_runner_killed_mid_batch_resumes_without_repeating_or_skipping,
     );
 }

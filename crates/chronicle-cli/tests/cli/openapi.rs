@@ -27,6 +27,16 @@ async fn openapi_document_is_valid_and_lists_every_route() {
         ("get", "/v1/practices/{practiceId}/aggregates"),
         ("get", "/v1/practices/{practiceId}/verify"),
         ("get", "/v1/practices/{practiceId}/live"),
+        ("get", "/v1/practices/{practiceId}/projectors"),
+        ("get", "/v1/practices/{practiceId}/projectors/live"),
+        (
+            "post",
+            "/v1/practices/{practiceId}/projectors/{projector}/reset",
+        ),
+        (
+            "post",
+            "/v1/practices/{practiceId}/projectors/{projector}/retry",
+        ),
         ("get", "/v1/registry"),
         ("get", "/v1/registry/{eventType}"),
         ("get", "/healthz"),

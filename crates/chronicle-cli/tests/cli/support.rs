@@ -41,6 +41,7 @@ pub async fn fresh_url(backend: Backend) -> (String, Option<tempfile::TempDir>) 
 
 pub struct TestServer {
     pub base: String,
+    pub url: String,
     pub client: reqwest::Client,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     _dir: Option<tempfile::TempDir>,
@@ -71,6 +72,7 @@ impl TestServer {
         });
         TestServer {
             base,
+            url,
             client: reqwest::Client::new(),
             stop: Some(stop),
             _dir: dir,
@@ -153,4 +155,29 @@ pub fn membership(practice: &str, user: &str, role: &str) -> Value {
 pub fn patient(practice: &str, id: &str) -> Value {
     json!({"practiceId": practice, "aggregateType": "patient", "aggregateId": id, "eventType": "patient.created",
            "payload": {"firstName": "Ann", "lastName": "Lee", "dateOfBirth": "1990-05-17"}, "actorType": "human"})
+}
+
+/// Per practice: (head seq, sum of aggregate_index event counts, sum of daily_activity
+/// events, practice_directory event count). A projector that applied an event twice, or
+/// skipped one, makes the sums differ from the head.
+pub async fn projection_totals(url: &str) -> Vec<(String, i64, i64, i64, i64)> {
+    const SQL: &str = "SELECT h.practice_id, h.seq, \
+        (SELECT COALESCE(SUM(event_count), 0) FROM rm_aggregate_index a WHERE a.practice_id = h.practice_id), \
+        (SELECT COALESCE(SUM(events), 0) FROM rm_daily_activity d WHERE d.practice_id = h.practice_id), \
+        (SELECT COALESCE(MAX(event_count), 0) FROM rm_practice_directory p WHERE p.practice_id = h.practice_id) \
+        FROM practice_heads h ORDER BY h.practice_id";
+    if url.starts_with("sqlite") {
+        let mut conn = sqlx::SqliteConnection::connect(url).await.unwrap();
+        sqlx::query_as(SQL).fetch_all(&mut conn).await.unwrap()
+    } else {
+        let mut conn = sqlx::PgConnection::connect(url).await.unwrap();
+        // PostgreSQL sums BIGINT into NUMERIC; cast back.
+        let sql = SQL
+            .replace("SUM(event_count), 0)", "SUM(event_count), 0)::bigint")
+            .replace("SUM(events), 0)", "SUM(events), 0)::bigint");
+        sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .fetch_all(&mut conn)
+            .await
+            .unwrap()
+    }
 }

@@ -1,0 +1,198 @@
+//! `chronicle projectors`: status, run, reset, retry.
+
+use chronicle::Principal;
+use chronicle::projection::{Runner, RunnerOptions, SharedProjector, builtin};
+
+use super::{DbArgs, Failure, Outcome, print_line};
+
+#[derive(Debug, clap::Subcommand)]
+pub enum Command {
+    /// Where every (practice, projector) stands: checkpoint, head, lag, state, last error.
+    #[command(after_help = "Example:\n  chronicle projectors status --format table")]
+    Status(StatusArgs),
+    /// Run the projectors: continuously until SIGTERM/Ctrl-C, or until every checkpoint is at its head.
+    #[command(after_help = "Example:\n  chronicle projectors run --until-caught-up")]
+    Run(RunArgs),
+    /// Clear one practice's read model of a projector and rebuild it from the first event.
+    #[command(
+        after_help = "Example:\n  chronicle projectors reset --practice p1 --projector aggregate_index"
+    )]
+    Reset(TargetArgs),
+    /// Let a failed projector run again from the event it stopped at.
+    #[command(
+        after_help = "Example:\n  chronicle projectors retry --practice p1 --projector aggregate_index"
+    )]
+    Retry(TargetArgs),
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum Format {
+    /// One JSON object per checkpoint, one per line.
+    Json,
+    /// A readable table.
+    Table,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct StatusArgs {
+    #[command(flatten)]
+    pub db: DbArgs,
+    /// Only this practice.
+    #[arg(long, value_name = "ID")]
+    pub practice: Option<String>,
+    /// As this user (only their practices). Without it, the system principal: every practice.
+    #[arg(long = "as", value_name = "USER")]
+    pub user: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct RunArgs {
+    #[command(flatten)]
+    pub db: DbArgs,
+    /// Exit once every checkpoint has reached its practice's head.
+    #[arg(long)]
+    pub until_caught_up: bool,
+    /// Events per transaction.
+    #[arg(long, default_value_t = 1000, value_name = "N")]
+    pub batch_size: i64,
+    /// Seconds between polls when no append notification arrives.
+    #[arg(long, default_value_t = 5, value_name = "SECONDS")]
+    pub poll_interval: u64,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct TargetArgs {
+    #[command(flatten)]
+    pub db: DbArgs,
+    /// The practice.
+    #[arg(long, value_name = "ID")]
+    pub practice: String,
+    /// The projector (practice_directory, user_directory, aggregate_index, daily_activity).
+    #[arg(long, value_name = "NAME")]
+    pub projector: String,
+    /// As this user (owner or admin). Without it, the system principal.
+    #[arg(long = "as", value_name = "USER")]
+    pub user: Option<String>,
+}
+
+fn principal(user: Option<String>) -> Principal {
+    user.map_or(Principal::System, Principal::user)
+}
+
+fn find(name: &str) -> Result<SharedProjector, Failure> {
+    builtin()
+        .into_iter()
+        .find(|p| p.name() == name)
+        .ok_or_else(|| {
+            let names: Vec<&str> = builtin().iter().map(|p| p.name()).collect();
+            Failure::usage(format!(
+                "no projector {name:?}; the projectors are {}",
+                names.join(", ")
+            ))
+        })
+}
+
+pub async fn run(command: Command) -> Outcome {
+    match command {
+        Command::Status(args) => status(args).await,
+        Command::Run(args) => run_projectors(args).await,
+        Command::Reset(args) => {
+            let projector = find(&args.projector)?;
+            let store = args.db.open().await?;
+            store
+                .reset_projector(&principal(args.user), &args.practice, projector.as_ref())
+                .await?;
+            print_line(format_args!(
+                "reset {} of practice {}; it rebuilds from the first event when projectors run",
+                args.projector, args.practice
+            ));
+            Ok(())
+        }
+        Command::Retry(args) => {
+            find(&args.projector)?;
+            let store = args.db.open().await?;
+            store
+                .retry_projector(&principal(args.user), &args.practice, &args.projector)
+                .await?;
+            print_line(format_args!(
+                "{} of practice {} will resume from the event it stopped at",
+                args.projector, args.practice
+            ));
+            Ok(())
+        }
+    }
+}
+
+async fn status(args: StatusArgs) -> Outcome {
+    let store = args.db.open().await?;
+    let names: Vec<&str> = builtin().iter().map(|p| p.name()).collect();
+    let statuses = store
+        .projector_status(&principal(args.user), args.practice.as_deref(), &names)
+        .await?;
+    match args.format {
+        Format::Json => {
+            for status in &statuses {
+                print_line(serde_json::to_string(status).expect("status serializes"));
+            }
+        }
+        Format::Table => {
+            print_line(format_args!(
+                "{:<38}  {:<18}  {:<11}  {:>8}  {:>8}  {:>7}  {:>8}  {:>9}  ERROR",
+                "PRACTICE", "PROJECTOR", "STATE", "LAST SEQ", "HEAD", "LAG", "LAG (s)", "EVENTS/s"
+            ));
+            for s in &statuses {
+                print_line(format_args!(
+                    "{:<38}  {:<18}  {:<11}  {:>8}  {:>8}  {:>7}  {:>8.1}  {:>9.0}  {}",
+                    s.practice_id,
+                    s.projector_name,
+                    s.state,
+                    s.last_seq,
+                    s.head_seq,
+                    s.lag,
+                    s.lag_seconds,
+                    s.events_per_second,
+                    s.last_error.as_deref().unwrap_or("")
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn run_projectors(args: RunArgs) -> Outcome {
+    if args.batch_size < 1 {
+        return Err(Failure::usage("--batch-size must be at least 1"));
+    }
+    let store = args.db.open().await?;
+    let options = RunnerOptions {
+        batch_size: args.batch_size,
+        poll_interval: std::time::Duration::from_secs(args.poll_interval.max(1)),
+    };
+    let runner = Runner::new(store.clone(), builtin(), options);
+    if args.until_caught_up {
+        let report = runner.run_until_caught_up().await?;
+        print_line(format_args!(
+            "caught up: applied {} events; {} projector(s) stopped on a failure",
+            report.applied, report.halted
+        ));
+        return if report.halted > 0 {
+            Err(Failure::refused(
+                "some projectors are failed; see `chronicle projectors status`",
+            ))
+        } else {
+            Ok(())
+        };
+    }
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    tokio::spawn(async move {
+        super::serve::shutdown_signal().await;
+        let _ = stop.send(true);
+    });
+    print_line("chronicle: projectors running; stop with Ctrl-C or SIGTERM");
+    runner.run(stopped).await;
+    store.close().await;
+    Ok(())
+}
