@@ -58,6 +58,9 @@ pub struct RunArgs {
     /// Events per transaction.
     #[arg(long, default_value_t = 1000, value_name = "N")]
     pub batch_size: i64,
+    /// Run only these projectors (repeatable); default all.
+    #[arg(long = "projector", value_name = "NAME")]
+    pub projectors: Vec<String>,
     /// Seconds between polls when no append notification arrives.
     #[arg(long, default_value_t = 5, value_name = "SECONDS")]
     pub poll_interval: u64,
@@ -171,7 +174,15 @@ async fn run_projectors(args: RunArgs) -> Outcome {
         batch_size: args.batch_size,
         poll_interval: std::time::Duration::from_secs(args.poll_interval.max(1)),
     };
-    let runner = Runner::new(store.clone(), builtin(), options);
+    let projectors = if args.projectors.is_empty() {
+        builtin()
+    } else {
+        args.projectors
+            .iter()
+            .map(|name| find(name))
+            .collect::<Result<Vec<_>, _>>()?
+    };
+    let runner = Runner::new(store.clone(), projectors, options);
     if args.until_caught_up {
         let report = runner.run_until_caught_up().await?;
         print_line(format_args!(
