@@ -161,7 +161,7 @@ async fn open_sqlite(url: &str, rest: &str, options: &StoreOptions) -> Result<(B
         .pragma("mmap_size", "268435456");
     let writer = connect
         .clone()
-        .pragma("cache_size", "-32768")
+        .pragma("cache_size", "-131072")
         .connect()
         .await
         .map_err(|e| classify_open_error("sqlite", path, e))?;
