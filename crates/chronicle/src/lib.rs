@@ -36,5 +36,6 @@ pub use model::{
 pub use registry::{EventType, Registry};
 pub use store::{
     AggregateFilter, Appended, ChainBreak, ChainReport, Checkpoint, CheckpointState,
-    CheckpointUpdate, Direction, PageRequest, Store, StoreOptions, TimelineFilter,
+    CheckpointUpdate, DailyCount, Direction, IndexedAggregate, PageRequest, PracticeListing, Store,
+    StoreOptions, TimelineFilter,
 };

@@ -7,6 +7,7 @@ mod checkpoint;
 mod open;
 mod projection;
 mod query;
+mod read_models;
 mod rows;
 mod sql;
 mod verify;
@@ -23,6 +24,7 @@ use crate::rules::DEFAULT_MAX_PAYLOAD_BYTES;
 pub use checkpoint::{Checkpoint, CheckpointState, CheckpointUpdate};
 pub(crate) use projection::Step;
 pub use query::{AggregateFilter, Direction, PageRequest, TimelineFilter};
+pub use read_models::{DailyCount, IndexedAggregate, PracticeListing};
 pub use verify::{ChainBreak, ChainReport};
 
 /// Runs `$body` with `$pool` bound to the backend's pool and `$sql` to its dialect.

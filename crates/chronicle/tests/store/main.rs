@@ -36,6 +36,7 @@ on_both_backends!(
     reset_rebuilds_the_same_read_model,
     a_projector_added_later_catches_up_from_the_first_event,
     status_reports_lag_while_behind_and_zero_when_caught_up,
+    read_model_queries_page_by_activity_and_scope_by_principal,
 );
 
 on_both_backends!(

@@ -505,3 +505,108 @@ pub async fn status_reports_lag_while_behind_and_zero_when_caught_up(backend: Ba
         .unwrap_err();
     assert!(matches!(hidden, Error::PracticeNotFound { .. }));
 }
+
+pub async fn read_model_queries_page_by_activity_and_scope_by_principal(backend: Backend) {
+    let t = TestStore::new(backend).await;
+    let practice = demo_practice(&t, 400).await;
+    runner(&t, 100).run_until_caught_up().await.unwrap();
+    let owner = Principal::user("olivia.owner");
+
+    let listings = t.store.practice_directory(&owner).await.unwrap();
+    assert_eq!(listings.len(), 2, "the demo owner sees both demo practices");
+    let listing = listings.iter().find(|l| l.practice_id == practice).unwrap();
+    assert_eq!(listing.event_count, 400);
+    assert!(
+        listing.name.as_deref().is_some_and(|n| !n.is_empty()),
+        "named from practice.created"
+    );
+    assert!(
+        t.store
+            .practice_directory(&Principal::user("mallory"))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    let mut seen = Vec::new();
+    let mut request = PageRequest::first(37);
+    loop {
+        let page = t
+            .store
+            .recent_aggregates(&owner, &practice, None, &request)
+            .await
+            .unwrap();
+        seen.extend(page.items);
+        match page.next_cursor {
+            Some(c) => request.cursor = Some(c),
+            None => break,
+        }
+    }
+    let total = t
+        .store
+        .aggregates(
+            &owner,
+            &practice,
+            &Default::default(),
+            &PageRequest::first(1000),
+        )
+        .await
+        .unwrap()
+        .items
+        .len();
+    assert_eq!(seen.len(), total, "every aggregate once across pages");
+    assert!(
+        seen.windows(2)
+            .all(|w| w[0].last_event_at >= w[1].last_event_at),
+        "most recent first"
+    );
+    assert!(seen.iter().all(|a| a.event_count == a.version));
+    let patients = t
+        .store
+        .recent_aggregates(
+            &owner,
+            &practice,
+            Some("patient"),
+            &PageRequest::first(1000),
+        )
+        .await
+        .unwrap();
+    assert!(
+        !patients.items.is_empty() && patients.items.iter().all(|a| a.aggregate_type == "patient")
+    );
+
+    let days = t
+        .store
+        .daily_activity(&owner, &practice, None, None)
+        .await
+        .unwrap();
+    assert_eq!(
+        days.iter().map(|d| d.events).sum::<i64>(),
+        400,
+        "daily counts add up to every event"
+    );
+    let first_day = days[0].day.clone();
+    let one_day = t
+        .store
+        .daily_activity(&owner, &practice, Some(&first_day), Some(&first_day))
+        .await
+        .unwrap();
+    assert!(one_day.iter().all(|d| d.day == first_day));
+    let err = t
+        .store
+        .daily_activity(&owner, &practice, Some("26/11/2026"), None)
+        .await
+        .unwrap_err();
+    assert_eq!(err.violations()[0].path, "/fromDay");
+    let hidden = t
+        .store
+        .recent_aggregates(
+            &Principal::user("mallory"),
+            &practice,
+            None,
+            &PageRequest::default(),
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(hidden, Error::PracticeNotFound { .. }));
+}

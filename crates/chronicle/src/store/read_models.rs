@@ -1,0 +1,173 @@
+//! Reads of the built-in read models (kept current by the projector runner): practices with
+//! their names, aggregates by recent activity, and daily activity for charts. Scoped by
+//! principal like every read; answers lag the events by the runner's lag.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::{PageRequest, Store, dispatch};
+use crate::cursor::{self, page_limit};
+use crate::error::Result;
+use crate::model::{Page, Principal};
+
+/// A practice as the practice directory knows it.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, sqlx::FromRow)]
+#[serde(rename_all = "camelCase")]
+pub struct PracticeListing {
+    /// The practice.
+    pub practice_id: String,
+    /// Its current name.
+    pub name: Option<String>,
+    /// When `practice.created` happened.
+    pub created_at: Option<DateTime<Utc>>,
+    /// Events applied so far.
+    pub event_count: i64,
+    /// Time of the last event applied.
+    pub last_activity_at: DateTime<Utc>,
+}
+
+/// One aggregate as the aggregate index knows it.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, sqlx::FromRow)]
+#[serde(rename_all = "camelCase")]
+pub struct IndexedAggregate {
+    /// Aggregate type.
+    pub aggregate_type: String,
+    /// Aggregate id.
+    pub aggregate_id: String,
+    /// Current version.
+    pub version: i64,
+    /// First event's time.
+    pub first_event_at: DateTime<Utc>,
+    /// Last event's time.
+    pub last_event_at: DateTime<Utc>,
+    /// Last event's type.
+    pub last_event_type: String,
+    /// Events of the aggregate.
+    pub event_count: i64,
+}
+
+/// Events of one UTC day, event type and actor type.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, sqlx::FromRow)]
+#[serde(rename_all = "camelCase")]
+pub struct DailyCount {
+    /// `YYYY-MM-DD`.
+    pub day: String,
+    /// Event type.
+    pub event_type: String,
+    /// human, ai or system.
+    pub actor_type: String,
+    /// How many.
+    pub events: i64,
+}
+
+impl Store {
+    /// The practices the principal can see, with name and activity from the practice
+    /// directory (practices the runner has not reached yet are absent).
+    pub async fn practice_directory(&self, principal: &Principal) -> Result<Vec<PracticeListing>> {
+        const COLUMNS: &str =
+            "d.practice_id, d.name, d.created_at, d.event_count, d.last_activity_at";
+        Ok(dispatch!(self, |pool, _sql| match principal {
+            Principal::User(user) =>
+                sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                    "SELECT {COLUMNS} FROM rm_practice_directory d JOIN memberships m \
+                 ON m.practice_id = d.practice_id AND m.user_id = $1 ORDER BY d.practice_id"
+                )))
+                .bind(user)
+                .fetch_all(pool)
+                .await?,
+            Principal::System =>
+                sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                    "SELECT {COLUMNS} FROM rm_practice_directory d ORDER BY d.practice_id"
+                )))
+                .fetch_all(pool)
+                .await?,
+        }))
+    }
+
+    /// A practice's aggregates, most recently active first (optionally of one type).
+    pub async fn recent_aggregates(
+        &self,
+        principal: &Principal,
+        practice_id: &str,
+        aggregate_type: Option<&str>,
+        page_request: &PageRequest,
+    ) -> Result<Page<IndexedAggregate>> {
+        let limit = page_limit(page_request.limit)?;
+        let after = page_request
+            .cursor
+            .as_deref()
+            .map(cursor::decode::<(DateTime<Utc>, String, String)>)
+            .transpose()?;
+        self.read_access(principal, practice_id).await?;
+        let items: Vec<IndexedAggregate> = dispatch!(self, |pool, _sql| {
+            let mut q = sqlx::QueryBuilder::new(
+                "SELECT aggregate_type, aggregate_id, version, first_event_at, last_event_at, last_event_type, event_count \
+                 FROM rm_aggregate_index WHERE practice_id = ",
+            );
+            q.push_bind(practice_id);
+            if let Some(t) = aggregate_type {
+                q.push(" AND aggregate_type = ").push_bind(t);
+            }
+            if let Some((at, t, id)) = &after {
+                q.push(" AND (last_event_at < ").push_bind(*at);
+                q.push(" OR (last_event_at = ").push_bind(*at);
+                q.push(" AND (aggregate_type > ").push_bind(t);
+                q.push(" OR (aggregate_type = ")
+                    .push_bind(t)
+                    .push(" AND aggregate_id > ")
+                    .push_bind(id)
+                    .push("))))");
+            }
+            q.push(" ORDER BY last_event_at DESC, aggregate_type, aggregate_id LIMIT ")
+                .push_bind(limit + 1);
+            q.build_query_as().fetch_all(pool).await?
+        });
+        let more = items.len() as i64 > limit;
+        let mut items = items;
+        items.truncate(limit as usize);
+        let next_cursor = more
+            .then(|| {
+                items
+                    .last()
+                    .map(|a| cursor::encode(&(a.last_event_at, &a.aggregate_type, &a.aggregate_id)))
+            })
+            .flatten();
+        Ok(Page { items, next_cursor })
+    }
+
+    /// Events per day, event type and actor type, for `[from_day, to_day]` (`YYYY-MM-DD`,
+    /// inclusive; either may be open).
+    pub async fn daily_activity(
+        &self,
+        principal: &Principal,
+        practice_id: &str,
+        from_day: Option<&str>,
+        to_day: Option<&str>,
+    ) -> Result<Vec<DailyCount>> {
+        for (path, day) in [("/fromDay", from_day), ("/toDay", to_day)] {
+            if let Some(day) = day
+                && chrono::NaiveDate::parse_from_str(day, "%Y-%m-%d").is_err()
+            {
+                return Err(crate::Error::invalid(
+                    path,
+                    format!("{day:?} is not a date like 2026-11-26"),
+                ));
+            }
+        }
+        self.read_access(principal, practice_id).await?;
+        Ok(dispatch!(self, |pool, _sql| {
+            sqlx::query_as(
+                "SELECT day, event_type, actor_type, events FROM rm_daily_activity WHERE practice_id = $1 \
+                 AND day >= $2 AND day <= $3 ORDER BY day, event_type, actor_type",
+            )
+            .bind(practice_id)
+            .bind(from_day.unwrap_or("0000-01-01"))
+            .bind(to_day.unwrap_or("9999-12-31"))
+            .fetch_all(pool)
+            .await?
+        }))
+    }
+}
