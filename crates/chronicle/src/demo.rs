@@ -108,7 +108,12 @@ pub async fn seed_with_progress(
 
 /// How many events [`seed`] writes for these options.
 pub fn total_events(options: &DemoOptions) -> usize {
-    options.practices * options.events_per_practice.max(10)
+    options.practices * events_per_practice(options)
+}
+
+/// Events written per practice: at least enough for its setup (practice, users, memberships).
+fn events_per_practice(options: &DemoOptions) -> usize {
+    options.events_per_practice.max(10)
 }
 
 fn random_uuid(rng: &mut ChaCha8Rng) -> String {
@@ -123,7 +128,7 @@ fn practice_events(
     index: usize,
     options: &DemoOptions,
 ) -> Vec<NewEvent> {
-    let total = options.events_per_practice.max(10);
+    let total = events_per_practice(options);
     let span = Duration::days(options.days.max(1));
     let begin = options.end - span;
     let step = span / (total as i32 + 1);

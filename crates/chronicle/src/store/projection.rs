@@ -28,6 +28,19 @@ pub(crate) enum Step {
 
 type Claim = (i64, String, Option<DateTime<Utc>>, i64);
 
+#[derive(sqlx::FromRow)]
+struct StatusRow {
+    projector_name: String,
+    last_event_id: Option<String>,
+    last_seq: i64,
+    state: String,
+    last_error: Option<String>,
+    error_event_id: Option<String>,
+    updated_at: DateTime<Utc>,
+    rate_window_start: Option<DateTime<Utc>>,
+    rate_window_events: i64,
+}
+
 /// The rate window covers about the last minute of work.
 const RATE_WINDOW_SECONDS: i64 = 60;
 
@@ -302,12 +315,13 @@ impl Store {
         let practices: Vec<(String, i64)> = match practice_id {
             Some(id) => {
                 self.read_access(principal, id).await?;
-                let head = self
-                    .practices(&Principal::System)
-                    .await?
-                    .into_iter()
-                    .find(|p| p.practice_id == id);
-                vec![(id.to_string(), head.map_or(0, |p| p.event_count))]
+                let head: Option<i64> = dispatch!(self, |pool, _sql| {
+                    sqlx::query_scalar("SELECT seq FROM practice_heads WHERE practice_id = $1")
+                        .bind(id)
+                        .fetch_optional(pool)
+                        .await?
+                });
+                vec![(id.to_string(), head.unwrap_or(0))]
             }
             None => self
                 .practices(principal)
@@ -319,20 +333,18 @@ impl Store {
         let now = Utc::now();
         let mut statuses = Vec::new();
         for (practice, head_seq) in practices {
-            let checkpoints = self.checkpoints(&Principal::System, &practice).await?;
-            let windows: Vec<(String, Option<DateTime<Utc>>, i64)> = dispatch!(
-                self,
-                |pool, _sql| {
-                    sqlx::query_as(
-                    "SELECT projector_name, rate_window_start, rate_window_events FROM projector_checkpoints WHERE practice_id = $1",
+            // The checkpoints with their rate windows, in one read.
+            let rows: Vec<StatusRow> = dispatch!(self, |pool, _sql| {
+                sqlx::query_as(
+                    "SELECT projector_name, last_event_id, last_seq, state, last_error, error_event_id, updated_at, \
+                     rate_window_start, rate_window_events FROM projector_checkpoints WHERE practice_id = $1",
                 )
                 .bind(&practice)
                 .fetch_all(pool)
                 .await?
-                }
-            );
+            });
             for name in projector_names {
-                let checkpoint = checkpoints.iter().find(|c| c.projector_name == *name);
+                let checkpoint = rows.iter().find(|row| row.projector_name == *name);
                 let last_seq = checkpoint.map_or(0, |c| c.last_seq);
                 let lag = (head_seq - last_seq).max(0);
                 let lag_seconds = if lag > 0 {
@@ -349,10 +361,8 @@ impl Store {
                 } else {
                     0.0
                 };
-                let events_per_second = windows
-                    .iter()
-                    .find(|(n, _, _)| n == name)
-                    .and_then(|(_, start, events)| start.map(|s| (s, *events)))
+                let events_per_second = checkpoint
+                    .and_then(|c| c.rate_window_start.map(|s| (s, c.rate_window_events)))
                     .filter(|(start, _)| now - *start < Duration::seconds(RATE_WINDOW_SECONDS))
                     .map_or(0.0, |(start, events)| {
                         events as f64 / ((now - start).num_milliseconds().max(1000) as f64 / 1000.0)
@@ -366,7 +376,13 @@ impl Store {
                     lag,
                     lag_seconds,
                     events_per_second,
-                    state: checkpoint.map_or(CheckpointState::CatchingUp, |c| c.state),
+                    state: match checkpoint {
+                        Some(c) => c
+                            .state
+                            .parse()
+                            .map_err(|e: String| Error::Database(sqlx::Error::Decode(e.into())))?,
+                        None => CheckpointState::CatchingUp,
+                    },
                     last_error: checkpoint.and_then(|c| c.last_error.clone()),
                     error_event_id: checkpoint.and_then(|c| c.error_event_id.clone()),
                     updated_at: checkpoint.map(|c| c.updated_at),
