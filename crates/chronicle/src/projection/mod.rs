@@ -66,6 +66,7 @@ pub type SharedProjector = Arc<dyn Projector>;
 
 /// Where one (practice, projector) stands.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ProjectorStatus {

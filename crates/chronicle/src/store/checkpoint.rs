@@ -16,6 +16,7 @@ use crate::rules::{MAX_ID_LEN, MAX_TYPE_LEN, check_name};
 
 /// Where a projector stands for a practice.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum CheckpointState {
@@ -61,6 +62,7 @@ impl FromStr for CheckpointState {
 
 /// A stored checkpoint.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Checkpoint {

@@ -4,6 +4,7 @@
 
 mod append;
 mod checkpoint;
+mod feed;
 mod open;
 mod projection;
 mod query;
@@ -22,6 +23,7 @@ use crate::registry::Registry;
 use crate::rules::DEFAULT_MAX_PAYLOAD_BYTES;
 
 pub use checkpoint::{Checkpoint, CheckpointState, CheckpointUpdate};
+pub use feed::AppendFeed;
 pub(crate) use projection::Step;
 pub use query::{AggregateFilter, Direction, PageRequest, TimelineFilter};
 pub use read_models::{DailyCount, IndexedAggregate, PracticeListing};
@@ -91,6 +93,16 @@ pub struct Appended {
     pub seq: i64,
 }
 
+/// Sent to subscribers after a projector checkpoint changes (a batch applied, caught up,
+/// failed, retried or reset) through this `Store` or its clones.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckpointMoved {
+    /// The practice.
+    pub practice_id: String,
+    /// The projector whose checkpoint changed.
+    pub projector_name: String,
+}
+
 /// How a store is opened.
 #[derive(Debug, Clone)]
 pub struct StoreOptions {
@@ -138,6 +150,7 @@ pub struct Store {
 struct Inner {
     backend: Backend,
     appended: tokio::sync::broadcast::Sender<Appended>,
+    checkpoints: tokio::sync::broadcast::Sender<CheckpointMoved>,
     registry: Registry,
     options: StoreOptions,
     location: String,
@@ -192,6 +205,20 @@ impl Store {
         let _ = self.inner.appended.send(Appended {
             practice_id: practice_id.to_string(),
             seq,
+        });
+    }
+
+    /// Notifications of checkpoint changes made through this `Store` (and its clones), for
+    /// screens that show projector progress without polling. Like [`Store::subscribe`], a
+    /// slow receiver may miss some; each only says "re-read this checkpoint".
+    pub fn subscribe_checkpoints(&self) -> tokio::sync::broadcast::Receiver<CheckpointMoved> {
+        self.inner.checkpoints.subscribe()
+    }
+
+    pub(crate) fn notify_checkpoint(&self, practice_id: &str, projector_name: &str) {
+        let _ = self.inner.checkpoints.send(CheckpointMoved {
+            practice_id: practice_id.to_string(),
+            projector_name: projector_name.to_string(),
         });
     }
 

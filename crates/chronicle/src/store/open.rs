@@ -61,6 +61,7 @@ impl Store {
         let store = Store {
             inner: Arc::new(Inner {
                 appended: tokio::sync::broadcast::channel(1024).0,
+                checkpoints: tokio::sync::broadcast::channel(1024).0,
                 backend,
                 registry,
                 options,

@@ -139,6 +139,7 @@ impl Store {
                         .execute(&mut *tx)
                         .await?;
                     tx.commit().await?;
+                    self.notify_checkpoint(practice_id, name);
                 }
                 return Ok(Step::CaughtUp);
             }
@@ -213,6 +214,9 @@ impl Store {
             });
             tracing::warn!(practice_id, projector = name, error = %failure.message, "projector failed");
         }
+        if matches!(step, Step::Applied(_) | Step::Failed(_)) {
+            self.notify_checkpoint(practice_id, name);
+        }
         Ok(step)
     }
 
@@ -260,6 +264,7 @@ impl Store {
                 ),
             });
         }
+        self.notify_checkpoint(practice_id, projector_name);
         Ok(())
     }
 
@@ -300,7 +305,10 @@ impl Store {
             Some(failure) => Err(Error::Conflict {
                 reason: format!("resetting {name}: {}", failure.message),
             }),
-            None => Ok(()),
+            None => {
+                self.notify_checkpoint(practice_id, name);
+                Ok(())
+            }
         }
     }
 

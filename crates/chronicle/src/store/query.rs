@@ -15,6 +15,7 @@ use crate::rules::{MAX_ID_LEN, MAX_TYPE_LEN, check_name};
 
 /// Which way a timeline page runs.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Direction {
@@ -26,6 +27,7 @@ pub enum Direction {
 }
 
 /// Filters of a practice timeline; every field narrows, empty means everything.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
 pub struct TimelineFilter {
@@ -47,6 +49,7 @@ pub struct TimelineFilter {
 
 /// Which page of a query: the cursor from the previous page (none for the first) and a
 /// page size (default 100, at most 1000).
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
 pub struct PageRequest {
@@ -75,6 +78,7 @@ impl PageRequest {
 }
 
 /// Filters of the aggregates list.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
 pub struct AggregateFilter {

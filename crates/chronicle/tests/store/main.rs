@@ -37,6 +37,7 @@ on_both_backends!(
     a_projector_added_later_catches_up_from_the_first_event,
     status_reports_lag_while_behind_and_zero_when_caught_up,
     read_model_queries_page_by_activity_and_scope_by_principal,
+    live_feeds_report_appends_and_checkpoint_moves,
 );
 
 on_both_backends!(

@@ -610,3 +610,45 @@ pub async fn read_model_queries_page_by_activity_and_scope_by_principal(backend:
         .unwrap_err();
     assert!(matches!(hidden, Error::PracticeNotFound { .. }));
 }
+
+/// Live screens learn of appends (on PostgreSQL also those of another process) and of
+/// checkpoint moves without polling.
+pub async fn live_feeds_report_appends_and_checkpoint_moves(backend: Backend) {
+    let t = TestStore::new(backend).await;
+    t.practice_with_staff(P, "olivia").await;
+    let mut feed = t.store.append_feed().await.unwrap();
+    let mut moves = t.store.subscribe_checkpoints();
+
+    let writer = match backend {
+        // Another connection pool on the same server stands in for another process.
+        Backend::Postgres => chronicle::Store::open(&t.url).await.unwrap(),
+        Backend::Sqlite => t.store.clone(),
+    };
+    let appended = writer
+        .append(&Principal::user("olivia"), patient(P, "pat-live", "Ada"))
+        .await
+        .unwrap();
+    let seen = tokio::time::timeout(std::time::Duration::from_secs(10), async {
+        loop {
+            let next = feed.next().await.expect("the feed stays open");
+            if next.seq == appended.seq {
+                return next;
+            }
+        }
+    })
+    .await
+    .expect("the append arrives on the feed");
+    assert_eq!(seen.practice_id, P);
+
+    let runner = Runner::new(t.store.clone(), builtin(), RunnerOptions::default());
+    runner.run_until_caught_up().await.unwrap();
+    let moved = moves
+        .try_recv()
+        .expect("the runner reports a checkpoint move");
+    assert_eq!(moved.practice_id, P);
+    assert!(
+        builtin().iter().any(|p| p.name() == moved.projector_name),
+        "{} is a built-in projector",
+        moved.projector_name
+    );
+}

@@ -1,0 +1,8 @@
+//! The `chronicle-app` binary: the desktop window.
+
+// No console window on Windows release builds.
+#![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
+
+fn main() {
+    chronicle_app::run();
+}

@@ -1,0 +1,656 @@
+//! Every command through Tauri's mock runtime and the real IPC path (JSON in, JSON out), on a
+//! real SQLite file (and PostgreSQL where `CHRONICLE_TEST_PG_URL` names a server): the
+//! success shape and the `{code, message, details}` error shape of each.
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use chronicle_app::live::{CheckpointMoved, EventsAppended, LiveSink, StoreChanged};
+use chronicle_app::settings::{Settings, SettingsFile};
+use chronicle_app::state::{AppState, desktop_store_options};
+use serde_json::{Value, json};
+use tauri::Manager;
+use tauri::ipc::{CallbackFn, InvokeBody};
+use tauri::test::{
+    INVOKE_KEY, MockRuntime, get_ipc_response, mock_builder, mock_context, noop_assets,
+};
+use tauri::webview::InvokeRequest;
+
+/// Settings kept in memory, so tests can read what would have been written.
+#[derive(Default)]
+struct MemorySettings(Arc<Mutex<Settings>>);
+
+impl SettingsFile for MemorySettings {
+    fn load(&self) -> Settings {
+        self.0.lock().unwrap().clone()
+    }
+    fn save(&self, settings: &Settings) -> Result<(), String> {
+        *self.0.lock().unwrap() = settings.clone();
+        Ok(())
+    }
+}
+
+/// Records the live updates the window would receive.
+#[derive(Default)]
+struct Recorder(Mutex<Vec<String>>);
+
+impl LiveSink for Recorder {
+    fn appended(&self, update: EventsAppended) {
+        self.0.lock().unwrap().push(format!(
+            "appended {} {}",
+            update.practice_id, update.head_seq
+        ));
+    }
+    fn checkpoint_moved(&self, update: CheckpointMoved) {
+        self.0.lock().unwrap().push(format!(
+            "checkpoint {} {}",
+            update.practice_id, update.projector_name
+        ));
+    }
+    fn store_changed(&self, update: StoreChanged) {
+        self.0
+            .lock()
+            .unwrap()
+            .push(format!("store {} {}", update.backend, update.location));
+    }
+}
+
+struct TestApp {
+    _app: tauri::App<MockRuntime>,
+    webview: tauri::WebviewWindow<MockRuntime>,
+    saved: Arc<Mutex<Settings>>,
+    live: Arc<Recorder>,
+    dir: tempfile::TempDir,
+}
+
+impl TestApp {
+    /// An app whose embedded store is a fresh file, with `settings` already saved.
+    fn start(settings: Settings) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let embedded = format!("sqlite://{}", dir.path().join("embedded.db").display());
+        let saved = Arc::new(Mutex::new(settings));
+        let live = Arc::new(Recorder::default());
+        let builder = chronicle_app::specta_builder::<MockRuntime>();
+        let app = mock_builder()
+            .invoke_handler(builder.invoke_handler())
+            .build(mock_context(noop_assets()))
+            .unwrap();
+        builder.mount_events(&app);
+        let state = tauri::async_runtime::block_on(AppState::start(
+            Box::new(MemorySettings(saved.clone())),
+            live.clone(),
+            desktop_store_options(),
+            embedded,
+        ))
+        .expect("the app state starts");
+        app.manage(state);
+        let webview = tauri::WebviewWindowBuilder::new(&app, "main", Default::default())
+            .build()
+            .unwrap();
+        Self {
+            _app: app,
+            webview,
+            saved,
+            live,
+            dir,
+        }
+    }
+
+    fn fresh() -> Self {
+        Self::start(Settings::default())
+    }
+
+    /// Invokes `cmd` with `args` as the window would.
+    fn call(&self, cmd: &str, args: Value) -> Result<Value, Value> {
+        get_ipc_response(
+            &self.webview,
+            InvokeRequest {
+                cmd: cmd.into(),
+                callback: CallbackFn(0),
+                error: CallbackFn(1),
+                url: "tauri://localhost".parse().unwrap(),
+                body: InvokeBody::Json(args),
+                headers: Default::default(),
+                invoke_key: INVOKE_KEY.to_string(),
+            },
+        )
+        .map(|body| body.deserialize::<Value>().unwrap())
+    }
+
+    fn ok(&self, cmd: &str, args: Value) -> Value {
+        self.call(cmd, args.clone())
+            .unwrap_or_else(|e| panic!("{cmd} {args} failed: {e}"))
+    }
+
+    /// The error of a call that must fail, checked to have the one bridge shape.
+    fn err(&self, cmd: &str, args: Value) -> Value {
+        let error = self
+            .call(cmd, args.clone())
+            .expect_err(&format!("{cmd} {args} must fail"));
+        assert!(
+            error["code"].is_string(),
+            "{cmd}: error has a code: {error}"
+        );
+        assert!(
+            error["message"].is_string(),
+            "{cmd}: error has a message: {error}"
+        );
+        assert!(
+            error["details"].is_array(),
+            "{cmd}: error has details: {error}"
+        );
+        error
+    }
+
+    fn view_as(&self, identity: &str) {
+        let mut settings: Value = self.ok("settings_get", json!({}));
+        settings["identity"] = json!(identity);
+        self.ok(
+            "settings_set",
+            json!({"settings": settings, "storePassword": null}),
+        );
+    }
+
+    fn seeded() -> (Self, Vec<String>) {
+        let app = Self::fresh();
+        let report = app.ok("seed_demo", json!({}));
+        let practices: Vec<String> = serde_json::from_value(report["practiceIds"].clone()).unwrap();
+        (app, practices)
+    }
+
+    /// Waits (bounded) until the projector runner has caught up with every practice.
+    fn caught_up(&self) {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let status = self.ok("projector_status", json!({"practiceId": null}));
+            let rows = status.as_array().unwrap();
+            if !rows.is_empty() && rows.iter().all(|r| r["lag"] == json!(0)) {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "runner did not catch up: {status}"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    fn recorded(&self, prefix: &str) -> bool {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if self
+                .live
+                .0
+                .lock()
+                .unwrap()
+                .iter()
+                .any(|l| l.starts_with(prefix))
+            {
+                return true;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        false
+    }
+}
+
+fn page(limit: i64) -> Value {
+    json!({"cursor": null, "limit": limit})
+}
+
+#[test]
+fn first_run_offers_demo_data_and_reads_follow_the_identity() {
+    let app = TestApp::fresh();
+    let info = app.ok("store_info", json!({}));
+    assert_eq!(info["backend"], "sqlite");
+    assert_eq!(info["isEmpty"], true);
+    assert!(info["location"].as_str().unwrap().ends_with("embedded.db"));
+    assert_eq!(info["suggestedIdentities"][0], "olivia.owner");
+
+    let before = app.err("list_practices", json!({}));
+    assert_eq!(before["code"], "identity_required");
+
+    let report = app.ok("seed_demo", json!({}));
+    assert_eq!(report["practiceIds"].as_array().unwrap().len(), 3);
+    assert_eq!(app.ok("store_info", json!({}))["isEmpty"], false);
+    assert_eq!(app.err("seed_demo", json!({}))["code"], "store_not_empty");
+
+    app.view_as("olivia.owner");
+    let practices = app.ok("list_practices", json!({}));
+    assert_eq!(practices.as_array().unwrap().len(), 3);
+    assert!(
+        practices
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|p| p["role"] == "owner")
+    );
+
+    app.caught_up();
+    let directory = app.ok("practice_directory", json!({}));
+    assert_eq!(directory.as_array().unwrap().len(), 3);
+    assert!(
+        directory[0]["name"].as_str().unwrap().contains("Dent")
+            || directory[0]["name"].as_str().unwrap().contains("Ortho")
+    );
+
+    app.view_as("not-a-member");
+    assert_eq!(app.ok("list_practices", json!({})), json!([]));
+    assert_eq!(app.ok("practice_directory", json!({})), json!([]));
+}
+
+#[test]
+fn timeline_aggregates_and_event_reads_page_by_cursor() {
+    let (app, practices) = TestApp::seeded();
+    let practice = &practices[0];
+    app.view_as("victor.viewer");
+    let filter = json!({});
+    let first = app.ok(
+        "timeline",
+        json!({"practiceId": practice, "filter": filter, "direction": "forward", "page": page(5)}),
+    );
+    let items = first["items"].as_array().unwrap();
+    assert_eq!(items.len(), 5);
+    assert_eq!(items[0]["seq"], 1);
+    let second = app.ok("timeline", json!({"practiceId": practice, "filter": filter, "direction": "forward", "page": {"cursor": first["nextCursor"], "limit": 5}}));
+    assert_eq!(second["items"][0]["seq"], 6);
+    let newest = app.ok("timeline", json!({"practiceId": practice, "filter": {"eventTypes": ["patient.created"]}, "direction": "backward", "page": page(3)}));
+    assert!(
+        newest["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|e| e["eventType"] == "patient.created")
+    );
+
+    let bad = app.err("timeline", json!({"practiceId": practice, "filter": {"eventTypes": [""]}, "direction": "forward", "page": page(5)}));
+    assert_eq!(bad["code"], "invalid");
+    assert!(
+        bad["details"][0]["path"]
+            .as_str()
+            .unwrap()
+            .starts_with("/eventTypes"),
+        "{bad}"
+    );
+    let bad_limit = app.err(
+        "timeline",
+        json!({"practiceId": practice, "filter": {}, "direction": "forward", "page": page(5000)}),
+    );
+    assert_eq!(bad_limit["code"], "invalid");
+
+    let aggregates = app.ok(
+        "aggregates",
+        json!({"practiceId": practice, "filter": {"aggregateType": "patient"}, "page": page(10)}),
+    );
+    let aggregate = aggregates["items"][0].clone();
+    assert_eq!(aggregate["aggregateType"], "patient");
+    let history = app.ok("aggregate_events", json!({"practiceId": practice, "aggregateType": "patient", "aggregateId": aggregate["aggregateId"], "page": page(100)}));
+    assert_eq!(
+        history["items"].as_array().unwrap().len() as i64,
+        aggregate["version"].as_i64().unwrap()
+    );
+    assert_eq!(history["items"][0]["version"], 1);
+
+    let by_type = app.ok(
+        "events_by_type",
+        json!({"practiceId": practice, "eventType": "patient.created", "page": page(2)}),
+    );
+    assert_eq!(by_type["items"].as_array().unwrap().len(), 2);
+    assert!(by_type["nextCursor"].is_string());
+
+    app.caught_up();
+    let recent = app.ok(
+        "recent_aggregates",
+        json!({"practiceId": practice, "aggregateType": null, "page": page(5)}),
+    );
+    let recent = recent["items"].as_array().unwrap();
+    assert_eq!(recent.len(), 5);
+    assert!(recent[0]["lastEventAt"].as_str() >= recent[4]["lastEventAt"].as_str());
+    let days = app.ok(
+        "daily_activity",
+        json!({"practiceId": practice, "fromDay": null, "toDay": null}),
+    );
+    let total: i64 = days
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["events"].as_i64().unwrap())
+        .sum();
+    let head = app
+        .ok("list_practices", json!({}))
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| &p["practiceId"] == practice)
+        .unwrap()["eventCount"]
+        .as_i64()
+        .unwrap();
+    assert_eq!(total, head, "daily activity counts every event");
+    let bad_day = app.err(
+        "daily_activity",
+        json!({"practiceId": practice, "fromDay": "yesterday", "toDay": null}),
+    );
+    assert_eq!(bad_day["code"], "invalid");
+
+    app.view_as("not-a-member");
+    for (cmd, args) in [
+        (
+            "timeline",
+            json!({"practiceId": practice, "filter": {}, "direction": "forward", "page": page(5)}),
+        ),
+        (
+            "aggregates",
+            json!({"practiceId": practice, "filter": {}, "page": page(5)}),
+        ),
+        (
+            "recent_aggregates",
+            json!({"practiceId": practice, "aggregateType": null, "page": page(5)}),
+        ),
+        (
+            "aggregate_events",
+            json!({"practiceId": practice, "aggregateType": "patient", "aggregateId": aggregate["aggregateId"], "page": page(5)}),
+        ),
+        (
+            "events_by_type",
+            json!({"practiceId": practice, "eventType": "patient.created", "page": page(5)}),
+        ),
+        (
+            "daily_activity",
+            json!({"practiceId": practice, "fromDay": null, "toDay": null}),
+        ),
+        ("projector_status", json!({"practiceId": practice})),
+    ] {
+        assert_eq!(
+            app.err(cmd, args)["code"],
+            "not_found",
+            "{cmd} hides the practice from a non-member"
+        );
+    }
+}
+
+#[test]
+fn appends_report_violations_conflicts_and_roles() {
+    let (app, practices) = TestApp::seeded();
+    let practice = &practices[0];
+    app.view_as("fran.frontdesk");
+    let patient = |id: &str, first: Value| {
+        json!({"practiceId": practice, "aggregateType": "patient", "aggregateId": id, "eventType": "patient.created",
+               "payload": {"firstName": first, "lastName": "Lovelace", "dateOfBirth": "1815-12-10"}, "actorType": "human", "expectedVersion": 0})
+    };
+    let written = app.ok(
+        "append",
+        json!({"event": patient("pat-app-1", json!("Ada"))}),
+    );
+    assert_eq!(written["version"], 1);
+    assert_eq!(written["actorId"], "fran.frontdesk");
+    let head = written["seq"].as_i64().unwrap();
+
+    let conflict = app.err(
+        "append",
+        json!({"event": patient("pat-app-1", json!("Ada"))}),
+    );
+    assert_eq!(conflict["code"], "version_conflict");
+    let invalid = app.err("append", json!({"event": patient("pat-app-2", json!(42))}));
+    assert_eq!(invalid["code"], "invalid_payload");
+    assert_eq!(invalid["details"][0]["path"], "/payload/firstName");
+
+    let batch = app.ok("append_batch", json!({"events": [patient("pat-app-3", json!("Grace")), patient("pat-app-4", json!("Alan"))]}));
+    assert_eq!(batch.as_array().unwrap().len(), 2);
+    assert_eq!(batch[1]["seq"].as_i64().unwrap(), head + 2);
+    let half_bad = app.err("append_batch", json!({"events": [patient("pat-app-5", json!("Edsger")), patient("pat-app-6", json!(false))]}));
+    assert_eq!(half_bad["code"], "invalid_payload");
+    assert_eq!(
+        half_bad["details"][0]["path"],
+        "/events/1/payload/firstName"
+    );
+    let after = app.ok(
+        "timeline",
+        json!({"practiceId": practice, "filter": {}, "direction": "backward", "page": page(1)}),
+    );
+    assert_eq!(
+        after["items"][0]["seq"].as_i64().unwrap(),
+        head + 2,
+        "nothing of the failed batch was written"
+    );
+    assert_eq!(
+        app.err("append_batch", json!({"events": []}))["code"],
+        "invalid"
+    );
+
+    let unknown = app.err("append", json!({"event": {"practiceId": practice, "aggregateType": "patient", "aggregateId": "x", "eventType": "patient.creatd", "payload": {}, "actorType": "human"}}));
+    assert_eq!(unknown["code"], "unknown_event_type");
+    assert!(
+        unknown["message"]
+            .as_str()
+            .unwrap()
+            .contains("patient.created"),
+        "suggests the closest type: {unknown}"
+    );
+
+    app.view_as("victor.viewer");
+    assert_eq!(
+        app.err(
+            "append",
+            json!({"event": patient("pat-app-7", json!("Barbara"))})
+        )["code"],
+        "forbidden"
+    );
+
+    // Arguments that do not fit the command's types never reach it: Tauri refuses them.
+    let malformed = app
+        .call("append", json!({"event": {"practiceId": practice}}))
+        .unwrap_err();
+    assert!(
+        malformed
+            .as_str()
+            .unwrap_or_default()
+            .contains("aggregateType"),
+        "{malformed}"
+    );
+}
+
+#[test]
+fn registry_lists_types_and_explains_unknown_ones() {
+    let app = TestApp::fresh();
+    let types = app.ok("registry_list", json!({}));
+    let names: Vec<&str> = types
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["eventType"].as_str().unwrap())
+        .collect();
+    assert!(names.contains(&"patient.created") && names.contains(&"practice.created"));
+    let one = app.ok("registry_schema", json!({"eventType": "patient.created"}));
+    assert_eq!(one["aggregateType"], "patient");
+    assert!(one["schema"]["properties"].is_object());
+    let unknown = app.err("registry_schema", json!({"eventType": "patient.deleted"}));
+    assert_eq!(unknown["code"], "unknown_event_type");
+}
+
+#[test]
+fn projectors_report_status_and_only_owners_and_admins_operate_them() {
+    let (app, practices) = TestApp::seeded();
+    let practice = &practices[0];
+    app.view_as("adam.admin");
+    app.caught_up();
+    let status = app.ok("projector_status", json!({"practiceId": practice}));
+    assert_eq!(status.as_array().unwrap().len(), 4);
+    assert!(
+        status
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|s| s["state"] == "caught_up")
+    );
+
+    app.ok(
+        "projector_reset",
+        json!({"practiceId": practice, "projectorName": "aggregate_index"}),
+    );
+    assert!(app.recorded(&format!("checkpoint {practice} aggregate_index")));
+    app.caught_up();
+    let retry = app.err(
+        "projector_retry",
+        json!({"practiceId": practice, "projectorName": "aggregate_index"}),
+    );
+    assert_eq!(retry["code"], "conflict");
+    let unknown = app.err(
+        "projector_reset",
+        json!({"practiceId": practice, "projectorName": "nope"}),
+    );
+    assert_eq!(unknown["code"], "unknown_projector");
+    assert_eq!(unknown["details"][0]["path"], "/projectorName");
+    assert_eq!(
+        app.err(
+            "projector_retry",
+            json!({"practiceId": practice, "projectorName": "nope"})
+        )["code"],
+        "unknown_projector"
+    );
+
+    app.view_as("fran.frontdesk");
+    let forbidden = app.err(
+        "projector_reset",
+        json!({"practiceId": practice, "projectorName": "daily_activity"}),
+    );
+    assert_eq!(forbidden["code"], "forbidden");
+}
+
+#[test]
+fn live_updates_reach_the_window() {
+    let (app, practices) = TestApp::seeded();
+    assert!(
+        app.recorded(&format!("appended {}", practices[0])),
+        "seeding announces appends"
+    );
+    assert!(
+        app.recorded("checkpoint "),
+        "the runner announces checkpoint moves"
+    );
+}
+
+#[test]
+fn settings_persist_and_a_store_that_cannot_open_leaves_the_old_one() {
+    let app = TestApp::fresh();
+    let settings = app.ok("settings_get", json!({}));
+    assert_eq!(
+        settings,
+        json!({"storeLocation": null, "identity": null, "theme": "system", "recentPractices": []})
+    );
+
+    let mut next = settings.clone();
+    next["theme"] = json!("dark");
+    next["recentPractices"] = json!(["p-2", "p-1", "p-2"]);
+    let saved = app.ok(
+        "settings_set",
+        json!({"settings": next, "storePassword": null}),
+    );
+    assert_eq!(saved["recentPractices"], json!(["p-2", "p-1"]));
+    assert_eq!(
+        app.saved.lock().unwrap().theme,
+        chronicle_app::settings::Theme::Dark
+    );
+
+    let mut blank = saved.clone();
+    blank["identity"] = json!("   ");
+    let error = app.err(
+        "settings_set",
+        json!({"settings": blank, "storePassword": null}),
+    );
+    assert_eq!(
+        (error["code"].as_str(), error["details"][0]["path"].as_str()),
+        (Some("invalid_settings"), Some("/identity"))
+    );
+    let bad_theme = app
+        .call(
+            "settings_set",
+            json!({"settings": {"theme": "purple"}, "storePassword": null}),
+        )
+        .unwrap_err();
+    assert!(
+        bad_theme.as_str().unwrap_or_default().contains("purple"),
+        "{bad_theme}"
+    );
+
+    let before = app.ok("store_info", json!({}))["location"].clone();
+    for location in [
+        "postgres://nobody@127.0.0.1:1/none",
+        "mysql://x/y",
+        "sqlite:///proc/no/such/dir/x.db",
+    ] {
+        let mut moved = saved.clone();
+        moved["storeLocation"] = json!(location);
+        let error = app.err(
+            "settings_set",
+            json!({"settings": moved, "storePassword": null}),
+        );
+        assert!(
+            ["unavailable", "invalid_url"].contains(&error["code"].as_str().unwrap()),
+            "{location}: {error}"
+        );
+        assert_eq!(
+            app.ok("store_info", json!({}))["location"],
+            before,
+            "the old store stays open"
+        );
+        assert_eq!(
+            app.ok("settings_get", json!({}))["storeLocation"],
+            Value::Null,
+            "settings unchanged"
+        );
+    }
+
+    let other = app.dir.path().join("other.db");
+    let mut moved = saved.clone();
+    moved["storeLocation"] = json!(format!("sqlite://{}", other.display()));
+    app.ok(
+        "settings_set",
+        json!({"settings": moved, "storePassword": null}),
+    );
+    let info = app.ok("store_info", json!({}));
+    assert!(info["location"].as_str().unwrap().ends_with("other.db"));
+    assert!(app.recorded("store sqlite"));
+    assert!(other.exists());
+}
+
+#[test]
+fn a_postgres_password_is_used_but_never_saved() {
+    let Ok(url) = std::env::var("CHRONICLE_TEST_PG_URL") else {
+        panic!("CHRONICLE_TEST_PG_URL is not set: run the tests through scripts/with-postgres.sh");
+    };
+    let app = TestApp::fresh();
+    let mut parsed = url::Url::parse(&url).unwrap();
+    parsed.set_password(Some("s3cret:with/odd@chars")).unwrap();
+    let mut settings = app.ok("settings_get", json!({}));
+    settings["storeLocation"] = json!(parsed.to_string());
+    let saved = app.ok(
+        "settings_set",
+        json!({"settings": settings, "storePassword": null}),
+    );
+    let location = saved["storeLocation"].as_str().unwrap();
+    assert!(
+        !location.contains("s3cret"),
+        "saved without the password: {location}"
+    );
+    let on_disk = serde_json::to_string(&*app.saved.lock().unwrap()).unwrap();
+    assert!(!on_disk.contains("s3cret"), "{on_disk}");
+    assert_eq!(app.ok("store_info", json!({}))["backend"], "postgres");
+}
+
+#[test]
+fn a_saved_location_that_fails_at_start_opens_the_embedded_store_and_says_why() {
+    let app = TestApp::start(Settings {
+        store_location: Some("postgres://nobody@127.0.0.1:1/none".into()),
+        ..Settings::default()
+    });
+    let info = app.ok("store_info", json!({}));
+    assert_eq!(info["backend"], "sqlite");
+    assert_eq!(info["startupError"]["code"], "unavailable");
+    assert!(
+        info["startupError"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("127.0.0.1"),
+        "{info}"
+    );
+}
