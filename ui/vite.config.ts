@@ -1,4 +1,4 @@
-import { defineConfig } from "vite";
+import { defineConfig } from "vitest/config";
 import react from "@vitejs/plugin-react";
 
 // The UI lives in ui/; the Tauri window loads ui/dist (tauri.conf.json) and `chronicle serve`

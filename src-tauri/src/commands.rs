@@ -4,25 +4,13 @@
 use chronicle::projection::{ProjectorStatus, builtin};
 use chronicle::{
     AggregateFilter, AggregateSummary, DailyCount, Direction, Event, EventType, IndexedAggregate,
-    NewEvent, Page, PageRequest, PracticeListing, PracticeSummary, Principal, TimelineFilter,
+    NewEvent, Page, PageRequest, PracticeListing, PracticeSummary, TimelineFilter,
 };
-use serde::Serialize;
-use specta::Type;
 use tauri::State;
 
 use crate::error::{CommandError, CommandResult};
 use crate::settings::Settings;
-use crate::state::{AppState, StoreInfo};
-
-/// What the demo seeder wrote.
-#[derive(Debug, Clone, Serialize, Type)]
-#[serde(rename_all = "camelCase")]
-pub struct SeedReport {
-    /// The practices created.
-    pub practice_ids: Vec<String>,
-    /// Events written in all.
-    pub events: i64,
-}
+use crate::state::{AppState, SeedReport, StoreInfo};
 
 /// The open store: backend, location, whether it is empty, start-up problems.
 #[tauri::command]
@@ -35,19 +23,7 @@ pub async fn store_info(state: State<'_, AppState>) -> CommandResult<StoreInfo> 
 #[tauri::command]
 #[specta::specta]
 pub async fn seed_demo(state: State<'_, AppState>) -> CommandResult<SeedReport> {
-    let store = state.store().await;
-    if !store.practices(&Principal::System).await?.is_empty() {
-        return Err(CommandError::new(
-            "store_not_empty",
-            "demo data is only offered for an empty store; this one already has practices",
-        ));
-    }
-    let options = chronicle::demo::DemoOptions::default();
-    let practice_ids = chronicle::demo::seed(&store, &options).await?;
-    Ok(SeedReport {
-        practice_ids,
-        events: chronicle::demo::total_events(&options) as i64,
-    })
+    state.seed_demo().await
 }
 
 /// The settings.

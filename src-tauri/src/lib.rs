@@ -21,6 +21,9 @@ use crate::state::{AppState, desktop_store_options};
 
 /// Where the generated TypeScript bindings live, relative to this crate.
 pub const BINDINGS_PATH: &str = "../ui/src/bindings.ts";
+/// Set (to anything) to fill an empty store with demo data at start-up, as `scripts/run.sh`
+/// does; otherwise the window offers it.
+pub const DEMO_ON_FIRST_RUN: &str = "CHRONICLE_DEMO_ON_FIRST_RUN";
 /// The settings file in the app's data folder.
 pub const SETTINGS_FILE: &str = "settings.json";
 
@@ -80,6 +83,13 @@ pub fn manage_state<R: Runtime>(app: &tauri::App<R>) -> Result<(), Box<dyn std::
         desktop_store_options(),
         state::embedded_url()?,
     ))?;
+    if std::env::var_os(DEMO_ON_FIRST_RUN).is_some() {
+        match tauri::async_runtime::block_on(state.seed_demo()) {
+            Ok(report) => tracing::info!(practices = report.practice_ids.len(), "demo data loaded"),
+            Err(error) if error.code == "store_not_empty" => {}
+            Err(error) => tracing::warn!(%error, "demo data could not be loaded"),
+        }
+    }
     app.manage(state);
     Ok(())
 }

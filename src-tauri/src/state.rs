@@ -68,6 +68,16 @@ pub struct StoreInfo {
     pub suggested_identities: Vec<String>,
 }
 
+/// What the demo seeder wrote.
+#[derive(Debug, Clone, Serialize, Type)]
+#[serde(rename_all = "camelCase")]
+pub struct SeedReport {
+    /// The practices created.
+    pub practice_ids: Vec<String>,
+    /// Events written in all.
+    pub events: i64,
+}
+
 /// The app's state, shared by every command.
 pub struct AppState {
     session: RwLock<Session>,
@@ -163,6 +173,24 @@ impl AppState {
                 .iter()
                 .map(|(id, _, _)| id.to_string())
                 .collect(),
+        })
+    }
+
+    /// Fills an empty store with the engine's deterministic demo data; refuses a store
+    /// that already has practices.
+    pub async fn seed_demo(&self) -> CommandResult<SeedReport> {
+        let store = self.store().await;
+        if !store.practices(&Principal::System).await?.is_empty() {
+            return Err(CommandError::new(
+                "store_not_empty",
+                "demo data is only offered for an empty store; this one already has practices",
+            ));
+        }
+        let options = chronicle::demo::DemoOptions::default();
+        let practice_ids = chronicle::demo::seed(&store, &options).await?;
+        Ok(SeedReport {
+            practice_ids,
+            events: chronicle::demo::total_events(&options) as i64,
         })
     }
 

@@ -1,4 +1,5 @@
 import { useEffect, useState } from "react";
+import { useQueryClient } from "@tanstack/react-query";
 import { commands, events } from "./bindings";
 import type { CommandError, Settings, Theme } from "./bindings";
 import { ErrorView } from "./ErrorView";
@@ -8,29 +9,29 @@ import { useLoad } from "./useLoad";
 
 /** The desktop window: store, identity picker, the identity's practices, one practice. */
 export function App() {
-  const [generation, setGeneration] = useState(0);
+  const queries = useQueryClient();
   const [selected, setSelected] = useState<string | null>(null);
-  const info = useLoad(() => unwrap(commands.storeInfo()), `info:${generation}`);
-  const settings = useLoad(() => unwrap(commands.settingsGet()), `settings:${generation}`);
+  const info = useLoad(() => unwrap(commands.storeInfo()), ["info"]);
+  const settings = useLoad(() => unwrap(commands.settingsGet()), ["settings"]);
   const identity = settings.data?.identity ?? null;
   const practices = useLoad(
     () =>
       identity === null
         ? Promise.resolve(null)
         : Promise.all([unwrap(commands.listPractices()), unwrap(commands.practiceDirectory())]),
-    `practices:${generation}:${identity}`,
+    ["practices", identity],
   );
 
   useEffect(() => {
     const stops = [
       events.storeChanged.listen(() => {
         setSelected(null);
-        setGeneration((g) => g + 1);
+        void queries.invalidateQueries();
       }),
-      events.eventsAppended.listen(() => practices.reload()),
+      events.eventsAppended.listen(() => void queries.invalidateQueries({ queryKey: ["practices"] })),
     ];
     return () => stops.forEach((stop) => void stop.then((unlisten) => unlisten()));
-  }, [practices.reload]);
+  }, [queries]);
 
   useEffect(() => {
     document.documentElement.dataset.theme = settings.data?.theme ?? "system";
@@ -38,7 +39,7 @@ export function App() {
 
   const save = async (next: Settings, storePassword: string | null = null) => {
     await unwrap(commands.settingsSet(next, storePassword));
-    setGeneration((g) => g + 1);
+    await queries.invalidateQueries();
   };
 
   const names = new Map(
@@ -95,7 +96,7 @@ export function App() {
           error={info.data.startupError}
         />
       )}
-      {info.data?.isEmpty && <DemoOffer onSeeded={() => setGeneration((g) => g + 1)} />}
+      {info.data?.isEmpty && <DemoOffer onSeeded={() => void queries.invalidateQueries()} />}
       <main className="layout">
         <aside className="practices">
           <h2>Practices</h2>
@@ -118,7 +119,7 @@ export function App() {
                     if (settings.data) {
                       const recent = [
                         p.practiceId,
-                        ...settings.data.recentPractices.filter((id) => id !== p.practiceId),
+                        ...(settings.data.recentPractices ?? []).filter((id) => id !== p.practiceId),
                       ];
                       void save({ ...settings.data, recentPractices: recent });
                     }
@@ -135,7 +136,7 @@ export function App() {
         </aside>
         <section className="detail">
           {selected ? (
-            <PracticePanel key={`${selected}:${generation}`} practiceId={selected} />
+            <PracticePanel key={selected} practiceId={selected} />
           ) : (
             <p className="muted">Pick a practice to see its history.</p>
           )}

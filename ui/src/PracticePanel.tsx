@@ -1,4 +1,5 @@
 import { useEffect, useState } from "react";
+import { useQueryClient } from "@tanstack/react-query";
 import { commands, events } from "./bindings";
 import type { CommandError, Event, NewEvent } from "./bindings";
 import { ErrorView } from "./ErrorView";
@@ -9,26 +10,27 @@ const PAGE = { cursor: null, limit: 20 };
 
 /** One practice: recent events, aggregates, projectors, event types, append. */
 export function PracticePanel({ practiceId }: { practiceId: string }) {
-  const [tick, setTick] = useState(0);
-  const [checkpointTick, setCheckpointTick] = useState(0);
+  const queries = useQueryClient();
   useEffect(() => {
     const stops = [
       events.eventsAppended.listen((e) => {
-        if (e.payload.practiceId === practiceId) setTick((t) => t + 1);
+        if (e.payload.practiceId === practiceId)
+          void queries.invalidateQueries({ queryKey: ["practice", practiceId, "events"] });
       }),
       events.checkpointMoved.listen((e) => {
-        if (e.payload.practiceId === practiceId) setCheckpointTick((t) => t + 1);
+        if (e.payload.practiceId === practiceId)
+          void queries.invalidateQueries({ queryKey: ["practice", practiceId, "read-models"] });
       }),
     ];
     return () => stops.forEach((stop) => void stop.then((unlisten) => unlisten()));
-  }, [practiceId]);
+  }, [practiceId, queries]);
 
   return (
     <div className="panel" data-testid="practice-panel">
-      <RecentEvents practiceId={practiceId} tick={tick} />
-      <Aggregates practiceId={practiceId} tick={tick} />
-      <Activity practiceId={practiceId} tick={checkpointTick} />
-      <Projectors practiceId={practiceId} tick={checkpointTick} />
+      <RecentEvents practiceId={practiceId} />
+      <Aggregates practiceId={practiceId} />
+      <Activity practiceId={practiceId} />
+      <Projectors practiceId={practiceId} />
       <EventTypes practiceId={practiceId} />
       <Append practiceId={practiceId} />
     </div>
@@ -66,10 +68,10 @@ function EventRows({ items }: { items: Event[] }) {
   );
 }
 
-function RecentEvents({ practiceId, tick }: { practiceId: string; tick: number }) {
+function RecentEvents({ practiceId }: { practiceId: string }) {
   const page = useLoad(
     () => unwrap(commands.timeline(practiceId, emptyFilter(), "backward", PAGE)),
-    `${practiceId}:${tick}`,
+    ["practice", practiceId, "events", "latest"],
   );
   return (
     <section>
@@ -92,7 +94,7 @@ function emptyFilter() {
   };
 }
 
-function Aggregates({ practiceId, tick }: { practiceId: string; tick: number }) {
+function Aggregates({ practiceId }: { practiceId: string }) {
   const [order, setOrder] = useState<"id" | "recent">("recent");
   const [open, setOpen] = useState<{ type: string; id: string } | null>(null);
   const list = useLoad(async () => {
@@ -104,13 +106,13 @@ function Aggregates({ practiceId, tick }: { practiceId: string; tick: number }) 
       commands.aggregates(practiceId, { aggregateType: null, idPrefix: null }, PAGE),
     );
     return page.items.map((a) => ({ ...a, count: a.version }));
-  }, `${practiceId}:${order}:${tick}`);
+  }, ["practice", practiceId, order === "recent" ? "read-models" : "events", "aggregates", order]);
   const history = useLoad(
     () =>
       open === null
         ? Promise.resolve(null)
         : unwrap(commands.aggregateEvents(practiceId, open.type, open.id, { cursor: null, limit: 100 })),
-    `${practiceId}:${open?.type}:${open?.id}:${tick}`,
+    ["practice", practiceId, "events", "aggregate", open?.type, open?.id],
   );
   return (
     <section>
@@ -137,8 +139,13 @@ function Aggregates({ practiceId, tick }: { practiceId: string; tick: number }) 
   );
 }
 
-function Activity({ practiceId, tick }: { practiceId: string; tick: number }) {
-  const days = useLoad(() => unwrap(commands.dailyActivity(practiceId, null, null)), `${practiceId}:${tick}`);
+function Activity({ practiceId }: { practiceId: string }) {
+  const days = useLoad(() => unwrap(commands.dailyActivity(practiceId, null, null)), [
+    "practice",
+    practiceId,
+    "read-models",
+    "activity",
+  ]);
   const totals = new Map<string, number>();
   for (const d of days.data ?? []) totals.set(d.day, (totals.get(d.day) ?? 0) + d.events);
   const last = [...totals.entries()].slice(-7);
@@ -157,8 +164,13 @@ function Activity({ practiceId, tick }: { practiceId: string; tick: number }) {
   );
 }
 
-function Projectors({ practiceId, tick }: { practiceId: string; tick: number }) {
-  const status = useLoad(() => unwrap(commands.projectorStatus(practiceId)), `${practiceId}:${tick}`);
+function Projectors({ practiceId }: { practiceId: string }) {
+  const status = useLoad(() => unwrap(commands.projectorStatus(practiceId)), [
+    "practice",
+    practiceId,
+    "read-models",
+    "projectors",
+  ]);
   const [error, setError] = useState<CommandError | null>(null);
   const act = async (what: "reset" | "retry", name: string) => {
     if (!window.confirm(`${what === "reset" ? "Rebuild" : "Retry"} ${name} for this practice?`)) return;
@@ -202,7 +214,7 @@ function Projectors({ practiceId, tick }: { practiceId: string; tick: number }) 
 }
 
 function EventTypes({ practiceId }: { practiceId: string }) {
-  const types = useLoad(() => unwrap(commands.registryList()), "registry");
+  const types = useLoad(() => unwrap(commands.registryList()), ["registry"]);
   const [chosen, setChosen] = useState<string>("");
   const detail = useLoad(
     () =>
@@ -212,7 +224,7 @@ function EventTypes({ practiceId }: { practiceId: string }) {
             unwrap(commands.registrySchema(chosen)),
             unwrap(commands.eventsByType(practiceId, chosen, { cursor: null, limit: 5 })),
           ]),
-    `${practiceId}:${chosen}`,
+    ["practice", practiceId, "events", "by-type", chosen],
   );
   return (
     <section>

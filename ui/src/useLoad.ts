@@ -1,36 +1,24 @@
-import { useCallback, useEffect, useState } from "react";
+import { useQuery } from "@tanstack/react-query";
 import type { CommandError } from "./bindings";
 import { bridgeError, isCommandError } from "./result";
 
-/** Loads `load()` whenever `key` changes; keeps the last data while reloading. */
-export function useLoad<T>(load: () => Promise<T>, key: string) {
-  const [data, setData] = useState<T | null>(null);
-  const [error, setError] = useState<CommandError | null>(null);
-  const [loading, setLoading] = useState(true);
-  const [round, setRound] = useState(0);
-  // `load` is rebuilt every render; `key` says when it means something new.
-  // eslint-disable-next-line react-hooks/exhaustive-deps
-  const stableLoad = useCallback(load, [key]);
-  useEffect(() => {
-    let current = true;
-    setLoading(true);
-    stableLoad().then(
-      (value) => {
-        if (!current) return;
-        setData(value);
-        setError(null);
-        setLoading(false);
-      },
-      (reason: unknown) => {
-        if (!current) return;
-        setError(isCommandError(reason) ? reason : bridgeError(reason));
-        setLoading(false);
-      },
-    );
-    return () => {
-      current = false;
-    };
-  }, [stableLoad, round]);
-  const reload = useCallback(() => setRound((r) => r + 1), []);
-  return { data, error, loading, reload };
+/** A cached load keyed by `key`; live updates invalidate keys to reload what changed. */
+export function useLoad<T>(load: () => Promise<T>, key: readonly unknown[]) {
+  const query = useQuery<T, CommandError>({
+    queryKey: key,
+    queryFn: async () => {
+      try {
+        return await load();
+      } catch (reason) {
+        throw isCommandError(reason) ? reason : bridgeError(reason);
+      }
+    },
+    retry: false,
+  });
+  return {
+    data: query.data ?? null,
+    error: query.error ?? null,
+    loading: query.isPending,
+    reload: () => void query.refetch(),
+  };
 }

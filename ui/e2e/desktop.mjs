@@ -1,0 +1,104 @@
+// End-to-end test of the real desktop window: tauri-driver (with Debian's WebKitWebDriver)
+// starts the built app under Xvfb on an empty temporary data folder, and WebdriverIO walks
+// the first-run journey: load the demo data, view as a member and see the practices, open
+// one and see its events, view as a non-member and see none.
+//
+// Usage (scripts/e2e-desktop.sh sets this up): CHRONICLE_APP=path/to/chronicle-app \
+//   TAURI_DRIVER=path/to/tauri-driver node ui/e2e/desktop.mjs
+import { spawn } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { remote } from "webdriverio";
+
+const app = resolve(process.env.CHRONICLE_APP ?? "target/release/chronicle-app");
+const driverBin = process.env.TAURI_DRIVER ?? "tauri-driver";
+const shots = resolve(process.env.CHRONICLE_SHOTS ?? "target/e2e");
+const port = Number(process.env.TAURI_DRIVER_PORT ?? 4444);
+mkdirSync(shots, { recursive: true });
+
+const data = mkdtempSync(join(tmpdir(), "chronicle-e2e-"));
+const driver = spawn(driverBin, ["--port", String(port)], {
+  env: { ...process.env, XDG_DATA_HOME: data, XDG_CONFIG_HOME: data, RUST_LOG: "warn" },
+  stdio: ["ignore", "inherit", "inherit"],
+});
+
+function fail(message) {
+  throw new Error(message);
+}
+
+async function waitForDriver() {
+  for (let i = 0; i < 100; i++) {
+    try {
+      const res = await fetch(`http://127.0.0.1:${port}/status`);
+      if (res.ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  fail(`tauri-driver did not listen on port ${port}`);
+}
+
+let browser;
+try {
+  await waitForDriver();
+  browser = await remote({
+    hostname: "127.0.0.1",
+    port,
+    logLevel: "warn",
+    capabilities: {
+      "tauri:options": { application: app },
+      "wdio:enforceWebDriverClassic": true,
+    },
+  });
+  const title = await browser.getTitle();
+  if (title !== "Chronicle") fail(`window title is ${JSON.stringify(title)}, expected "Chronicle"`);
+
+  // First run on an empty store: the demo data offer.
+  const offer = await browser.$('[data-testid="demo-offer"] button');
+  await offer.waitForDisplayed({ timeout: 20000 });
+  await browser.saveScreenshot(join(shots, "desktop-first-run.png"));
+  await offer.click();
+  await browser.$('[data-testid="demo-offer"]').waitForExist({ reverse: true, timeout: 60000 });
+
+  // A member sees the demo practices.
+  const viewAs = async (identity) => {
+    const input = await browser.$('[data-testid="identity-input"]');
+    await input.clearValue();
+    await input.setValue(identity);
+    await browser.$('[data-testid="identity-apply"]').click();
+    await browser.waitUntil(
+      async () => (await browser.$('[data-testid="acting-as"]').getText()).includes(identity),
+      { timeout: 10000, timeoutMsg: `the banner never showed ${identity}` },
+    );
+  };
+  await viewAs("olivia.owner");
+  await browser.waitUntil(async () => (await browser.$$('[data-testid="practice"]').length) === 3, {
+    timeout: 20000,
+    timeoutMsg: "olivia.owner should see the 3 demo practices",
+  });
+  // Names come from the practice directory once the runner has caught up.
+  await browser.waitUntil(
+    async () => (await browser.$('[data-testid="practice-list"]').getText()).match(/Dental|Dentistry|Orthodontics/),
+    { timeout: 30000, timeoutMsg: "practice names never appeared" },
+  );
+  await browser.$$('[data-testid="practice"]')[0].click();
+  await browser.waitUntil(async () => (await browser.$$('[data-testid="event-row"]').length) > 0, {
+    timeout: 20000,
+    timeoutMsg: "the practice's events never appeared",
+  });
+  await browser.saveScreenshot(join(shots, "desktop-practice.png"));
+
+  // A non-member sees nothing.
+  await viewAs("not.a.member");
+  await browser.$('[data-testid="no-practices"]').waitForDisplayed({ timeout: 10000 });
+  const left = await browser.$$('[data-testid="practice"]').length;
+  if (left !== 0) fail(`a non-member sees ${left} practices`);
+  await browser.saveScreenshot(join(shots, "desktop-non-member.png"));
+  console.log(`desktop e2e: ok (screenshots in ${shots})`);
+} finally {
+  if (browser) await browser.deleteSession().catch(() => {});
+  driver.kill();
+  rmSync(data, { recursive: true, force: true });
+}
