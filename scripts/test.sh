@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Runs every check and test: formatting, clippy, and the whole workspace test suite on
-# SQLite and on a throwaway PostgreSQL server (installed from Debian's packages if missing).
+# Runs every check and test: formatting, clippy, the UI's typecheck/lint/unit tests, the
+# whole workspace test suite on SQLite and on a throwaway PostgreSQL server, the bindings
+# drift test, and the desktop end-to-end test of the real window under Xvfb.
+# Installs what it needs (Debian packages, npm packages, tauri-driver) when missing.
 # Usage: scripts/test.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -11,9 +13,23 @@ if ! command -v cargo >/dev/null 2>&1; then
 fi
 rustup component list --installed 2>/dev/null | grep -q '^rustfmt' || rustup component add rustfmt clippy >/dev/null 2>&1 || true
 
+echo "== system packages"
+scripts/system-deps.sh test
+echo "== npm ci"
+npm ci --no-audit --no-fund --loglevel=error
+echo "== UI: typecheck, lint, unit tests, build"
+npm run --silent typecheck
+npm run --silent lint
+npm run --silent test:ui
+npm run --silent ui:build
+
 echo "== cargo fmt --check"
 cargo fmt --all --check
 echo "== cargo clippy --all-targets -- -D warnings"
 cargo clippy --workspace --all-targets --locked -- -D warnings
-echo "== cargo test (SQLite and PostgreSQL)"
+echo "== cargo test (SQLite and PostgreSQL; includes the bindings drift test)"
 scripts/with-postgres.sh cargo test --workspace --locked
+
+echo "== desktop app: release build, end-to-end and smoke tests"
+cargo build --release --locked -p chronicle-app
+scripts/e2e-desktop.sh

@@ -26,3 +26,55 @@ fn committed_bindings_match_the_commands() {
         committed_path.display()
     );
 }
+
+/// Every command in the bindings is allowed to the window, one permission each, and nothing
+/// else is: a command missing from `build.rs` or the capability would be refused at run time.
+#[test]
+fn the_window_capability_grants_exactly_the_bound_commands() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let bindings = std::fs::read_to_string(root.join(chronicle_app::BINDINGS_PATH)).unwrap();
+    let mut bound: Vec<String> = bindings
+        .split("__TAURI_INVOKE(\"")
+        .skip(1)
+        .map(|rest| rest.split('"').next().unwrap().to_string())
+        .collect();
+    bound.sort();
+    assert!(bound.len() >= 19, "found the commands: {bound:?}");
+
+    let capability: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(root.join("capabilities/main.json")).unwrap(),
+    )
+    .unwrap();
+    let mut granted: Vec<String> = capability["permissions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|p| p.as_str())
+        .filter(|p| !p.starts_with("core:"))
+        .map(|p| p.trim_start_matches("allow-").replace('-', "_"))
+        .collect();
+    granted.sort();
+    assert_eq!(
+        granted, bound,
+        "capabilities/main.json grants exactly the bound commands"
+    );
+
+    let build = std::fs::read_to_string(root.join("build.rs")).unwrap();
+    for command in &bound {
+        assert!(
+            build.contains(&format!("\"{command}\"")),
+            "build.rs COMMANDS lists {command}"
+        );
+    }
+    let core: Vec<&str> = capability["permissions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|p| p.as_str())
+        .filter(|p| p.starts_with("core:"))
+        .collect();
+    assert_eq!(
+        core,
+        ["core:event:allow-listen", "core:event:allow-unlisten"]
+    );
+}
