@@ -11,6 +11,7 @@ const COMMANDS: &[&str] = &[
     "list_practices",
     "practice_directory",
     "timeline",
+    "event",
     "aggregates",
     "recent_aggregates",
     "aggregate_events",

@@ -80,6 +80,27 @@ pub async fn timeline(
         .await?)
 }
 
+/// One event by id.
+#[tauri::command]
+#[specta::specta]
+pub async fn event(
+    state: State<'_, AppState>,
+    practice_id: String,
+    event_id: String,
+) -> CommandResult<Event> {
+    let principal = state.principal()?;
+    let store = state.store().await;
+    store
+        .event(&principal, &practice_id, &event_id)
+        .await?
+        .ok_or_else(|| {
+            CommandError::new(
+                "not_found",
+                format!("practice {practice_id:?} has no event {event_id:?}"),
+            )
+        })
+}
+
 /// A practice's aggregates by type then id.
 #[tauri::command]
 #[specta::specta]

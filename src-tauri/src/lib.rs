@@ -38,6 +38,7 @@ pub fn specta_builder<R: Runtime>() -> tauri_specta::Builder<R> {
             commands::list_practices,
             commands::practice_directory,
             commands::timeline,
+            commands::event,
             commands::aggregates,
             commands::recent_aggregates,
             commands::aggregate_events,

@@ -291,6 +291,17 @@ fn timeline_aggregates_and_event_reads_page_by_cursor() {
     );
     assert_eq!(history["items"][0]["version"], 1);
 
+    let one = app.ok(
+        "event",
+        json!({"practiceId": practice, "eventId": items[2]["id"]}),
+    );
+    assert_eq!(one["seq"], 3);
+    let missing = app.err(
+        "event",
+        json!({"practiceId": practice, "eventId": "no-such-event"}),
+    );
+    assert_eq!(missing["code"], "not_found");
+
     let by_type = app.ok(
         "events_by_type",
         json!({"practiceId": practice, "eventType": "patient.created", "page": page(2)}),
@@ -359,10 +370,11 @@ fn timeline_aggregates_and_event_reads_page_by_cursor() {
             json!({"practiceId": practice, "fromDay": null, "toDay": null}),
         ),
         ("projector_status", json!({"practiceId": practice})),
+        ("event", json!({"practiceId": practice, "eventId": "any"})),
     ] {
         assert_eq!(
             app.err(cmd, args)["code"],
-            "not_found",
+            "practice_not_found",
             "{cmd} hides the practice from a non-member"
         );
     }

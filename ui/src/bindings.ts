@@ -24,6 +24,8 @@ export const commands = {
 	practiceDirectory: () => typedError<PracticeListing[], CommandError>(__TAURI_INVOKE("practice_directory")),
 	/**  A practice's events, filtered, one page either way. */
 	timeline: (practiceId: string, filter: TimelineFilter, direction: Direction, page: PageRequest) => typedError<Page<Event>, CommandError>(__TAURI_INVOKE("timeline", { practiceId, filter, direction, page })),
+	/**  One event by id. */
+	event: (practiceId: string, eventId: string) => typedError<Event, CommandError>(__TAURI_INVOKE("event", { practiceId, eventId })),
 	/**  A practice's aggregates by type then id. */
 	aggregates: (practiceId: string, filter: AggregateFilter, page: PageRequest) => typedError<Page<AggregateSummary>, CommandError>(__TAURI_INVOKE("aggregates", { practiceId, filter, page })),
 	/**  A practice's aggregates, most recently active first (from the aggregate index). */

@@ -29,6 +29,13 @@ pub struct Args {
     /// Largest body of a batch append, in bytes.
     #[arg(long, default_value_t = 32 * 1024 * 1024, value_name = "BYTES")]
     pub max_batch_body_bytes: usize,
+    /// The built web console to serve at `/` (`npm run ui:build` makes `ui/dist`). Default:
+    /// `ui/dist` when it exists in the current folder.
+    #[arg(long, env = "CHRONICLE_UI_DIR", value_name = "DIR")]
+    pub ui_dir: Option<std::path::PathBuf>,
+    /// Serve the API only, even when `ui/dist` exists.
+    #[arg(long, conflicts_with = "ui_dir")]
+    pub no_ui: bool,
 }
 
 pub async fn run(args: Args) -> Outcome {
@@ -55,8 +62,14 @@ pub async fn run(args: Args) -> Outcome {
     let mut options = ApiOptions::for_store(&store);
     options.request_timeout = Duration::from_secs(args.request_timeout.max(1));
     options.max_batch_body_bytes = args.max_batch_body_bytes;
+    options.ui_dir = console_dir(&args)?;
+    // One line on stdout (scripts read the address from it); a closed stdout must not matter later.
+    let console = match &options.ui_dir {
+        Some(dir) => format!("; web console at http://{address}/ from {}", dir.display()),
+        None => "; no web console (build it with `npm run ui:build`, or pass --ui-dir)".to_string(),
+    };
     println!(
-        "chronicle: listening on http://{address} ({} store at {})",
+        "chronicle: listening on http://{address} ({} store at {}){console}",
         store.backend_name(),
         store.location()
     );
@@ -75,6 +88,24 @@ pub async fn run(args: Args) -> Outcome {
     store.close().await;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// The console folder: the one given (which must hold `index.html`), else `ui/dist` if built.
+fn console_dir(args: &Args) -> Result<Option<std::path::PathBuf>, Failure> {
+    if args.no_ui {
+        return Ok(None);
+    }
+    match &args.ui_dir {
+        Some(dir) if dir.join("index.html").is_file() => Ok(Some(dir.clone())),
+        Some(dir) => Err(Failure::usage(format!(
+            "--ui-dir {}: no index.html there; build the UI with `npm run ui:build` (it writes ui/dist)",
+            dir.display()
+        ))),
+        None => {
+            let built = std::path::PathBuf::from("ui/dist");
+            Ok(built.join("index.html").is_file().then_some(built))
+        }
+    }
 }
 
 /// Resolves on SIGTERM or SIGINT.

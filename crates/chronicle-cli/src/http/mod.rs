@@ -2,12 +2,14 @@
 //! append, timeline, aggregates, practices, registry, chain verification and a live SSE stream.
 //! Handlers are thin: extract, call the engine, map the error once ([`error::ApiError`]).
 
+pub mod console;
 pub mod error;
 pub mod events;
 pub mod extract;
 pub mod live;
 pub mod openapi;
 pub mod projectors;
+pub mod read_models;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -33,6 +35,8 @@ pub struct ApiOptions {
     pub max_batch_body_bytes: usize,
     /// Requests (other than the live stream) taking longer are answered with 503.
     pub request_timeout: Duration,
+    /// The built web console (`ui/dist`), served at `/`; `None` serves the API only.
+    pub ui_dir: Option<std::path::PathBuf>,
 }
 
 impl ApiOptions {
@@ -42,6 +46,7 @@ impl ApiOptions {
             max_event_body_bytes: store.options().max_payload_bytes + 64 * 1024,
             max_batch_body_bytes: 32 * 1024 * 1024,
             request_timeout: Duration::from_secs(30),
+            ui_dir: None,
         }
     }
 }
@@ -53,11 +58,17 @@ pub struct AppState {
     pub store: Store,
     /// Flips to true when the server shuts down, ending live streams.
     pub shutdown: watch::Receiver<bool>,
+    /// The web console's files, when served.
+    pub ui: Option<console::Console>,
 }
 
 /// The whole API as a router.
 pub fn router(store: Store, options: &ApiOptions, shutdown: watch::Receiver<bool>) -> Router {
-    let state = AppState { store, shutdown };
+    let state = AppState {
+        store,
+        shutdown,
+        ui: options.ui_dir.as_deref().map(console::Console::new),
+    };
     let timeout = options.request_timeout;
     let bounded = Router::new()
         .route(
@@ -99,6 +110,15 @@ pub fn router(store: Store, options: &ApiOptions, shutdown: watch::Receiver<bool
             "/v1/practices/{practice_id}/projectors/{projector}/retry",
             post(projectors::retry),
         )
+        .route("/v1/directory/practices", get(read_models::directory))
+        .route(
+            "/v1/practices/{practice_id}/aggregates/recent",
+            get(read_models::recent_aggregates),
+        )
+        .route(
+            "/v1/practices/{practice_id}/activity",
+            get(read_models::activity),
+        )
         .route("/v1/registry", get(events::registry))
         .route("/v1/registry/{event_type}", get(events::event_type))
         .route("/healthz", get(events::health))
@@ -113,7 +133,7 @@ pub fn router(store: Store, options: &ApiOptions, shutdown: watch::Receiver<bool
             get(projectors::live),
         )
         .merge(bounded)
-        .fallback(not_found)
+        .fallback(console::or_not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(state)
 }
@@ -133,7 +153,7 @@ async fn with_timeout(limit: Duration, request: Request, next: Next) -> Response
     }
 }
 
-async fn not_found(request: Request) -> ApiError {
+pub(crate) async fn not_found(request: Request) -> ApiError {
     ApiError::new(
         StatusCode::NOT_FOUND,
         "not_found",

@@ -34,6 +34,9 @@ use super::events::{
         super::projectors::live,
         super::projectors::reset,
         super::projectors::retry,
+        super::read_models::directory,
+        super::read_models::recent_aggregates,
+        super::read_models::activity,
         document,
     ),
     components(schemas(
@@ -58,6 +61,12 @@ use super::events::{
         chronicle::CheckpointState,
         chronicle::projection::ProjectorStatus,
         super::projectors::ProjectorsList,
+        super::read_models::DirectoryList,
+        super::read_models::RecentAggregatesPage,
+        super::read_models::ActivityList,
+        chronicle::PracticeListing,
+        chronicle::IndexedAggregate,
+        chronicle::DailyCount,
     ))
 )]
 pub struct ApiDoc;

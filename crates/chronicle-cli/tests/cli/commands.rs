@@ -321,6 +321,25 @@ fn usage_and_connection_problems_exit_2() {
         "{}",
         text(&remote.stderr)
     );
+    let no_console = run(
+        &[
+            "serve",
+            "--db",
+            "sqlite:///tmp/unused-chronicle.db",
+            "--listen",
+            "127.0.0.1:0",
+            "--ui-dir",
+            "/nonexistent/ui/dist",
+        ],
+        "",
+    );
+    assert_eq!(no_console.status.code(), Some(2));
+    assert!(
+        text(&no_console.stderr).contains("no index.html")
+            && text(&no_console.stderr).contains("npm run ui:build"),
+        "{}",
+        text(&no_console.stderr)
+    );
     let missing_file = run(
         &[
             "append",

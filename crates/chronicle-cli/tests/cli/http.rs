@@ -649,3 +649,145 @@ pub async fn projector_status_reset_retry_and_live_updates(backend: Backend) {
     let (status, _) = answer(s.get("mallory", &format!("/v1/practices/{P}/projectors"))).await;
     assert_eq!(status, 403);
 }
+
+pub async fn read_model_endpoints_answer_from_the_projections(backend: Backend) {
+    let s = TestServer::start(backend).await;
+    s.practice(P, OWNER).await;
+    for id in ["pat-1", "pat-2", "pat-3"] {
+        let (status, body) = answer(s.post(OWNER, "/v1/events/append", &patient(P, id))).await;
+        assert_eq!(status, 201, "{body}");
+    }
+    let store = chronicle::Store::open(&s.url).await.unwrap();
+    chronicle::projection::Runner::new(store, chronicle::projection::builtin(), Default::default())
+        .run_until_caught_up()
+        .await
+        .unwrap();
+
+    let (status, body) = answer(s.get(OWNER, "/v1/directory/practices")).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["practices"][0]["practiceId"], P);
+    assert_eq!(body["practices"][0]["name"], "Smile Dental");
+    let (_, body) = answer(s.get("stranger", "/v1/directory/practices")).await;
+    assert_eq!(
+        body["practices"],
+        json!([]),
+        "a non-member sees no practice"
+    );
+
+    let (status, body) = answer(s.get(
+        OWNER,
+        &format!("/v1/practices/{P}/aggregates/recent?aggregateType=patient&limit=2"),
+    ))
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let aggregates = body["aggregates"].as_array().unwrap();
+    assert_eq!(aggregates.len(), 2);
+    assert_eq!(aggregates[0]["aggregateId"], "pat-3", "most recent first");
+    let cursor = body["nextCursor"]
+        .as_str()
+        .expect("a next page")
+        .to_string();
+    let (_, next) = answer(s.get(
+        OWNER,
+        &format!(
+            "/v1/practices/{P}/aggregates/recent?aggregateType=patient&limit=2&cursor={cursor}"
+        ),
+    ))
+    .await;
+    assert_eq!(next["aggregates"][0]["aggregateId"], "pat-1");
+
+    let (status, body) = answer(s.get(OWNER, &format!("/v1/practices/{P}/activity"))).await;
+    assert_eq!(status, 200, "{body}");
+    let total: i64 = body["days"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["events"].as_i64().unwrap())
+        .sum();
+    let (_, practices) = answer(s.get(OWNER, "/v1/practices")).await;
+    assert_eq!(
+        total,
+        practices["practices"][0]["eventCount"].as_i64().unwrap()
+    );
+
+    let (status, body) =
+        answer(s.get(OWNER, &format!("/v1/practices/{P}/activity?fromDay=soon"))).await;
+    assert_eq!(status, 400, "{body}");
+    assert_error_shape(&body, "invalid");
+    assert_eq!(detail_paths(&body), ["/fromDay"]);
+    let (status, body) = answer(s.get(OWNER, &format!("/v1/practices/{P}/activity?day=1"))).await;
+    assert_eq!(status, 400, "unknown parameters are refused: {body}");
+    let (status, body) = answer(s.get(
+        OWNER,
+        &format!("/v1/practices/{P}/aggregates/recent?limit=0"),
+    ))
+    .await;
+    assert_eq!(status, 400, "{body}");
+    for path in [
+        format!("/v1/practices/{P}/activity"),
+        format!("/v1/practices/{P}/aggregates/recent"),
+    ] {
+        let (status, body) = answer(s.get("stranger", &path)).await;
+        assert_eq!(status, 403, "{path}: {body}");
+        assert_error_shape(&body, "practice_not_found");
+    }
+}
+
+pub async fn the_web_console_is_served_beside_the_api(backend: Backend) {
+    let console = tempfile::tempdir().unwrap();
+    std::fs::write(
+        console.path().join("index.html"),
+        "<!doctype html><title>Chronicle</title>",
+    )
+    .unwrap();
+    std::fs::create_dir(console.path().join("assets")).unwrap();
+    std::fs::write(console.path().join("assets/app.js"), "console.log('hi')").unwrap();
+    let dir = console.path().to_path_buf();
+    let s = TestServer::start_with(backend, |options| options.ui_dir = Some(dir)).await;
+
+    let index = s.client.get(format!("{}/", s.base)).send().await.unwrap();
+    assert_eq!(index.status(), 200);
+    let policy = index.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        policy.contains("script-src 'self'") && policy.contains("frame-ancestors 'none'"),
+        "{policy}"
+    );
+    assert!(
+        index
+            .text()
+            .await
+            .unwrap()
+            .contains("<title>Chronicle</title>")
+    );
+    let script = s
+        .client
+        .get(format!("{}/assets/app.js", s.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(script.status(), 200);
+    assert!(
+        script.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .contains("javascript")
+    );
+    let deep = s
+        .client
+        .get(format!("{}/practices/p-1", s.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(deep.status(), 200, "unknown console paths get the app");
+
+    let (status, body) = answer(s.get(OWNER, "/v1/no-such-route")).await;
+    assert_eq!(status, 404, "API paths never fall through to the console");
+    assert_error_shape(&body, "not_found");
+    let (status, body) = answer(s.post(OWNER, "/", &json!({}))).await;
+    assert_eq!(status, 404, "only GET and HEAD reach the console: {body}");
+    let (status, body) = answer(s.get(OWNER, "/v1/practices")).await;
+    assert_eq!(status, 200, "the API still answers: {body}");
+}

@@ -44,6 +44,8 @@ mod api {
         registry_verify_and_health,
         live_stream_delivers_new_events_and_resumes_after_last_event_id,
         projector_status_reset_retry_and_live_updates,
+        read_model_endpoints_answer_from_the_projections,
+        the_web_console_is_served_beside_the_api,
     );
 }
 
