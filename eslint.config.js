@@ -17,4 +17,9 @@ export default tseslint.config(
     extends: [js.configs.recommended],
     languageOptions: { globals: globals.node },
   },
+  {
+    // Playwright scripts: the functions given to page.evaluate / waitForFunction run in the page.
+    files: ["ui/e2e/web.mjs", "ui/e2e/perf.mjs"],
+    languageOptions: { globals: { ...globals.node, ...globals.browser } },
+  },
 );

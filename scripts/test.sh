@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every check and test: formatting, clippy, the UI's typecheck/lint/unit tests, the
 # whole workspace test suite on SQLite and on a throwaway PostgreSQL server, the bindings
-# drift test, and the desktop end-to-end test of the real window under Xvfb.
+# drift test, the web console end-to-end in Debian's chromium, and the desktop end-to-end
+# test of the real window under Xvfb.
 # Installs what it needs (Debian packages, npm packages, tauri-driver) when missing.
 # Usage: scripts/test.sh
 set -euo pipefail
@@ -30,6 +31,8 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 echo "== cargo test (SQLite and PostgreSQL; includes the bindings drift test)"
 scripts/with-postgres.sh cargo test --workspace --locked
 
-echo "== desktop app: release build, end-to-end and smoke tests"
-cargo build --release --locked -p chronicle-app
+echo "== release builds: the chronicle binary and the desktop app"
+cargo build --release --locked -p chronicle-cli -p chronicle-app
+echo "== web console end-to-end (chromium)"
+CHRONICLE_SHOTS=target/e2e npm run --silent e2e:web
 scripts/e2e-desktop.sh

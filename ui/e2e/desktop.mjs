@@ -1,7 +1,8 @@
 // End-to-end test of the real desktop window: tauri-driver (with Debian's WebKitWebDriver)
 // starts the built app under Xvfb on an empty temporary data folder, and WebdriverIO walks
 // the first-run journey: load the demo data, view as a member and see the practices, open
-// one and see its events, view as a non-member and see none.
+// one and see its events, an aggregate, an event and the state at its version, view as a
+// non-member and see none.
 //
 // Usage (scripts/e2e-desktop.sh sets this up): CHRONICLE_APP=path/to/chronicle-app \
 //   TAURI_DRIVER=path/to/tauri-driver node ui/e2e/desktop.mjs
@@ -84,14 +85,27 @@ try {
     { timeout: 30000, timeoutMsg: "practice names never appeared" },
   );
   await browser.$$('[data-testid="practice"]')[0].click();
+  await browser.$('[data-testid="overview"]').waitForDisplayed({ timeout: 20000 });
+  await browser.$('[data-testid="nav-timeline"]').click();
   await browser.waitUntil(async () => (await browser.$$('[data-testid="event-row"]').length) > 0, {
     timeout: 20000,
     timeoutMsg: "the practice's events never appeared",
   });
   await browser.saveScreenshot(join(shots, "desktop-practice.png"));
 
+  // An aggregate → one of its events → the state at that version.
+  await browser.$('[data-testid="nav-aggregates"]').click();
+  await browser.$('[data-testid="aggregate-row"]').waitForDisplayed({ timeout: 20000 });
+  await browser.$('[data-testid="aggregate-row"]').click();
+  await browser.$('[data-testid="aggregate-timeline"] [data-testid="event-row"]').waitForDisplayed({ timeout: 20000 });
+  await browser.$('[data-testid="aggregate-timeline"] [data-testid="event-row"]').click();
+  await browser.$('[data-testid="state-view"]').waitForDisplayed({ timeout: 20000 });
+  await browser.$('[data-testid="diff-view"]').waitForExist({ timeout: 20000 });
+  await browser.saveScreenshot(join(shots, "desktop-aggregate.png"));
+
   // A non-member sees nothing.
   await viewAs("not.a.member");
+  await browser.$('[data-testid="nav-practices"]').click();
   await browser.$('[data-testid="no-practices"]').waitForDisplayed({ timeout: 10000 });
   const left = await browser.$$('[data-testid="practice"]').length;
   if (left !== 0) fail(`a non-member sees ${left} practices`);

@@ -1,165 +1,128 @@
 import { useEffect, useState } from "react";
-import { useQueryClient } from "@tanstack/react-query";
-import { commands, events } from "./bindings";
-import type { CommandError, Settings, Theme } from "./bindings";
+import { useQuery, useQueryClient } from "@tanstack/react-query";
+import { Link, Redirect, Route, Router, Switch } from "wouter";
+import type { CommandError, Theme } from "./bindings";
+import { asCommandError, IdentityContext, useClient, useIdentity } from "./client/context";
 import { ErrorView } from "./ErrorView";
-import { PracticePanel } from "./PracticePanel";
-import { isCommandError, bridgeError, unwrap } from "./result";
-import { useLoad } from "./useLoad";
+import { usePractices } from "./hooks";
+import { enc, useHashPath, useHashSearch } from "./router";
+import { AggregateTimeline, EventRedirect } from "./screens/AggregateTimeline";
+import { Aggregates } from "./screens/Aggregates";
+import { Checkpoints } from "./screens/Checkpoints";
+import { Overview } from "./screens/Overview";
+import { Practices } from "./screens/Practices";
+import { Registry } from "./screens/Registry";
+import { DemoOffer, StoreScreen } from "./screens/Store";
+import { Timeline } from "./screens/Timeline";
 
-/** The desktop window: store, identity picker, the identity's practices, one practice. */
+/** The whole UI: header (identity, theme), the acting-as banner, and the routed screens. */
 export function App() {
+  const client = useClient();
   const queries = useQueryClient();
-  const [selected, setSelected] = useState<string | null>(null);
-  const info = useLoad(() => unwrap(commands.storeInfo()), ["info"]);
-  const settings = useLoad(() => unwrap(commands.settingsGet()), ["settings"]);
-  const identity = settings.data?.identity ?? null;
-  const practices = useLoad(
-    () =>
-      identity === null
-        ? Promise.resolve(null)
-        : Promise.all([unwrap(commands.listPractices()), unwrap(commands.practiceDirectory())]),
-    ["practices", identity],
-  );
+  const identity = useQuery({ queryKey: ["identity"], queryFn: () => client.identity(), retry: false });
+  const theme = useQuery({ queryKey: ["theme"], queryFn: () => client.theme(), retry: false });
 
   useEffect(() => {
-    const stops = [
-      events.storeChanged.listen(() => {
-        setSelected(null);
+    document.documentElement.dataset.theme = theme.data ?? "system";
+  }, [theme.data]);
+
+  useEffect(
+    () =>
+      client.desktop?.onStoreChanged(() => {
         void queries.invalidateQueries();
       }),
-      events.eventsAppended.listen(() => void queries.invalidateQueries({ queryKey: ["practices"] })),
-    ];
-    return () => stops.forEach((stop) => void stop.then((unlisten) => unlisten()));
-  }, [queries]);
-
-  useEffect(() => {
-    document.documentElement.dataset.theme = settings.data?.theme ?? "system";
-  }, [settings.data?.theme]);
-
-  const save = async (next: Settings, storePassword: string | null = null) => {
-    await unwrap(commands.settingsSet(next, storePassword));
-    await queries.invalidateQueries();
-  };
-
-  const names = new Map(
-    (practices.data?.[1] ?? []).map((listing) => [listing.practiceId, listing.name]),
+    [client, queries],
   );
 
+  if (identity.isPending) return <p className="muted">Starting…</p>;
   return (
-    <div className="app">
-      <header className="topbar">
-        <h1>Chronicle</h1>
-        {info.data && (
-          <span className="store" data-testid="store-location">
-            {info.data.backend} · {info.data.location}
-          </span>
-        )}
-        {settings.data && info.data && (
-          <IdentityPicker
-            current={identity}
-            suggestions={info.data.suggestedIdentities}
-            onPick={(id) => save({ ...settings.data!, identity: id })}
+    <IdentityContext.Provider value={identity.data ?? null}>
+      <Router hook={useHashPath} searchHook={useHashSearch} hrefs={(h) => `#${h}`}>
+        <div className="app">
+          <Header
+            onTheme={async (t) => {
+              await client.setTheme(t);
+              await queries.invalidateQueries({ queryKey: ["theme"] });
+            }}
+            theme={theme.data ?? "system"}
           />
-        )}
-        {settings.data && (
-          <select
-            aria-label="Theme"
-            value={settings.data.theme}
-            onChange={(e) => void save({ ...settings.data!, theme: e.target.value as Theme })}
-          >
-            <option value="system">System theme</option>
-            <option value="light">Light</option>
-            <option value="dark">Dark</option>
-          </select>
-        )}
-      </header>
-      <div className="banner" data-testid="acting-as">
-        {identity ? (
-          <>
-            Viewing as <strong>{identity}</strong>
-            {selected && (
-              <>
-                {" "}
-                in <strong>{names.get(selected) ?? selected}</strong>
-              </>
-            )}
-          </>
-        ) : (
-          "Choose who to view as to see their practices."
-        )}
-      </div>
-      {info.error && <ErrorView title="The store could not be read" error={info.error} />}
-      {info.data?.startupError && (
-        <ErrorView
-          title="The saved store could not be opened; the embedded store is open instead"
-          error={info.data.startupError}
-        />
-      )}
-      {info.data?.isEmpty && <DemoOffer onSeeded={() => void queries.invalidateQueries()} />}
-      <main className="layout">
-        <aside className="practices">
-          <h2>Practices</h2>
-          {identity === null && <p className="muted">No identity chosen.</p>}
-          {practices.error && <ErrorView error={practices.error} />}
-          {practices.loading && !practices.data && <p className="muted">Loading…</p>}
-          {practices.data && practices.data[0].length === 0 && (
-            <p className="muted" data-testid="no-practices">
-              {identity} is not a member of any practice.
-            </p>
-          )}
-          <ul data-testid="practice-list">
-            {practices.data?.[0].map((p) => (
-              <li key={p.practiceId}>
-                <button
-                  className={p.practiceId === selected ? "practice selected" : "practice"}
-                  data-testid="practice"
-                  onClick={() => {
-                    setSelected(p.practiceId);
-                    if (settings.data) {
-                      const recent = [
-                        p.practiceId,
-                        ...(settings.data.recentPractices ?? []).filter((id) => id !== p.practiceId),
-                      ];
-                      void save({ ...settings.data, recentPractices: recent });
-                    }
-                  }}
-                >
-                  <span className="name">{names.get(p.practiceId) ?? p.practiceId}</span>
-                  <span className="meta">
-                    {p.role ?? "system"} · {p.eventCount} events
-                  </span>
-                </button>
-              </li>
-            ))}
-          </ul>
-        </aside>
-        <section className="detail">
-          {selected ? (
-            <PracticePanel key={selected} practiceId={selected} />
-          ) : (
-            <p className="muted">Pick a practice to see its history.</p>
-          )}
-        </section>
-      </main>
-      {settings.data && <StoreSettings settings={settings.data} onSave={save} />}
-    </div>
+          <Banner />
+          {identity.error && <ErrorView error={asCommandError(identity.error)} />}
+          {client.desktop && <DemoOffer />}
+          <main className="main">
+            <Switch>
+              <Route path="/" component={Practices} />
+              <Route path="/registry" component={Registry} />
+              <Route path="/registry/:type" component={Registry} />
+              <Route path="/store" component={StoreScreen} />
+              <Route path="/p/:pid" component={Overview} />
+              <Route path="/p/:pid/aggregates" component={Aggregates} />
+              <Route path="/p/:pid/a/:type/:id" component={AggregateTimeline} />
+              <Route path="/p/:pid/e/:eventId" component={EventRedirect} />
+              <Route path="/p/:pid/events" component={Timeline} />
+              <Route path="/p/:pid/checkpoints" component={Checkpoints} />
+              <Route>
+                <Redirect to="/" replace />
+              </Route>
+            </Switch>
+          </main>
+        </div>
+      </Router>
+    </IdentityContext.Provider>
   );
 }
 
-function IdentityPicker(props: {
-  current: string | null;
-  suggestions: string[];
-  onPick: (id: string | null) => Promise<void>;
-}) {
-  const [text, setText] = useState(props.current ?? "");
+function Header(props: { theme: Theme; onTheme: (t: Theme) => Promise<void> }) {
+  const client = useClient();
+  return (
+    <header className="topbar">
+      <Link href="/" className="brand">
+        Chronicle
+      </Link>
+      <nav className="global">
+        <Link href="/" data-testid="nav-practices">
+          Practices
+        </Link>
+        <Link href="/registry" data-testid="nav-registry">
+          Registry
+        </Link>
+        {client.desktop && (
+          <Link href="/store" data-testid="nav-store">
+            Store
+          </Link>
+        )}
+      </nav>
+      <IdentityPicker />
+      <select
+        aria-label="Theme"
+        data-testid="theme-select"
+        value={props.theme}
+        onChange={(e) => void props.onTheme(e.target.value as Theme)}
+      >
+        <option value="system">System theme</option>
+        <option value="light">Light</option>
+        <option value="dark">Dark</option>
+      </select>
+    </header>
+  );
+}
+
+function IdentityPicker() {
+  const client = useClient();
+  const queries = useQueryClient();
+  const current = useIdentity();
+  const [text, setText] = useState(current ?? "");
   const [error, setError] = useState<CommandError | null>(null);
+  const suggestions = useQuery({ queryKey: ["suggested"], queryFn: () => client.suggestedIdentities(), retry: false });
   const pick = async () => {
     try {
-      await props.onPick(text.trim() === "" ? null : text.trim());
+      await client.setIdentity(text.trim() === "" ? null : text.trim());
       setError(null);
+      // Someone else's view: drop what the previous identity saw rather than show it stale.
+      queries.removeQueries({ queryKey: ["as"] });
+      await queries.invalidateQueries({ queryKey: ["identity"] });
     } catch (reason) {
-      setError(isCommandError(reason) ? reason : bridgeError(reason));
+      setError(asCommandError(reason));
     }
   };
   return (
@@ -175,12 +138,12 @@ function IdentityPicker(props: {
         id="identity"
         data-testid="identity-input"
         list="identity-suggestions"
-        placeholder="user id"
+        placeholder="user id, e.g. olivia.owner"
         value={text}
         onChange={(e) => setText(e.target.value)}
       />
       <datalist id="identity-suggestions">
-        {props.suggestions.map((s) => (
+        {(suggestions.data ?? []).map((s) => (
           <option key={s} value={s} />
         ))}
       </datalist>
@@ -192,78 +155,48 @@ function IdentityPicker(props: {
   );
 }
 
-function DemoOffer({ onSeeded }: { onSeeded: () => void }) {
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<CommandError | null>(null);
+/** Who you are acting as, and in which practice — always visible. */
+function Banner() {
+  const identity = useIdentity();
+  const [path] = useHashPath();
+  const practiceId = /^\/p\/([^/]+)/.exec(path)?.[1];
+  const pid = practiceId ? decodeURIComponent(practiceId) : null;
+  const practices = usePractices();
+  const practice = practices.list?.find((p) => p.practiceId === pid);
   return (
-    <div className="offer" data-testid="demo-offer">
-      <p>This store is empty. Load demo data (three dental practices) to have something to inspect?</p>
-      <button
-        disabled={busy}
-        onClick={async () => {
-          setBusy(true);
-          try {
-            await unwrap(commands.seedDemo());
-            onSeeded();
-          } catch (reason) {
-            setError(isCommandError(reason) ? reason : bridgeError(reason));
-          } finally {
-            setBusy(false);
-          }
-        }}
-      >
-        {busy ? "Loading demo data…" : "Load demo data"}
-      </button>
-      {error && <ErrorView error={error} />}
+    <div className="banner" data-testid="acting-as">
+      {identity ? (
+        <>
+          Viewing as <strong>{identity}</strong>
+          {pid && (
+            <>
+              {" "}
+              in <strong data-testid="banner-practice">{practice?.name ?? pid}</strong>
+              {practice && <span className="role"> ({practice.role ?? "system"})</span>}
+            </>
+          )}
+        </>
+      ) : (
+        "Choose who to view as to see their practices."
+      )}
+      {pid && <PracticeNav pid={pid} path={path} />}
     </div>
   );
 }
 
-function StoreSettings(props: {
-  settings: Settings;
-  onSave: (next: Settings, storePassword: string | null) => Promise<void>;
-}) {
-  const [location, setLocation] = useState(props.settings.storeLocation ?? "");
-  const [password, setPassword] = useState("");
-  const [error, setError] = useState<CommandError | null>(null);
-  const [saved, setSaved] = useState(false);
+function PracticeNav({ pid, path }: { pid: string; path: string }) {
+  const base = `/p/${enc(pid)}`;
+  const tab = (to: string, label: string, testid: string, active: boolean) => (
+    <Link href={to} data-testid={testid} className={active ? "tab active" : "tab"}>
+      {label}
+    </Link>
+  );
   return (
-    <details className="settings">
-      <summary>Store location</summary>
-      <form
-        onSubmit={async (e) => {
-          e.preventDefault();
-          try {
-            await props.onSave(
-              { ...props.settings, storeLocation: location.trim() === "" ? null : location.trim() },
-              password === "" ? null : password,
-            );
-            setError(null);
-            setSaved(true);
-            setPassword("");
-          } catch (reason) {
-            setSaved(false);
-            setError(isCommandError(reason) ? reason : bridgeError(reason));
-          }
-        }}
-      >
-        <label>
-          Location (empty: the embedded store)
-          <input
-            data-testid="store-location-input"
-            placeholder="sqlite:///path/to/file.db or postgres://user@host/db"
-            value={location}
-            onChange={(e) => setLocation(e.target.value)}
-          />
-        </label>
-        <label>
-          PostgreSQL password (kept for this session only, never saved)
-          <input type="password" value={password} onChange={(e) => setPassword(e.target.value)} />
-        </label>
-        <button type="submit">Open</button>
-        {saved && <span className="muted">Opened.</span>}
-        {error && <ErrorView title="That store could not be opened; the old one stays open" error={error} />}
-      </form>
-    </details>
+    <nav className="tabs">
+      {tab(base, "Overview", "nav-overview", path === base)}
+      {tab(`${base}/aggregates`, "Aggregates", "nav-aggregates", path.startsWith(`${base}/a`))}
+      {tab(`${base}/events`, "Timeline", "nav-timeline", path.startsWith(`${base}/events`))}
+      {tab(`${base}/checkpoints`, "Checkpoints", "nav-checkpoints", path.startsWith(`${base}/checkpoints`))}
+    </nav>
   );
 }

@@ -396,6 +396,10 @@ export type TimelineFilter = {
 	to?: string | null,
 	/**  Payload contains this text (case-insensitive for ASCII). */
 	text?: string | null,
+	/**  Only events after this seq (a live tail asks for what is newer than what it shows). */
+	afterSeq?: number | null,
+	/**  Only events before this seq. */
+	beforeSeq?: number | null,
 };
 
 export type Value = null | boolean | number | string | Value[] | { [key in string]: Value };

@@ -104,6 +104,8 @@ pub async fn run(args: Args) -> Outcome {
             from: args.from,
             to: args.to,
             text: args.text.clone(),
+            after_seq: None,
+            before_seq: None,
         };
         let direction = if args.backward {
             Direction::Backward

@@ -126,6 +126,10 @@ pub struct TimelineQuery {
     pub to: Option<DateTime<Utc>>,
     /// Payload contains this text (ASCII case-insensitive).
     pub text: Option<String>,
+    /// Only events after this seq (what is newer than a page already shown).
+    pub after_seq: Option<i64>,
+    /// Only events before this seq.
+    pub before_seq: Option<i64>,
     /// forward (default, oldest first) or backward.
     #[param(value_type = Option<String>)]
     pub direction: Option<Direction>,
@@ -317,6 +321,8 @@ pub async fn timeline(
         from: query.from,
         to: query.to,
         text: query.text,
+        after_seq: query.after_seq,
+        before_seq: query.before_seq,
     };
     let page = app
         .store

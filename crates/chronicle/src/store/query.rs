@@ -45,6 +45,10 @@ pub struct TimelineFilter {
     pub to: Option<DateTime<Utc>>,
     /// Payload contains this text (case-insensitive for ASCII).
     pub text: Option<String>,
+    /// Only events after this seq (a live tail asks for what is newer than what it shows).
+    pub after_seq: Option<i64>,
+    /// Only events before this seq.
+    pub before_seq: Option<i64>,
 }
 
 /// Which page of a query: the cursor from the previous page (none for the first) and a
@@ -342,6 +346,12 @@ impl Store {
             if let Some(to) = filter.to {
                 q.push(" AND created_at < ").push_bind(to);
             }
+            if let Some(after) = filter.after_seq {
+                q.push(" AND seq > ").push_bind(after);
+            }
+            if let Some(before) = filter.before_seq {
+                q.push(" AND seq < ").push_bind(before);
+            }
             if let Some(text) = &filter.text {
                 q.push(" AND LOWER(payload_json) LIKE ")
                     .push_bind(format!("%{}%", escape_like(&text.to_lowercase())))
@@ -484,6 +494,14 @@ fn check_filter(filter: &TimelineFilter) -> Result<()> {
         && (text.is_empty() || text.chars().count() > 200)
     {
         violations.push(Violation::new("/text", "must be 1 to 200 characters"));
+    }
+    for (path, seq) in [
+        ("/afterSeq", filter.after_seq),
+        ("/beforeSeq", filter.before_seq),
+    ] {
+        if seq.is_some_and(|seq| seq < 0) {
+            violations.push(Violation::new(path, "must not be negative"));
+        }
     }
     if violations.is_empty() {
         Ok(())

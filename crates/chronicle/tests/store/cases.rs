@@ -736,6 +736,24 @@ pub async fn timeline_filters_and_pages_both_ways(backend: Backend) {
     })
     .await;
     assert_eq!(earlier.len(), 7, "time range to");
+    let seqs = |events: Vec<chronicle::Event>| events.iter().map(|e| e.seq).collect::<Vec<_>>();
+    let newer = query(TimelineFilter {
+        after_seq: Some(5),
+        ..Default::default()
+    })
+    .await;
+    assert_eq!(
+        seqs(newer),
+        [6, 7, 8],
+        "after a seq: what a live tail has not shown yet"
+    );
+    let window = query(TimelineFilter {
+        after_seq: Some(2),
+        before_seq: Some(5),
+        ..Default::default()
+    })
+    .await;
+    assert_eq!(seqs(window), [3, 4], "between two seqs");
 
     let mut forward = Vec::new();
     let mut cursor = None;
@@ -786,6 +804,16 @@ pub async fn timeline_filters_and_pages_both_ways(backend: Backend) {
         .await
         .unwrap_err();
     assert_eq!(err.violations()[0].path, "/to");
+    let negative = TimelineFilter {
+        after_seq: Some(-1),
+        ..Default::default()
+    };
+    let err = t
+        .store
+        .timeline(&owner(), P, &negative, Direction::Forward, &pr(None, None))
+        .await
+        .unwrap_err();
+    assert_eq!(err.violations()[0].path, "/afterSeq");
 }
 
 pub async fn aggregates_list_filters_and_pages(backend: Backend) {

@@ -1,0 +1,297 @@
+// End-to-end test of the web console: `chronicle serve` on a freshly seeded store, driven in
+// Debian's headless chromium by playwright-core, through the support journeys of issue #6.
+//
+// Usage: npm run ui:build && node ui/e2e/web.mjs
+//   CHRONICLE_BIN   the CLI (default target/release/chronicle)
+//   CHRONICLE_SHOTS where screenshots go (default docs/screenshots)
+//   CHROMIUM        the browser (default /usr/bin/chromium)
+//
+// data-testid attributes the UI offers (and this script uses):
+//   header:       identity-input, identity-apply, theme-select, nav-practices, nav-registry, nav-store (desktop)
+//   banner:       acting-as (who, and banner-practice: in which practice), nav-overview, nav-aggregates,
+//                 nav-timeline, nav-checkpoints
+//   everywhere:   error (data-code=the engine's code; error-friendly is the sentence), loading, empty
+//   practices:    practices-screen, practice-search, practice-list, practice (data-practice-id),
+//                 practice-sparkline, no-practices, no-match, no-identity
+//   overview:     overview, activity-chart, aggregate-type-counts, aggregate-type-link,
+//                 event-type-counts, event-type-link
+//   aggregates:   aggregates, aggregate-type-filter, aggregate-prefix, aggregate-search, aggregate-sort,
+//                 aggregate-count, aggregate-list, aggregate-row (data-key=TYPE/ID), loading-more
+//   aggregate:    aggregate-timeline, aggregate-version, aggregate-events, event-row (data-key=event id),
+//                 event-detail (data-event-id, data-version), event-link, payload-json, state-title,
+//                 state-view, state-json, diff-view, diff-row, copy-json, live-toggle, live-count (data-count)
+//   timeline:     timeline, timeline-filters, filter-event-types, filter-actor-type, filter-actor-id,
+//                 filter-aggregate-type, filter-from, filter-to, filter-text, filter-apply, filter-clear,
+//                 timeline-newer, timeline-older, timeline-count, timeline-list, timeline-empty, event-row,
+//                 live-toggle, live-count
+//   checkpoints:  checkpoints, projector-row (data-projector), projector-state, projector-last-seq,
+//                 projector-head-seq, projector-lag, lag-sparkline, projector-retry, projector-reset,
+//                 projector-error, projector-error-event, confirm, confirm-yes, projector-done
+//   registry:     registry, registry-list, registry-type, registry-detail, schema-table, schema-raw
+//   desktop only: demo-offer, store-screen, store-info, store-location, store-location-input,
+//                 store-password-input, store-open
+import { spawn, execFileSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { chromium } from "playwright-core";
+
+const bin = resolve(process.env.CHRONICLE_BIN ?? "target/release/chronicle");
+const shots = resolve(process.env.CHRONICLE_SHOTS ?? "docs/screenshots");
+const uiDir = resolve("ui/dist");
+const T = 20000;
+mkdirSync(shots, { recursive: true });
+
+function fail(message) {
+  throw new Error(message);
+}
+
+/** Starts `chronicle serve` on a free port; resolves with its base URL. */
+export function serve(db, extra = []) {
+  const child = spawn(bin, ["serve", "--db", db, "--listen", "127.0.0.1:0", "--ui-dir", uiDir, ...extra], {
+    stdio: ["ignore", "pipe", "pipe"],
+    env: { ...process.env, RUST_LOG: "warn" },
+  });
+  const ready = new Promise((resolveUrl, reject) => {
+    let out = "";
+    child.stdout.on("data", (chunk) => {
+      out += chunk;
+      const m = /listening on (http:\/\/\S+)/.exec(out);
+      if (m) resolveUrl(m[1]);
+    });
+    child.stderr.on("data", (chunk) => process.stderr.write(chunk));
+    child.on("exit", (code) => reject(new Error(`chronicle serve exited (${code}) before listening:\n${out}`)));
+  });
+  return { child, ready };
+}
+
+export async function waitHealthy(base) {
+  for (let i = 0; i < 100; i++) {
+    try {
+      if ((await fetch(`${base}/healthz`)).ok) return;
+    } catch {
+      // not yet
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  fail(`${base}/healthz never answered`);
+}
+
+export function launch() {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
+    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+  });
+}
+
+async function api(base, path, body, user = "olivia.owner") {
+  const res = await fetch(base + path, {
+    method: body === undefined ? "GET" : "POST",
+    headers: { "x-user-id": user, "content-type": "application/json" },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  if (!res.ok) fail(`${path}: ${res.status} ${text}`);
+  return text ? JSON.parse(text) : null;
+}
+
+const tmp = mkdtempSync(join(tmpdir(), "chronicle-web-e2e-"));
+let server;
+let browser;
+const step = (name) => console.log(`web e2e: ${name}`);
+try {
+  const db = `sqlite://${join(tmp, "e2e.db")}`;
+  execFileSync(bin, ["seed", "--db", db], { stdio: ["ignore", "ignore", "inherit"] });
+  server = serve(db);
+  const base = await server.ready;
+  await waitHealthy(base);
+
+  browser = await launch();
+  const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+  const problems = [];
+  page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
+  const testid = (id) => page.locator(`[data-testid="${id}"]`);
+  const shot = (name) => page.screenshot({ path: join(shots, name) });
+
+  // --- identity → practices
+  step("identity and practices");
+  await page.goto(`${base}/`);
+  await testid("no-identity").waitFor({ timeout: T });
+  const viewAs = async (who) => {
+    await testid("identity-input").fill(who);
+    await testid("identity-apply").click();
+    await page.waitForFunction((w) => document.querySelector('[data-testid="acting-as"]')?.textContent?.includes(w), who, { timeout: T });
+  };
+  await viewAs("olivia.owner");
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid="practice"]').length === 3, null, { timeout: T });
+  await page.waitForFunction(() => /Dental|Dentistry|Orthodontics/.test(document.querySelector('[data-testid="practice-list"]')?.textContent ?? ""), null, { timeout: T });
+  await testid("practice-sparkline").first().waitFor({ timeout: T });
+  const first = testid("practice").first();
+  const pid = await first.getAttribute("data-practice-id");
+  const practiceName = (await first.locator(".name").textContent()).replace("recent", "").trim();
+  await testid("practice-search").fill("no such practice");
+  await testid("no-match").waitFor({ timeout: T });
+  await testid("practice-search").fill(pid.slice(0, 8));
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid="practice"]').length === 1, null, { timeout: T });
+  await testid("practice-search").fill("");
+  await shot("practices.png");
+
+  // An aggregate with a history to fold: created, then two updates.
+  const patientId = `e2e-patient-${Date.now()}`;
+  const newPatient = (eventType, payload) => ({ practiceId: pid, aggregateType: "patient", aggregateId: patientId, eventType, payload, actorType: "human" });
+  await api(base, "/v1/events/append-batch", {
+    events: [
+      newPatient("patient.created", { firstName: "Eve", lastName: "Tester", dateOfBirth: "1990-01-01", email: "eve@example.com" }),
+      newPatient("patient.updated", { lastName: "Smith", phone: "+47 123456" }),
+      newPatient("patient.updated", { preferredContact: "sms" }),
+    ],
+  });
+
+  // --- practice → overview
+  step("overview");
+  await testid("practice").first().click();
+  await testid("overview").waitFor({ timeout: T });
+  await testid("activity-chart").waitFor({ timeout: T });
+  const banner = await testid("acting-as").textContent();
+  if (!banner.includes("olivia.owner") || !banner.includes(practiceName)) fail(`banner says ${JSON.stringify(banner)}`);
+  await testid("aggregate-type-link").first().waitFor({ timeout: T });
+  await shot("overview.png");
+
+  // --- aggregate browser → aggregate → event → state at version → diff
+  step("aggregate, event, state at version, diff");
+  await page.locator('[data-testid="aggregate-type-link"]', { hasText: /^patient$/ }).click();
+  await testid("aggregate-row").first().waitFor({ timeout: T });
+  if (!page.url().includes("type=patient")) fail(`aggregate type filter not in the URL: ${page.url()}`);
+  await testid("aggregate-prefix").fill("e2e-patient");
+  await testid("aggregate-search").click();
+  await page.waitForFunction((id) => {
+    const rows = document.querySelectorAll('[data-testid="aggregate-row"]');
+    return rows.length === 1 && rows[0].getAttribute("data-key") === `patient/${id}`;
+  }, patientId, { timeout: T });
+  // keyboard: focus the list, Enter opens the active row
+  await testid("aggregate-list").focus();
+  await page.keyboard.press("Enter");
+  await testid("aggregate-timeline").waitFor({ timeout: T });
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid="event-row"]').length === 3, null, { timeout: T });
+  await testid("event-row").nth(1).click();
+  await page.waitForFunction(() => document.querySelector('[data-testid="event-detail"]')?.getAttribute("data-version") === "2", null, { timeout: T });
+  if (!page.url().includes("v=2")) fail(`the selected version is not in the URL: ${page.url()}`);
+  const state2 = await testid("state-view").textContent();
+  for (const want of ["Eve", "Smith", "+47 123456", "eve@example.com"]) if (!state2.includes(want)) fail(`state at v2 lacks ${want}: ${state2}`);
+  if (state2.includes("Tester")) fail("state at v2 still has the old last name");
+  if (state2.includes("preferredContact")) fail("state at v2 includes version 3");
+  const diff = await testid("diff-view").textContent();
+  if (!/\/lastName\s*changed\s*"Tester"\s*"Smith"/.test(diff) || !/\/phone\s*added/.test(diff)) fail(`diff from v1 is wrong: ${diff}`);
+  if ((await testid("diff-row").count()) !== 2) fail("diff from v1 should have 2 rows");
+  // keyboard: j moves to version 3, Enter opens it
+  await testid("aggregate-events").focus();
+  await page.keyboard.press("j");
+  await page.keyboard.press("Enter");
+  await page.waitForFunction(() => document.querySelector('[data-testid="event-detail"]')?.getAttribute("data-version") === "3", null, { timeout: T });
+  if (!(await testid("state-view").textContent()).includes("sms")) fail("state at v3 lacks preferredContact");
+  await shot("aggregate.png");
+  // deep link to an event
+  const v1 = (await api(base, `/v1/events/aggregate/${pid}/patient/${patientId}`)).events[0];
+  await page.goto(`${base}/#/p/${pid}/e/${v1.id}`);
+  await page.waitForFunction((id) => document.querySelector('[data-testid="event-detail"]')?.getAttribute("data-event-id") === id, v1.id, { timeout: T });
+  if (!(await testid("diff-view").textContent()).includes("added")) fail("version 1 should diff as all added");
+
+  // --- practice timeline: filters in the URL, reload keeps them
+  step("timeline filters");
+  await testid("nav-timeline").click();
+  await testid("event-row").first().waitFor({ timeout: T });
+  await shot("timeline.png");
+  await testid("filter-event-types").selectOption(["patient.updated"]);
+  await testid("filter-actor-type").selectOption("human");
+  await testid("filter-text").fill("Smith");
+  await testid("filter-apply").click();
+  const filtered = async () => {
+    await page.waitForFunction((id) => {
+      const rows = [...document.querySelectorAll('[data-testid="event-row"]')];
+      return rows.length >= 1 && rows.every((r) => r.textContent.includes("patient.updated")) && rows.some((r) => r.textContent.includes(id.slice(0, 8)));
+    }, patientId, { timeout: T });
+  };
+  await filtered();
+  for (const want of ["types=patient.updated", "actorType=human", "text=Smith"]) if (!page.url().includes(want)) fail(`URL lacks ${want}: ${page.url()}`);
+  await page.reload();
+  await filtered();
+  if ((await testid("filter-text").inputValue()) !== "Smith") fail("the text filter was lost on reload");
+  if ((await testid("filter-actor-type").inputValue()) !== "human") fail("the actor filter was lost on reload");
+  await testid("filter-clear").click();
+  await page.waitForFunction(() => !location.hash.includes("text="), null, { timeout: T });
+  await testid("event-row").first().waitFor({ timeout: T });
+
+  // --- live tail: a new event appears without reload; paused, it is counted
+  step("live tail");
+  const appendOne = (n) => api(base, "/v1/events/append", newPatient("patient.updated", { notes: `live ${n}` }));
+  await page.waitForTimeout(500); // the live stream connects
+  const live1 = await appendOne(1);
+  await page.waitForSelector(`[data-testid="event-row"][data-key="${live1.id}"]`, { timeout: T });
+  await testid("live-toggle").click();
+  const live2 = await appendOne(2);
+  await page.waitForFunction(() => Number(document.querySelector('[data-testid="live-count"]')?.getAttribute("data-count")) >= 1, null, { timeout: T });
+  if (await page.locator(`[data-testid="event-row"][data-key="${live2.id}"]`).count()) fail("a paused timeline showed the new event");
+  await testid("live-toggle").click();
+  await page.waitForSelector(`[data-testid="event-row"][data-key="${live2.id}"]`, { timeout: T });
+
+  // --- checkpoints move live
+  step("checkpoints");
+  await testid("nav-checkpoints").click();
+  await testid("projector-row").first().waitFor({ timeout: T });
+  const row = page.locator('[data-testid="projector-row"][data-projector="aggregate_index"]');
+  await row.waitFor({ timeout: T });
+  await page.waitForFunction(() => {
+    const r = document.querySelector('[data-testid="projector-row"][data-projector="aggregate_index"]');
+    return r && r.querySelector('[data-testid="projector-last-seq"]').textContent === r.querySelector('[data-testid="projector-head-seq"]').textContent;
+  }, null, { timeout: T });
+  if (await testid("projector-reset").first().isDisabled()) fail("an owner cannot reset");
+  await page.waitForTimeout(500);
+  const moved = await appendOne(3);
+  await page.waitForFunction((seq) => {
+    const r = document.querySelector('[data-testid="projector-row"][data-projector="aggregate_index"]');
+    return r && r.querySelector('[data-testid="projector-head-seq"]').textContent === String(seq) && r.querySelector('[data-testid="projector-last-seq"]').textContent === String(seq);
+  }, moved.seq, { timeout: T });
+  await shot("checkpoints.png");
+
+  // --- registry
+  step("registry");
+  await testid("nav-registry").click();
+  await page.locator('[data-testid="registry-type"]', { hasText: /^patient\.created$/ }).click();
+  await testid("schema-table").waitFor({ timeout: T });
+  const schema = await testid("schema-table").textContent();
+  if (!/dateOfBirth\s*string\s*required\s*format date/.test(schema)) fail(`schema table: ${schema}`);
+  await shot("registry.png");
+
+  // --- a viewer may not reset; a non-member sees nothing
+  step("roles and non-members");
+  await viewAs("victor.viewer");
+  await page.goto(`${base}/#/p/${pid}/checkpoints`);
+  await testid("projector-row").first().waitFor({ timeout: T });
+  await page.waitForFunction(() => document.querySelector('[data-testid="projector-reset"]')?.disabled === true, null, { timeout: T });
+  await viewAs("not.a.member");
+  await page.waitForFunction(() => document.querySelector('[data-testid="error"]')?.getAttribute("data-code") === "practice_not_found", null, { timeout: T });
+  const refusal = await testid("error-friendly").first().textContent();
+  if (!refusal.includes("You (not.a.member) are not a member of this practice")) fail(`refusal says ${refusal}`);
+  await testid("nav-practices").click();
+  await testid("no-practices").waitFor({ timeout: T });
+  if ((await testid("practice").count()) !== 0) fail("a non-member sees practices");
+
+  // --- the server goes away: a clear message
+  step("server stopped");
+  server.child.kill("SIGTERM");
+  await new Promise((r) => server.child.once("exit", r));
+  await viewAs("olivia.owner");
+  await page.waitForFunction(() => document.querySelector('[data-testid="error"]')?.getAttribute("data-code") === "unavailable", null, { timeout: T });
+  const down = await testid("error").first().textContent();
+  if (!down.includes("cannot be reached")) fail(`the outage message is ${down}`);
+
+  if (problems.length) fail(problems.join("\n"));
+  console.log(`web e2e: ok (screenshots in ${shots})`);
+} catch (error) {
+  console.error(`web e2e: FAILED: ${error.stack ?? error}`);
+  process.exitCode = 1;
+} finally {
+  if (browser) await browser.close().catch(() => {});
+  if (server && server.child.exitCode === null) server.child.kill("SIGKILL");
+  rmSync(tmp, { recursive: true, force: true });
+}

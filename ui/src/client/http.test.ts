@@ -1,0 +1,191 @@
+import { describe, expect, it, vi } from "vitest";
+import { buildUrl, createHttpClient, errorFromResponse } from "./http";
+import type { AppendedUpdate, CheckpointUpdate } from "./types";
+
+type Call = { url: string; init: RequestInit | undefined };
+
+function stub(respond: (url: string, init?: RequestInit) => Response | Promise<Response>) {
+  const calls: Call[] = [];
+  const fetch = vi.fn(async (input: RequestInfo | URL, init?: RequestInit) => {
+    calls.push({ url: String(input), init });
+    return respond(String(input), init);
+  }) as unknown as typeof globalThis.fetch;
+  return { fetch, calls };
+}
+
+const json = (body: unknown, status = 200) =>
+  new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json" } });
+
+function client(respond: Parameters<typeof stub>[0], identity: string | null = "olivia.owner") {
+  const s = stub(respond);
+  const c = createHttpClient({ baseUrl: "http://api", fetch: s.fetch, storage: null, reconnectMs: 5 });
+  if (identity) void c.setIdentity(identity);
+  return { c, calls: s.calls };
+}
+
+const header = (call: Call, name: string) => (call.init?.headers as Record<string, string> | undefined)?.[name];
+
+describe("buildUrl", () => {
+  it("leaves out empty values and encodes the rest", () => {
+    expect(buildUrl("", "/x", { a: "1", b: null, c: undefined, d: "", e: "a b&c" })).toBe("/x?a=1&e=a+b%26c");
+    expect(buildUrl("http://h", "/x")).toBe("http://h/x");
+  });
+});
+
+describe("HTTP client requests", () => {
+  it("sends x-user-id and builds the timeline query", async () => {
+    const { c, calls } = client(() => json({ events: [{ seq: 3 }], nextCursor: "Mw" }));
+    const page = await c.timeline(
+      "p/1",
+      { eventTypes: ["a.b", "c.d"], actorType: "ai", actorId: null, aggregateType: "patient", from: "2026-01-01T00:00:00Z", to: null, text: "x y", afterSeq: 41 },
+      "backward",
+      { cursor: "abc", limit: 50 },
+    );
+    expect(page).toEqual({ items: [{ seq: 3 }], nextCursor: "Mw" });
+    const url = new URL(calls[0]!.url);
+    expect(url.pathname).toBe("/v1/practices/p%2F1/events");
+    expect(Object.fromEntries(url.searchParams)).toEqual({
+      eventTypes: "a.b,c.d",
+      actorType: "ai",
+      aggregateType: "patient",
+      from: "2026-01-01T00:00:00Z",
+      text: "x y",
+      afterSeq: "41",
+      direction: "backward",
+      limit: "50",
+      cursor: "abc",
+    });
+    expect(header(calls[0]!, "x-user-id")).toBe("olivia.owner");
+  });
+
+  it("maps pages without nextCursor to null, and each endpoint's list key", async () => {
+    const { c, calls } = client((url) => {
+      if (url.includes("/aggregates/recent")) return json({ aggregates: [{ aggregateId: "r" }] });
+      if (url.includes("/aggregates")) return json({ aggregates: [{ aggregateId: "a" }], nextCursor: "n" });
+      if (url.includes("/activity")) return json({ days: [{ day: "2026-01-01" }] });
+      if (url.includes("/registry")) return json({ eventTypes: [{ eventType: "t" }] });
+      if (url.includes("/directory")) return json({ practices: [{ practiceId: "d" }] });
+      if (url.includes("/events/aggregate/")) return json({ events: [] });
+      return json({});
+    });
+    expect(await c.recentAggregates("p", "patient", { limit: 10 })).toEqual({ items: [{ aggregateId: "r" }], nextCursor: null });
+    expect(await c.aggregates("p", { aggregateType: null, idPrefix: "ab" }, {})).toEqual({ items: [{ aggregateId: "a" }], nextCursor: "n" });
+    expect(await c.dailyActivity("p", "2026-01-01", null)).toEqual([{ day: "2026-01-01" }]);
+    expect(await c.registry()).toEqual([{ eventType: "t" }]);
+    expect(await c.practiceDirectory()).toEqual([{ practiceId: "d" }]);
+    expect(await c.aggregateEvents("p", "patient", "x 1", {})).toEqual({ items: [], nextCursor: null });
+    expect(calls.map((k) => k.url)).toEqual([
+      "http://api/v1/practices/p/aggregates/recent?aggregateType=patient&limit=10",
+      "http://api/v1/practices/p/aggregates?idPrefix=ab",
+      "http://api/v1/practices/p/activity?fromDay=2026-01-01",
+      "http://api/v1/registry",
+      "http://api/v1/directory/practices",
+      "http://api/v1/events/aggregate/p/patient/x%201?limit=100",
+    ]);
+  });
+
+  it("posts appends as JSON and treats 204 as done", async () => {
+    const { c, calls } = client((url) => (url.endsWith("/reset") ? new Response(null, { status: 204 }) : json({ events: [{ seq: 1 }] }, 201)));
+    expect(await c.appendBatch([{ practiceId: "p", aggregateType: "t", aggregateId: "a", eventType: "t.x", payload: {}, actorType: "human" }])).toEqual([{ seq: 1 }]);
+    expect(calls[0]!.init?.method).toBe("POST");
+    expect(header(calls[0]!, "content-type")).toBe("application/json");
+    expect(JSON.parse(String(calls[0]!.init?.body))).toHaveProperty("events");
+    await expect(c.resetProjector("p", "aggregate_index")).resolves.toBeUndefined();
+    expect(calls[1]!.url).toBe("http://api/v1/practices/p/projectors/aggregate_index/reset");
+  });
+
+  it("sends no x-user-id before an identity is chosen", async () => {
+    const { c, calls } = client(() => json({ practices: [] }), null);
+    await c.practices();
+    expect(header(calls[0]!, "x-user-id")).toBeUndefined();
+    expect(await c.identity()).toBeNull();
+  });
+});
+
+describe("HTTP client errors", () => {
+  it("passes the engine's error through", async () => {
+    const body = { error: { code: "practice_not_found", message: "no access", details: [{ path: "/x", message: "m" }] } };
+    const { c } = client(() => json(body, 403));
+    await expect(c.practices()).rejects.toEqual(body.error);
+  });
+  it("maps a network failure to unavailable, naming the server", async () => {
+    const { c } = client(() => {
+      throw new TypeError("Failed to fetch");
+    });
+    await expect(c.practices()).rejects.toMatchObject({
+      code: "unavailable",
+      message: "The Chronicle server at http://api cannot be reached: Failed to fetch",
+      details: [],
+    });
+  });
+  it("maps a non-JSON error body to a CommandError", async () => {
+    const e = await errorFromResponse(new Response("<html><h1>Bad Gateway</h1></html>", { status: 502, statusText: "Bad Gateway" }));
+    expect(e).toEqual({ code: "unavailable", message: "The server answered 502 Bad Gateway: Bad Gateway", details: [] });
+    const e2 = await errorFromResponse(new Response("nope", { status: 418 }));
+    expect(e2.code).toBe("http_418");
+    const e3 = await errorFromResponse(new Response(JSON.stringify({ error: { code: "invalid" } }), { status: 400 }));
+    expect(e3).toEqual({ code: "invalid", message: "HTTP 400", details: [] });
+  });
+  it("rejects a 200 that is not JSON with a CommandError", async () => {
+    const { c } = client(() => new Response("<html>", { status: 200 }));
+    await expect(c.practices()).rejects.toMatchObject({ code: "unavailable" });
+  });
+});
+
+function sseResponse(chunks: string[]) {
+  const enc = new TextEncoder();
+  return new Response(
+    new ReadableStream<Uint8Array>({
+      start(controller) {
+        for (const c of chunks) controller.enqueue(enc.encode(c));
+        controller.close();
+      },
+    }),
+    { status: 200, headers: { "content-type": "text/event-stream" } },
+  );
+}
+
+describe("HTTP client live streams", () => {
+  it("reports appended events across chunk boundaries and resumes after the last id", async () => {
+    let n = 0;
+    const { c, calls } = client(() =>
+      n++ === 0 ? sseResponse(['id: 5\nevent: ev', 'ent\ndata: {"seq":5}\n', '\nid: 6\nevent: event\ndata: {"seq":6}\n\n']) : sseResponse([]),
+    );
+    const got: AppendedUpdate[] = [];
+    const stop = c.onAppended("p", (u) => got.push(u));
+    await vi.waitFor(() => expect(calls.length).toBeGreaterThanOrEqual(2));
+    stop();
+    expect(got).toEqual([
+      { practiceId: "p", headSeq: 5 },
+      { practiceId: "p", headSeq: 6 },
+    ]);
+    expect(calls[0]!.url).toBe("http://api/v1/practices/p/live");
+    expect(calls[1]!.url).toBe("http://api/v1/practices/p/live?after=6");
+    expect(header(calls[0]!, "x-user-id")).toBe("olivia.owner");
+  });
+
+  it("reports each projector whose status changed", async () => {
+    const status = (lastSeq: number) =>
+      `event: status\ndata: ${JSON.stringify({ projectors: [{ projectorName: "a", lastSeq, headSeq: 9, state: "caught_up", lastError: null }, { projectorName: "b", lastSeq: 9, headSeq: 9, state: "caught_up", lastError: null }] })}\n\n`;
+    let n = 0;
+    const { c, calls } = client(() => (n++ === 0 ? sseResponse([status(8), status(8), status(9)]) : sseResponse([])));
+    const got: CheckpointUpdate[] = [];
+    const stop = c.onCheckpointMoved("p", (u) => got.push(u));
+    await vi.waitFor(() => expect(calls.length).toBeGreaterThanOrEqual(2));
+    stop();
+    expect(got.map((u) => u.projectorName)).toEqual(["a", "b", "a"]);
+  });
+});
+
+describe("HTTP client preferences", () => {
+  it("keeps identity, theme and recent practices", async () => {
+    const { c } = client(() => json({}), null);
+    await c.setIdentity("adam.admin");
+    expect(await c.identity()).toBe("adam.admin");
+    expect(await c.theme()).toBe("system");
+    await c.setTheme("dark");
+    expect(await c.theme()).toBe("dark");
+    for (const p of ["a", "b", "a", "c"]) await c.notePracticeOpened(p);
+    expect(await c.recentPractices()).toEqual(["c", "a", "b"]);
+  });
+});

@@ -1,0 +1,55 @@
+import { useEffect, useRef, useState } from "react";
+import { useClient, useData } from "./client/context";
+import type { PracticeSummary } from "./client/types";
+
+export type Practice = PracticeSummary & { name: string | null };
+
+/** The identity's practices with their names (directory), recent ones first. */
+export function usePractices() {
+  const summaries = useData(["practices"], (c) => c.practices());
+  const directory = useData(["directory"], (c) => c.practiceDirectory());
+  const recent = useData(["recent"], (c) => c.recentPractices());
+  const names = new Map((directory.data ?? []).map((l) => [l.practiceId, l.name]));
+  const order = new Map((recent.data ?? []).map((id, i) => [id, i]));
+  const list: Practice[] | undefined = summaries.data
+    ?.map((p) => ({ ...p, name: names.get(p.practiceId) ?? null }))
+    .sort((a, b) => (order.get(a.practiceId) ?? 99) - (order.get(b.practiceId) ?? 99) || (a.name ?? a.practiceId).localeCompare(b.name ?? b.practiceId));
+  return { list, error: summaries.error, loading: summaries.isPending && summaries.fetchStatus !== "idle", recent: recent.data ?? [], refetch: summaries.refetch };
+}
+
+/**
+ * Live tail of a practice: calls `onNew` for appends while not paused; while paused, counts
+ * how many events arrived. Resuming calls `onNew` once to catch up.
+ */
+export function useLiveTail(practiceId: string, onNew: () => void) {
+  const client = useClient();
+  const [paused, setPaused] = useState(false);
+  const [pending, setPending] = useState(0);
+  const pausedRef = useRef(paused);
+  const onNewRef = useRef(onNew);
+  const lastHead = useRef<number | null>(null);
+  useEffect(() => {
+    onNewRef.current = onNew;
+  });
+  useEffect(() => {
+    pausedRef.current = paused;
+  }, [paused]);
+  useEffect(
+    () =>
+      client.onAppended(practiceId, (update) => {
+        const delta = lastHead.current === null ? 1 : Math.max(0, update.headSeq - lastHead.current);
+        lastHead.current = Math.max(lastHead.current ?? 0, update.headSeq);
+        if (pausedRef.current) setPending((n) => n + delta);
+        else onNewRef.current();
+      }),
+    [client, practiceId],
+  );
+  const toggle = () => {
+    if (paused) {
+      setPending(0);
+      onNewRef.current();
+    }
+    setPaused(!paused);
+  };
+  return { paused, pending, toggle };
+}

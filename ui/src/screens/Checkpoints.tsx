@@ -1,0 +1,198 @@
+import { useEffect, useState } from "react";
+import { useQueryClient } from "@tanstack/react-query";
+import { Link } from "wouter";
+import { asCommandError, useClient, useData, useIdentity } from "../client/context";
+import type { CommandError, ProjectorStatus } from "../client/types";
+import { Sparkline } from "../components/charts";
+import { ErrorView, Status } from "../ErrorView";
+import { usePractices } from "../hooks";
+import { localTime, num, seconds, utcTitle } from "../lib/format";
+import { enc } from "../router";
+
+const HISTORY = 60;
+
+/** Each projector of a practice: checkpoint, head, lag, rate, state, last error; retry and reset; live. */
+export function Checkpoints({ params }: { params: { pid: string } }) {
+  const pid = params.pid;
+  const client = useClient();
+  const identity = useIdentity();
+  const queries = useQueryClient();
+  const status = useData(["projectors", pid], (c) => c.projectorStatus(pid));
+  const practice = usePractices().list?.find((p) => p.practiceId === pid);
+  const mayAct = practice?.role === "owner" || practice?.role === "admin";
+  const [confirming, setConfirming] = useState<{ name: string; what: "reset" | "retry" } | null>(null);
+  const [actionError, setActionError] = useState<CommandError | null>(null);
+  const [done, setDone] = useState<string | null>(null);
+
+  // Live: a checkpoint moved → re-read (at most every 250 ms).
+  useEffect(() => {
+    let timer: ReturnType<typeof setTimeout> | null = null;
+    const stop = client.onCheckpointMoved(pid, () => {
+      if (timer) return;
+      timer = setTimeout(() => {
+        timer = null;
+        void queries.invalidateQueries({ queryKey: ["as", identity, "projectors", pid] });
+      }, 250);
+    });
+    return () => {
+      stop();
+      if (timer) clearTimeout(timer);
+    };
+  }, [client, pid, identity, queries]);
+
+  // Lag history, kept in memory while the screen is open.
+  const [seen, setSeen] = useState<ProjectorStatus[] | undefined>(undefined);
+  const [history, setHistory] = useState<ReadonlyMap<string, number[]>>(new Map());
+  if (status.data !== seen) {
+    setSeen(status.data);
+    if (status.data) {
+      const next = new Map(history);
+      for (const p of status.data) next.set(p.projectorName, [...(history.get(p.projectorName) ?? []), p.lag].slice(-HISTORY));
+      setHistory(next);
+    }
+  }
+
+  const act = async (what: "reset" | "retry", name: string) => {
+    setConfirming(null);
+    try {
+      if (what === "reset") await client.resetProjector(pid, name);
+      else await client.retryProjector(pid, name);
+      setActionError(null);
+      setDone(`${what === "reset" ? "Rebuilding" : "Retrying"} ${name}.`);
+      void status.refetch();
+    } catch (reason) {
+      setDone(null);
+      setActionError(asCommandError(reason));
+    }
+  };
+
+  return (
+    <section className="screen" data-testid="checkpoints">
+      <div className="screen-head">
+        <h2>Checkpoints</h2>
+        <span className="muted">
+          Updates live. {mayAct ? "" : "Retry and reset are for owners and admins."}
+        </span>
+      </div>
+      <Status loading={status.isPending && identity !== null} error={status.error} empty={status.data?.length === 0} emptyText="No projector has a checkpoint for this practice yet." />
+      {actionError && <ErrorView title="Not done" error={actionError} />}
+      {done && <p className="muted" data-testid="projector-done">{done}</p>}
+      {confirming && (
+        <div className="confirm" role="alertdialog" data-testid="confirm">
+          <p>
+            {confirming.what === "reset"
+              ? `Rebuild ${confirming.name}'s read model for this practice from the first event? It is incomplete until it catches up.`
+              : `Let ${confirming.name} try the failed event again?`}
+          </p>
+          <button type="button" data-testid="confirm-yes" onClick={() => void act(confirming.what, confirming.name)}>
+            {confirming.what === "reset" ? "Rebuild" : "Retry"}
+          </button>
+          <button type="button" onClick={() => setConfirming(null)}>
+            Cancel
+          </button>
+        </div>
+      )}
+      {status.data && status.data.length > 0 && (
+        <table className="projectors">
+          <thead>
+            <tr>
+              <th>projector</th>
+              <th>state</th>
+              <th>last event</th>
+              <th className="num">last seq</th>
+              <th className="num">head seq</th>
+              <th className="num">lag</th>
+              <th>lag (time)</th>
+              <th>events/s</th>
+              <th>lag history</th>
+              <th>updated</th>
+              <th />
+            </tr>
+          </thead>
+          <tbody>
+            {status.data.map((p) => (
+              <Row
+                key={p.projectorName}
+                p={p}
+                pid={pid}
+                history={history.get(p.projectorName) ?? []}
+                mayAct={mayAct}
+                onAsk={(what) => setConfirming({ name: p.projectorName, what })}
+              />
+            ))}
+          </tbody>
+        </table>
+      )}
+    </section>
+  );
+}
+
+function Row(props: { p: ProjectorStatus; pid: string; history: number[]; mayAct: boolean; onAsk: (what: "reset" | "retry") => void }) {
+  const { p, pid } = props;
+  return (
+    <>
+      <tr data-testid="projector-row" data-projector={p.projectorName} className={p.state}>
+        <td>{p.projectorName}</td>
+        <td>
+          <span className={`state ${p.state}`} data-testid="projector-state">
+            {p.state.replace("_", " ")}
+          </span>
+        </td>
+        <td className="mono small">
+          {p.lastEventId ? <Link href={`/p/${enc(pid)}/e/${enc(p.lastEventId)}`}>{p.lastEventId.slice(0, 8)}…</Link> : "—"}
+        </td>
+        <td className="num" data-testid="projector-last-seq">
+          {p.lastSeq}
+        </td>
+        <td className="num" data-testid="projector-head-seq">
+          {p.headSeq}
+        </td>
+        <td className="num" data-testid="projector-lag">
+          {num(p.lag)}
+        </td>
+        <td>{seconds(p.lagSeconds)}</td>
+        <td>{p.eventsPerSecond === null ? "—" : p.eventsPerSecond.toFixed(1)}</td>
+        <td>
+          <Sparkline values={props.history} width={80} height={18} label={`lag over the last ${props.history.length} updates`} testid="lag-sparkline" />
+        </td>
+        <td title={utcTitle(p.updatedAt)}>{localTime(p.updatedAt)}</td>
+        <td className="actions">
+          <button
+            type="button"
+            data-testid="projector-retry"
+            disabled={!props.mayAct || p.state !== "failed"}
+            title={props.mayAct ? (p.state === "failed" ? "Try the failed event again" : "Only a failed projector can be retried") : "Owners and admins only"}
+            onClick={() => props.onAsk("retry")}
+          >
+            Retry
+          </button>
+          <button
+            type="button"
+            data-testid="projector-reset"
+            disabled={!props.mayAct}
+            title={props.mayAct ? "Rebuild from the first event" : "Owners and admins only"}
+            onClick={() => props.onAsk("reset")}
+          >
+            Reset
+          </button>
+        </td>
+      </tr>
+      {p.lastError && (
+        <tr className="error-row">
+          <td colSpan={11} data-testid="projector-error">
+            <strong>Failed:</strong> {p.lastError}
+            {p.errorEventId && (
+              <>
+                {" "}
+                on event{" "}
+                <Link href={`/p/${enc(pid)}/e/${enc(p.errorEventId)}`} data-testid="projector-error-event">
+                  {p.errorEventId}
+                </Link>
+              </>
+            )}
+          </td>
+        </tr>
+      )}
+    </>
+  );
+}

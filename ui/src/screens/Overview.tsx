@@ -1,0 +1,99 @@
+import { Link } from "wouter";
+import { useData } from "../client/context";
+import { StackedBars } from "../components/charts";
+import type { Stack } from "../components/charts";
+import { Status } from "../ErrorView";
+import { usePractices } from "../hooks";
+import { ago, localTime, num, utcTitle } from "../lib/format";
+import { enc, href } from "../router";
+
+const ACTORS = ["human", "ai", "system"];
+
+/** A practice at a glance: activity per day by actor type, counts per aggregate and event type. */
+export function Overview({ params }: { params: { pid: string } }) {
+  const pid = params.pid;
+  const base = `/p/${enc(pid)}`;
+  const practices = usePractices();
+  const practice = practices.list?.find((p) => p.practiceId === pid);
+  const days = useData(["activity", pid, "all"], (c) => c.dailyActivity(pid, null, null));
+  const registry = useData(["registry"], (c) => c.registry());
+  const aggregateOf = new Map((registry.data ?? []).map((t) => [t.eventType, t.aggregateType]));
+
+  const perDay = new Map<string, Record<string, number>>();
+  const perType = new Map<string, number>();
+  const perAggregate = new Map<string, number>();
+  for (const d of days.data ?? []) {
+    const row = perDay.get(d.day) ?? {};
+    row[d.actorType] = (row[d.actorType] ?? 0) + d.events;
+    perDay.set(d.day, row);
+    perType.set(d.eventType, (perType.get(d.eventType) ?? 0) + d.events);
+    const agg = aggregateOf.get(d.eventType) ?? d.eventType.split(".")[0] ?? "?";
+    perAggregate.set(agg, (perAggregate.get(agg) ?? 0) + d.events);
+  }
+  const stacks: Stack[] = [...perDay.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([key, values]) => ({ key, values }));
+  const sorted = (m: Map<string, number>) => [...m.entries()].sort((a, b) => b[1] - a[1]);
+
+  return (
+    <section className="screen" data-testid="overview">
+      <div className="screen-head">
+        <h2>{practice?.name ?? pid}</h2>
+        {practice && (
+          <span className="muted">
+            {num(practice.eventCount)} events · your role: {practice.role ?? "system"} · last event{" "}
+            <span title={utcTitle(practice.lastEventAt)}>
+              {localTime(practice.lastEventAt)} ({ago(practice.lastEventAt)})
+            </span>
+          </span>
+        )}
+      </div>
+      <Status loading={days.isPending} error={days.error} empty={days.data?.length === 0} emptyText="No activity recorded yet (the daily activity projector may still be catching up)." />
+      {days.data && days.data.length > 0 && (
+        <>
+          <h3>Events per day, by actor type</h3>
+          <StackedBars stacks={stacks} series={ACTORS} label="events per day by actor type" testid="activity-chart" />
+          <div className="columns">
+            <div>
+              <h3>By aggregate type</h3>
+              <table className="counts" data-testid="aggregate-type-counts">
+                <tbody>
+                  {sorted(perAggregate).map(([type, n]) => (
+                    <tr key={type}>
+                      <td>
+                        <Link href={href(`${base}/aggregates`, { type })} data-testid="aggregate-type-link">
+                          {type}
+                        </Link>
+                      </td>
+                      <td className="num">{num(n)}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
+            <div>
+              <h3>By event type</h3>
+              <table className="counts" data-testid="event-type-counts">
+                <tbody>
+                  {sorted(perType).map(([type, n]) => (
+                    <tr key={type}>
+                      <td>
+                        <Link href={href(`${base}/events`, { types: type })} data-testid="event-type-link">
+                          {type}
+                        </Link>
+                      </td>
+                      <td className="num">{num(n)}</td>
+                      <td>
+                        <Link href={`/registry/${enc(type)}`} className="muted">
+                          schema
+                        </Link>
+                      </td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
+          </div>
+        </>
+      )}
+    </section>
+  );
+}
