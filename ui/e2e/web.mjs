@@ -110,6 +110,10 @@ try {
   const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
   const problems = [];
   page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
+  // The console is served with a strict CSP: anything it blocks is a bug in the UI.
+  page.on("console", (m) => {
+    if (m.type() === "error" && /Content.Security.Policy/i.test(m.text())) problems.push(`CSP: ${m.text()}`);
+  });
   const testid = (id) => page.locator(`[data-testid="${id}"]`);
   const shot = (name) => page.screenshot({ path: join(shots, name) });
 
