@@ -111,6 +111,14 @@ try {
   if (left !== 0) fail(`a non-member sees ${left} practices`);
   await browser.saveScreenshot(join(shots, "desktop-non-member.png"));
   console.log(`desktop e2e: ok (screenshots in ${shots})`);
+} catch (error) {
+  // What the window showed when a step failed: CI keeps only the log.
+  if (browser) {
+    await browser.saveScreenshot(join(shots, "desktop-failure.png")).catch(() => {});
+    const text = await browser.execute("return document.body.innerText").catch((e) => `(unreadable: ${e})`);
+    console.error(`desktop e2e: the window showed:\n${text}`);
+  }
+  throw error;
 } finally {
   if (browser) await browser.deleteSession().catch(() => {});
   driver.kill();
