@@ -1,6 +1,6 @@
 //! The one error shape that crosses the bridge, and the one place engine errors become it:
 //! `{code, message, details: [{path, message}]}`. Codes are the engine's
-//! ([`chronicle::Error::code`], but `practice_not_found` as over HTTP) plus the app's own: `identity_required`, `invalid_settings`,
+//! ([`chronicle::Error::code`], the same names as over HTTP) plus the app's own: `identity_required`, `invalid_settings`,
 //! `settings_unsaved`, `unknown_projector`, `store_not_empty`.
 
 use chronicle::Violation;
@@ -41,13 +41,8 @@ impl CommandError {
 
 impl From<chronicle::Error> for CommandError {
     fn from(error: chronicle::Error) -> Self {
-        // The HTTP API's name for it, so the UI branches the same way on both transports.
-        let code = match &error {
-            chronicle::Error::PracticeNotFound { .. } => "practice_not_found",
-            other => other.code(),
-        };
         Self {
-            code: code.to_string(),
+            code: error.code().to_string(),
             message: error.to_string(),
             details: error.violations(),
         }

@@ -95,6 +95,16 @@ pub fn manage_state<R: Runtime>(app: &tauri::App<R>) -> Result<(), Box<dyn std::
     Ok(())
 }
 
+/// Opens the configured windows. They are marked `"create": false` because Tauri creates
+/// configured windows before the setup hook runs: a page that loads quickly would call
+/// commands before the app state exists, and fail.
+fn open_windows<R: Runtime>(app: &tauri::App<R>) -> Result<(), Box<dyn std::error::Error>> {
+    for config in &app.config().app.windows {
+        tauri::WebviewWindowBuilder::from_config(app.handle(), config)?.build()?;
+    }
+    Ok(())
+}
+
 /// Starts the desktop app.
 pub fn run() {
     tracing_subscriber::fmt()
@@ -109,7 +119,8 @@ pub fn run() {
         .invoke_handler(builder.invoke_handler())
         .setup(move |app| {
             builder.mount_events(app);
-            manage_state(app)
+            manage_state(app)?;
+            open_windows(app)
         })
         .run(tauri::generate_context!("../tauri.conf.json"))
         .expect("the Chronicle window could not start");

@@ -1,18 +1,17 @@
-//! Live updates for the window: the app forwards the engine's append feed and checkpoint
-//! moves as typed Tauri events, so no screen polls. Bursts (a batch import, a projector
+//! Live updates for the window: the app forwards the engine's append and checkpoint feeds
+//! (this process's changes, and on PostgreSQL every process's) as typed Tauri events, so no screen polls. Bursts (a batch import, a projector
 //! catching up) are coalesced into at most one event per practice (and projector) per
 //! [`COALESCE`] window.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::time::Duration;
 
-use chronicle::Store;
+use chronicle::{Announcement, Feed, Store};
 use serde::{Deserialize, Serialize};
 use specta::Type;
 use tauri::{AppHandle, Runtime};
 use tauri_specta::Event;
-use tokio::sync::broadcast::error::TryRecvError;
 use tokio::task::JoinHandle;
 
 /// How long bursts are gathered before they are reported.
@@ -88,29 +87,15 @@ pub fn forward(store: &Store, sink: Arc<dyn LiveSink>) -> Vec<JoinHandle<()>> {
 }
 
 async fn forward_appends(store: Store, sink: Arc<dyn LiveSink>) {
-    let mut feed = match store.append_feed().await {
-        Ok(feed) => feed,
-        Err(error) => {
-            tracing::warn!(%error, "no live append updates for this store");
-            return;
-        }
+    let Some(mut feed) = open_feed(store.append_feed().await, "append") else {
+        return;
     };
     drop(store);
-    while let Some(first) = feed.next().await {
-        let mut heads = BTreeMap::from([(first.practice_id, first.seq)]);
-        let window = tokio::time::sleep(COALESCE);
-        tokio::pin!(window);
-        loop {
-            tokio::select! {
-                _ = &mut window => break,
-                next = feed.next() => match next {
-                    Some(next) => {
-                        let head = heads.entry(next.practice_id).or_insert(next.seq);
-                        *head = (*head).max(next.seq);
-                    }
-                    None => break,
-                },
-            }
+    while let Some(burst) = next_burst(&mut feed).await {
+        let mut heads = BTreeMap::new();
+        for appended in burst {
+            let head = heads.entry(appended.practice_id).or_insert(appended.seq);
+            *head = (*head).max(appended.seq);
         }
         for (practice_id, head_seq) in heads {
             sink.appended(EventsAppended {
@@ -122,31 +107,42 @@ async fn forward_appends(store: Store, sink: Arc<dyn LiveSink>) {
 }
 
 async fn forward_checkpoints(store: Store, sink: Arc<dyn LiveSink>) {
-    let mut moves = store.subscribe_checkpoints();
+    let Some(mut feed) = open_feed(store.checkpoint_feed().await, "checkpoint") else {
+        return;
+    };
     drop(store);
-    loop {
-        let first = match moves.recv().await {
-            Ok(first) => first,
-            Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
-            Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
-        };
-        tokio::time::sleep(COALESCE).await;
-        let mut moved =
-            std::collections::BTreeSet::from([(first.practice_id, first.projector_name)]);
-        loop {
-            match moves.try_recv() {
-                Ok(next) => {
-                    moved.insert((next.practice_id, next.projector_name));
-                }
-                Err(TryRecvError::Lagged(_)) => continue,
-                Err(TryRecvError::Empty | TryRecvError::Closed) => break,
-            }
-        }
+    while let Some(burst) = next_burst(&mut feed).await {
+        let moved: BTreeSet<_> = burst
+            .into_iter()
+            .map(|m| (m.practice_id, m.projector_name))
+            .collect();
         for (practice_id, projector_name) in moved {
             sink.checkpoint_moved(CheckpointMoved {
                 practice_id,
                 projector_name,
             });
+        }
+    }
+}
+
+fn open_feed<T>(feed: chronicle::Result<Feed<T>>, what: &str) -> Option<Feed<T>> {
+    feed.inspect_err(|error| tracing::warn!(%error, "no live {what} updates for this store"))
+        .ok()
+}
+
+/// The next announcement and whatever follows it within [`COALESCE`]; `None` once the
+/// store is gone.
+async fn next_burst<T: Announcement>(feed: &mut Feed<T>) -> Option<Vec<T>> {
+    let mut burst = vec![feed.next().await?];
+    let window = tokio::time::sleep(COALESCE);
+    tokio::pin!(window);
+    loop {
+        tokio::select! {
+            _ = &mut window => return Some(burst),
+            next = feed.next() => match next {
+                Some(next) => burst.push(next),
+                None => return Some(burst),
+            },
         }
     }
 }

@@ -175,7 +175,7 @@ impl Error {
             Error::Invalid { .. } => "invalid",
             Error::UnknownEventType { .. } => "unknown_event_type",
             Error::InvalidPayload { .. } => "invalid_payload",
-            Error::PracticeNotFound { .. } => "not_found",
+            Error::PracticeNotFound { .. } => "practice_not_found",
             Error::Forbidden { .. } => "forbidden",
             Error::VersionConflict { .. } => "version_conflict",
             Error::Conflict { .. } => "conflict",

@@ -35,7 +35,7 @@ pub use model::{
 };
 pub use registry::{EventType, Registry};
 pub use store::{
-    AggregateFilter, AppendFeed, Appended, ChainBreak, ChainReport, Checkpoint, CheckpointMoved,
-    CheckpointState, CheckpointUpdate, DailyCount, Direction, IndexedAggregate, PageRequest,
-    PracticeListing, Store, StoreOptions, TimelineFilter,
+    AggregateFilter, Announcement, AppendFeed, Appended, ChainBreak, ChainReport, Checkpoint,
+    CheckpointFeed, CheckpointMoved, CheckpointState, CheckpointUpdate, DailyCount, Direction,
+    Feed, IndexedAggregate, PageRequest, PracticeListing, Store, StoreOptions, TimelineFilter,
 };

@@ -1,7 +1,8 @@
 //! The live stream of a practice's new events as Server-Sent Events. Each SSE event carries
 //! `id: <seq>`, so a client that reconnects with `Last-Event-ID` (or `?after=SEQ`) resumes
 //! exactly after the last event it saw. Events are always read from the store; append
-//! notifications only say when to look, so a missed notification loses nothing.
+//! notifications only say when to look, so a missed notification loses nothing. On
+//! PostgreSQL the tail follows every process's appends (see [`super::announcements`]).
 
 use std::collections::VecDeque;
 use std::convert::Infallible;
@@ -10,13 +11,14 @@ use std::time::Duration;
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
-use chronicle::{Direction, Event, PageRequest, Principal, Store, TimelineFilter};
+use chronicle::{Appended, Direction, Event, PageRequest, Principal, Store, TimelineFilter};
 use futures_util::Stream;
 use serde::Deserialize;
 use tokio::sync::{broadcast, watch};
 use utoipa::IntoParams;
 
 use super::AppState;
+use super::announcements::wait_for;
 use super::error::{ApiError, ErrorBody};
 use super::extract::{ApiPath, ApiQuery, User};
 
@@ -44,7 +46,7 @@ pub async fn stream(
 ) -> Result<Sse<impl Stream<Item = Result<SseEvent, Infallible>>>, ApiError> {
     app.store.read_access(&user, &practice_id).await?;
     // Subscribe before reading the position so nothing appended in between is missed.
-    let notifications = app.store.subscribe();
+    let notifications = app.announcements.appended();
     let after = match headers.get("last-event-id") {
         Some(value) => Some(
             value
@@ -113,7 +115,7 @@ struct Tail {
     practice_id: String,
     after: i64,
     pending: VecDeque<Event>,
-    notifications: broadcast::Receiver<chronicle::Appended>,
+    notifications: broadcast::Receiver<Appended>,
     shutdown: watch::Receiver<bool>,
 }
 
@@ -144,13 +146,10 @@ impl Tail {
                 self.pending.extend(page.items);
                 continue;
             }
-            tokio::select! {
-                received = self.notifications.recv() => match received {
-                    Ok(appended) if appended.practice_id != self.practice_id || appended.seq <= self.after => {}
-                    Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => {}
-                    Err(broadcast::error::RecvError::Closed) => return None,
-                },
-                _ = self.shutdown.changed() => return None,
+            let (practice_id, after) = (&self.practice_id, self.after);
+            let relevant = |a: &Appended| &a.practice_id == practice_id && a.seq > after;
+            if !wait_for(&mut self.notifications, relevant, &mut self.shutdown).await {
+                return None;
             }
         }
     }

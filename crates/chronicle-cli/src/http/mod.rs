@@ -2,6 +2,7 @@
 //! append, timeline, aggregates, practices, registry, chain verification and a live SSE stream.
 //! Handlers are thin: extract, call the engine, map the error once ([`error::ApiError`]).
 
+pub mod announcements;
 pub mod console;
 pub mod error;
 pub mod events;
@@ -58,13 +59,16 @@ pub struct AppState {
     pub store: Store,
     /// Flips to true when the server shuts down, ending live streams.
     pub shutdown: watch::Receiver<bool>,
+    /// Appends and checkpoint changes, for live streams.
+    pub announcements: announcements::Announcements,
     /// The web console's files, when served.
     pub ui: Option<console::Console>,
 }
 
-/// The whole API as a router.
+/// The whole API as a router. Starts the live-update relays, so call it inside a Tokio runtime.
 pub fn router(store: Store, options: &ApiOptions, shutdown: watch::Receiver<bool>) -> Router {
     let state = AppState {
+        announcements: announcements::Announcements::start(&store, shutdown.clone()),
         store,
         shutdown,
         ui: options.ui_dir.as_deref().map(console::Console::new),

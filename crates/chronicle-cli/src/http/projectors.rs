@@ -10,9 +10,11 @@ use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use chronicle::projection::{ProjectorStatus, builtin};
 use futures_util::Stream;
 use serde::Serialize;
+use tokio::sync::{broadcast, watch};
 use utoipa::ToSchema;
 
 use super::AppState;
+use super::announcements::wait_for;
 use super::error::{ApiError, ErrorBody};
 use super::extract::{ApiPath, User};
 
@@ -22,6 +24,9 @@ pub struct ProjectorsList {
     /// One per built-in projector.
     pub projectors: Vec<ProjectorStatus>,
 }
+
+/// Checkpoint changes closer together than this are reported as one status.
+const COALESCE: Duration = Duration::from_millis(100);
 
 fn names() -> Vec<&'static str> {
     builtin().iter().map(|p| p.name()).collect()
@@ -54,34 +59,67 @@ pub async fn live(
     ApiPath(practice_id): ApiPath<String>,
 ) -> Result<Sse<impl Stream<Item = Result<SseEvent, Infallible>>>, ApiError> {
     app.store.read_access(&user, &practice_id).await?;
-    let state = (app, user, practice_id, None::<String>);
-    let updates =
-        futures_util::stream::unfold(state, |(app, user, practice_id, mut last)| async move {
-            let mut shutdown = app.shutdown.clone();
-            loop {
-                if *shutdown.borrow() {
-                    return None;
-                }
-                let projectors = app
-                    .store
-                    .projector_status(&user, Some(&practice_id), &names())
-                    .await
-                    .ok()?;
-                let data = serde_json::to_string(&ProjectorsList { projectors })
-                    .expect("status serializes");
-                if last.as_deref() != Some(data.as_str()) {
-                    last = Some(data.clone());
-                    let event = SseEvent::default().event("status").data(data);
-                    return Some((Ok(event), (app, user, practice_id, last)));
-                }
-                // Checkpoints move shortly after appends; a short tick also catches other processes.
-                tokio::select! {
-                    _ = tokio::time::sleep(Duration::from_millis(500)) => {}
-                    _ = shutdown.changed() => return None,
-                }
-            }
-        });
+    let watch = StatusWatch {
+        appended: app.announcements.appended(),
+        checkpoints: app.announcements.checkpoints(),
+        shutdown: app.shutdown.clone(),
+        app,
+        user,
+        practice_id,
+        last: None,
+    };
+    let updates = futures_util::stream::unfold(watch, |mut watch| async move {
+        let data = watch.next().await?;
+        Some((Ok(SseEvent::default().event("status").data(data)), watch))
+    });
     Ok(Sse::new(updates).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
+}
+
+struct StatusWatch {
+    app: AppState,
+    user: chronicle::Principal,
+    practice_id: String,
+    appended: broadcast::Receiver<chronicle::Appended>,
+    checkpoints: broadcast::Receiver<chronicle::CheckpointMoved>,
+    shutdown: watch::Receiver<bool>,
+    last: Option<String>,
+}
+
+impl StatusWatch {
+    /// The status as JSON when it differs from the last one sent; `None` ends the stream
+    /// (shutting down, or the caller lost access).
+    async fn next(&mut self) -> Option<String> {
+        loop {
+            if *self.shutdown.borrow() {
+                return None;
+            }
+            let projectors = self
+                .app
+                .store
+                .projector_status(&self.user, Some(&self.practice_id), &names())
+                .await
+                .ok()?;
+            let data =
+                serde_json::to_string(&ProjectorsList { projectors }).expect("status serializes");
+            if self.last.as_deref() != Some(data.as_str()) {
+                self.last = Some(data.clone());
+                return Some(data);
+            }
+            // The head moves with appends, checkpoints with the runners; the fallback tick
+            // refreshes the time-based figures (lag in time, events/s).
+            let practice_id = &self.practice_id;
+            let (mut shutdown_a, mut shutdown_b) = (self.shutdown.clone(), self.shutdown.clone());
+            let still_open = tokio::select! {
+                open = wait_for(&mut self.appended, |a| &a.practice_id == practice_id, &mut shutdown_a) => open,
+                open = wait_for(&mut self.checkpoints, |m| &m.practice_id == practice_id, &mut shutdown_b) => open,
+            };
+            if !still_open {
+                return None;
+            }
+            // A catching-up runner moves its checkpoint every batch: gather a burst into one update.
+            tokio::time::sleep(COALESCE).await;
+        }
+    }
 }
 
 /// Clears the practice's read model of the projector and rebuilds it from the first event

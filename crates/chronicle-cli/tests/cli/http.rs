@@ -545,6 +545,29 @@ pub async fn live_stream_delivers_new_events_and_resumes_after_last_event_id(bac
         "resumes right after the last id seen"
     );
 
+    // Another process appending to the same database (another store handle stands in for it):
+    // on PostgreSQL its NOTIFY wakes the tail, on SQLite the fallback look does.
+    let tail = s
+        .get("viewer-1", &format!("/v1/practices/{P}/live"))
+        .header("Last-Event-ID", "8")
+        .send()
+        .await
+        .unwrap();
+    let reader = tokio::spawn(read_events(tail, 1));
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let other = chronicle::Store::open(&s.url).await.unwrap();
+    let event: chronicle::NewEvent = serde_json::from_value(patient(P, "elsewhere")).unwrap();
+    other
+        .append(&chronicle::Principal::user(OWNER), event)
+        .await
+        .unwrap();
+    let got = reader.await.unwrap();
+    assert_eq!(
+        (got[0].0, got[0].1["aggregateId"].as_str()),
+        (9, Some("elsewhere")),
+        "the tail shows another process's append"
+    );
+
     let (status, _) = answer(s.get("mallory", &format!("/v1/practices/{P}/live"))).await;
     assert_eq!(status, 403, "non-members cannot listen");
     let (status, body) = answer(

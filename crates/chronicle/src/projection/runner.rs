@@ -9,7 +9,7 @@ use tokio::sync::watch;
 
 use super::SharedProjector;
 use crate::error::Result;
-use crate::store::{Step, Store};
+use crate::store::{Announcement, Appended, Step, Store};
 
 /// How the runner works.
 #[derive(Debug, Clone)]
@@ -112,7 +112,7 @@ impl Runner {
     /// after the poll interval; they never stop the runner.
     pub async fn run(&self, mut shutdown: watch::Receiver<bool>) {
         let mut local = self.store.subscribe();
-        let mut remote = match self.store.append_listener().await {
+        let mut remote = match self.store.listener(Appended::CHANNEL).await {
             Ok(listener) => listener,
             Err(error) => {
                 tracing::warn!(%error, "no LISTEN/NOTIFY; relying on in-process notifications and polling");

@@ -23,7 +23,7 @@ use crate::registry::Registry;
 use crate::rules::DEFAULT_MAX_PAYLOAD_BYTES;
 
 pub use checkpoint::{Checkpoint, CheckpointState, CheckpointUpdate};
-pub use feed::AppendFeed;
+pub use feed::{Announcement, AppendFeed, CheckpointFeed, Feed};
 pub(crate) use projection::Step;
 pub use query::{AggregateFilter, Direction, PageRequest, TimelineFilter};
 pub use read_models::{DailyCount, IndexedAggregate, PracticeListing};
@@ -94,8 +94,9 @@ pub struct Appended {
 }
 
 /// Sent to subscribers after a projector checkpoint changes (a batch applied, caught up,
-/// failed, retried or reset) through this `Store` or its clones.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// failed, retried or reset); see [`Store::checkpoint_feed`].
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct CheckpointMoved {
     /// The practice.
     pub practice_id: String,

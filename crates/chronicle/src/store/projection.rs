@@ -399,17 +399,4 @@ impl Store {
         }
         Ok(statuses)
     }
-
-    /// A PostgreSQL listener woken by every append in any process (`None` on SQLite, where
-    /// appends from this process arrive through [`Store::subscribe`]).
-    pub(crate) async fn append_listener(&self) -> Result<Option<sqlx::postgres::PgListener>> {
-        match self.backend() {
-            super::Backend::Sqlite { .. } => Ok(None),
-            super::Backend::Postgres { pool } => {
-                let mut listener = sqlx::postgres::PgListener::connect_with(pool).await?;
-                listener.listen("chronicle_appended").await?;
-                Ok(Some(listener))
-            }
-        }
-    }
 }

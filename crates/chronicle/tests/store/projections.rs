@@ -611,13 +611,13 @@ pub async fn read_model_queries_page_by_activity_and_scope_by_principal(backend:
     assert!(matches!(hidden, Error::PracticeNotFound { .. }));
 }
 
-/// Live screens learn of appends (on PostgreSQL also those of another process) and of
-/// checkpoint moves without polling.
+/// Live screens learn of appends and checkpoint moves without polling; on PostgreSQL also of
+/// those made by another process.
 pub async fn live_feeds_report_appends_and_checkpoint_moves(backend: Backend) {
     let t = TestStore::new(backend).await;
     t.practice_with_staff(P, "olivia").await;
     let mut feed = t.store.append_feed().await.unwrap();
-    let mut moves = t.store.subscribe_checkpoints();
+    let mut moves = t.store.checkpoint_feed().await.unwrap();
 
     let writer = match backend {
         // Another connection pool on the same server stands in for another process.
@@ -640,15 +640,31 @@ pub async fn live_feeds_report_appends_and_checkpoint_moves(backend: Backend) {
     .expect("the append arrives on the feed");
     assert_eq!(seen.practice_id, P);
 
-    let runner = Runner::new(t.store.clone(), builtin(), RunnerOptions::default());
+    let runner = Runner::new(writer.clone(), builtin(), RunnerOptions::default());
     runner.run_until_caught_up().await.unwrap();
-    let moved = moves
-        .try_recv()
-        .expect("the runner reports a checkpoint move");
+    let moved = tokio::time::timeout(std::time::Duration::from_secs(10), moves.next())
+        .await
+        .expect("the runner's checkpoint move arrives")
+        .expect("the feed stays open");
     assert_eq!(moved.practice_id, P);
     assert!(
         builtin().iter().any(|p| p.name() == moved.projector_name),
         "{} is a built-in projector",
         moved.projector_name
     );
+
+    // Operator actions announce too: a reset by the other process.
+    while tokio::time::timeout(std::time::Duration::from_millis(300), moves.next())
+        .await
+        .is_ok()
+    {}
+    writer
+        .reset_projector(&Principal::System, P, builtin()[0].as_ref())
+        .await
+        .unwrap();
+    let moved = tokio::time::timeout(std::time::Duration::from_secs(10), moves.next())
+        .await
+        .expect("the reset arrives")
+        .expect("the feed stays open");
+    assert_eq!((moved.practice_id.as_str(), moved.projector_name.as_str()), (P, builtin()[0].name()));
 }
