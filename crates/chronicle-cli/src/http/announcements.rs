@@ -110,13 +110,14 @@ pub async fn wait_for<T: Clone>(
                 Ok(announced) if !relevant(&announced) => continue,
                 Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => return true,
                 // The relays' senders live as long as the server state; wait out the fallback.
-                Err(broadcast::error::RecvError::Closed) => tokio::select! {
-                    _ = &mut fallback => return true,
-                    _ = shutdown.wait_for(|stopped| *stopped) => return false,
-                },
+                Err(broadcast::error::RecvError::Closed) => break,
             },
             _ = &mut fallback => return true,
             _ = shutdown.wait_for(|stopped| *stopped) => return false,
         }
+    }
+    tokio::select! {
+        _ = &mut fallback => true,
+        _ = shutdown.wait_for(|stopped| *stopped) => false,
     }
 }

@@ -148,8 +148,9 @@ mod tests {
 
     #[test]
     fn parses_the_checkpoint_trigger_payload_and_refuses_garbage() {
-        let moved = CheckpointMoved::parse(r#"{"practiceId": "p 1", "projectorName": "aggregate_index"}"#)
-            .expect("a valid payload");
+        let moved =
+            CheckpointMoved::parse(r#"{"practiceId": "p 1", "projectorName": "aggregate_index"}"#)
+                .expect("a valid payload");
         assert_eq!(
             (moved.practice_id.as_str(), moved.projector_name.as_str()),
             ("p 1", "aggregate_index")

@@ -666,5 +666,8 @@ pub async fn live_feeds_report_appends_and_checkpoint_moves(backend: Backend) {
         .await
         .expect("the reset arrives")
         .expect("the feed stays open");
-    assert_eq!((moved.practice_id.as_str(), moved.projector_name.as_str()), (P, builtin()[0].name()));
+    assert_eq!(
+        (moved.practice_id.as_str(), moved.projector_name.as_str()),
+        (P, builtin()[0].name())
+    );
 }
