@@ -10,6 +10,7 @@ const COMMANDS: &[&str] = &[
     "settings_set",
     "list_practices",
     "practice_directory",
+    "practice_members",
     "timeline",
     "event",
     "aggregates",

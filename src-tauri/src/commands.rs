@@ -4,7 +4,7 @@
 use chronicle::projection::{ProjectorStatus, builtin};
 use chronicle::{
     AggregateFilter, AggregateSummary, DailyCount, Direction, Event, EventType, IndexedAggregate,
-    NewEvent, Page, PageRequest, PracticeListing, PracticeSummary, TimelineFilter,
+    Member, NewEvent, Page, PageRequest, PracticeListing, PracticeSummary, TimelineFilter,
 };
 use tauri::State;
 
@@ -60,6 +60,20 @@ pub async fn practice_directory(state: State<'_, AppState>) -> CommandResult<Vec
         .store()
         .await
         .practice_directory(&state.principal()?)
+        .await?)
+}
+
+/// A practice's members: roles now, names from the user directory.
+#[tauri::command]
+#[specta::specta]
+pub async fn practice_members(
+    state: State<'_, AppState>,
+    practice_id: String,
+) -> CommandResult<Vec<Member>> {
+    Ok(state
+        .store()
+        .await
+        .practice_members(&state.principal()?, &practice_id)
         .await?)
 }
 

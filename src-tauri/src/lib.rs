@@ -37,6 +37,7 @@ pub fn specta_builder<R: Runtime>() -> tauri_specta::Builder<R> {
             commands::settings_set,
             commands::list_practices,
             commands::practice_directory,
+            commands::practice_members,
             commands::timeline,
             commands::event,
             commands::aggregates,

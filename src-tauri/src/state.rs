@@ -64,7 +64,7 @@ pub struct StoreInfo {
     /// Why the saved location could not be opened at start-up, if it could not (the app
     /// then opened the embedded store instead).
     pub startup_error: Option<CommandError>,
-    /// Users worth offering in the identity picker (the demo data's staff).
+    /// Users worth offering in the identity picker: every member of any practice, by id.
     pub suggested_identities: Vec<String>,
 }
 
@@ -160,6 +160,9 @@ impl AppState {
     pub async fn store_info(&self) -> CommandResult<StoreInfo> {
         let store = self.store().await;
         let is_empty = store.practices(&Principal::System).await?.is_empty();
+        let suggested_identities = store
+            .known_users(&Principal::System, chronicle::MAX_KNOWN_USERS)
+            .await?;
         Ok(StoreInfo {
             backend: store.backend_name().to_string(),
             location: store.location().to_string(),
@@ -169,10 +172,7 @@ impl AppState {
                 .lock()
                 .expect("startup error lock")
                 .clone(),
-            suggested_identities: chronicle::demo::DEMO_USERS
-                .iter()
-                .map(|(id, _, _)| id.to_string())
-                .collect(),
+            suggested_identities,
         })
     }
 

@@ -205,14 +205,26 @@ fn first_run_offers_demo_data_and_reads_follow_the_identity() {
     assert_eq!(info["backend"], "sqlite");
     assert_eq!(info["isEmpty"], true);
     assert!(info["location"].as_str().unwrap().ends_with("embedded.db"));
-    assert_eq!(info["suggestedIdentities"][0], "olivia.owner");
+    assert_eq!(
+        info["suggestedIdentities"],
+        json!([]),
+        "an empty store knows nobody"
+    );
 
     let before = app.err("list_practices", json!({}));
     assert_eq!(before["code"], "identity_required");
 
     let report = app.ok("seed_demo", json!({}));
     assert_eq!(report["practiceIds"].as_array().unwrap().len(), 3);
-    assert_eq!(app.ok("store_info", json!({}))["isEmpty"], false);
+    let info = app.ok("store_info", json!({}));
+    assert_eq!(info["isEmpty"], false);
+    assert!(
+        info["suggestedIdentities"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("olivia.owner")),
+        "the picker offers the store's members: {info}"
+    );
     assert_eq!(app.err("seed_demo", json!({}))["code"], "store_not_empty");
 
     app.view_as("olivia.owner");
@@ -232,6 +244,22 @@ fn first_run_offers_demo_data_and_reads_follow_the_identity() {
     assert!(
         directory[0]["name"].as_str().unwrap().contains("Dent")
             || directory[0]["name"].as_str().unwrap().contains("Ortho")
+    );
+
+    let members = app.ok(
+        "practice_members",
+        json!({"practiceId": report["practiceIds"][0]}),
+    );
+    let olivia = members
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["userId"] == "olivia.owner")
+        .expect("olivia is a member");
+    assert_eq!(olivia["role"], "owner");
+    assert!(
+        olivia["displayName"].is_string(),
+        "named once caught up: {olivia}"
     );
 
     app.view_as("not-a-member");
@@ -370,6 +398,7 @@ fn timeline_aggregates_and_event_reads_page_by_cursor() {
             json!({"practiceId": practice, "fromDay": null, "toDay": null}),
         ),
         ("projector_status", json!({"practiceId": practice})),
+        ("practice_members", json!({"practiceId": practice})),
         ("event", json!({"practiceId": practice, "eventId": "any"})),
     ] {
         assert_eq!(

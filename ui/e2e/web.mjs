@@ -13,7 +13,7 @@
 //   everywhere:   error (data-code=the engine's code; error-friendly is the sentence), loading, empty
 //   practices:    practices-screen, practice-search, practice-list, practice (data-practice-id),
 //                 practice-sparkline, no-practices, no-match, no-identity
-//   overview:     overview, activity-chart, aggregate-type-counts, aggregate-type-link,
+//   overview:     overview, activity-chart, aggregate-type-counts, aggregate-type-link, members, member,
 //                 event-type-counts, event-type-link
 //   aggregates:   aggregates, aggregate-type-filter, aggregate-prefix, aggregate-search, aggregate-sort,
 //                 aggregate-count, aggregate-list, aggregate-row (data-key=TYPE/ID), loading-more
@@ -159,6 +159,14 @@ try {
   const banner = await testid("acting-as").textContent();
   if (!banner.includes("olivia.owner") || !banner.includes(practiceName)) fail(`banner says ${JSON.stringify(banner)}`);
   await testid("aggregate-type-link").first().waitFor({ timeout: T });
+  // The practice's people, named from the user directory; the picker offers them.
+  await page.waitForFunction(
+    () => /olivia\.owner[\s\S]*owner/.test(document.querySelector('[data-testid="members"]')?.textContent ?? ""),
+    null,
+    { timeout: T },
+  );
+  const suggested = await page.locator("#identity-suggestions option").evaluateAll((os) => os.map((o) => o.value));
+  if (!suggested.includes("olivia.owner") || !suggested.includes("victor.viewer")) fail(`the picker suggests ${JSON.stringify(suggested)}`);
   await shot("overview.png");
 
   // --- aggregate browser → aggregate → event → state at version → diff

@@ -113,7 +113,8 @@ function IdentityPicker() {
   const current = useIdentity();
   const [text, setText] = useState(current ?? "");
   const [error, setError] = useState<CommandError | null>(null);
-  const suggestions = useQuery({ queryKey: ["suggested"], queryFn: () => client.suggestedIdentities(), retry: false });
+  // Who the web console suggests depends on who is asking; the desktop suggests everyone.
+  const suggestions = useQuery({ queryKey: ["as", current, "suggested"], queryFn: () => client.suggestedIdentities(), retry: false });
   const pick = async () => {
     try {
       await client.setIdentity(text.trim() === "" ? null : text.trim());

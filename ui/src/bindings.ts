@@ -22,6 +22,8 @@ export const commands = {
 	listPractices: () => typedError<PracticeSummary[], CommandError>(__TAURI_INVOKE("list_practices")),
 	/**  Practices the identity may read, with name and activity (from the practice directory). */
 	practiceDirectory: () => typedError<PracticeListing[], CommandError>(__TAURI_INVOKE("practice_directory")),
+	/**  A practice's members: roles now, names from the user directory. */
+	practiceMembers: (practiceId: string) => typedError<Member[], CommandError>(__TAURI_INVOKE("practice_members", { practiceId })),
 	/**  A practice's events, filtered, one page either way. */
 	timeline: (practiceId: string, filter: TimelineFilter, direction: Direction, page: PageRequest) => typedError<Page<Event>, CommandError>(__TAURI_INVOKE("timeline", { practiceId, filter, direction, page })),
 	/**  One event by id. */
@@ -213,6 +215,21 @@ export type IndexedAggregate = {
 	eventCount: number,
 };
 
+/**
+ *  A member of a practice: the role the access rules hold now, the name and email the user
+ *  directory knows (absent until the runner reaches the member's events).
+ */
+export type Member = {
+	/**  The user. */
+	userId: string,
+	/**  Their role in the practice. */
+	role: Role,
+	/**  Display name, when known. */
+	displayName: string | null,
+	/**  Email, when known. */
+	email: string | null,
+};
+
 /**  An event as a client asks to append it. */
 export type NewEvent = {
 	/**  Client-chosen id for safe retries; the store makes a UUIDv7 when absent. */
@@ -367,7 +384,7 @@ export type StoreInfo = {
 	 *  then opened the embedded store instead).
 	 */
 	startupError: CommandError | null,
-	/**  Users worth offering in the identity picker (the demo data's staff). */
+	/**  Users worth offering in the identity picker: every member of any practice, by id. */
 	suggestedIdentities: string[],
 };
 

@@ -37,5 +37,6 @@ pub use registry::{EventType, Registry};
 pub use store::{
     AggregateFilter, Announcement, AppendFeed, Appended, ChainBreak, ChainReport, Checkpoint,
     CheckpointFeed, CheckpointMoved, CheckpointState, CheckpointUpdate, DailyCount, Direction,
-    Feed, IndexedAggregate, PageRequest, PracticeListing, Store, StoreOptions, TimelineFilter,
+    Feed, IndexedAggregate, MAX_KNOWN_USERS, Member, PageRequest, PracticeListing, Store,
+    StoreOptions, TimelineFilter,
 };

@@ -65,6 +65,8 @@ describe("HTTP client requests", () => {
       if (url.includes("/activity")) return json({ days: [{ day: "2026-01-01" }] });
       if (url.includes("/registry")) return json({ eventTypes: [{ eventType: "t" }] });
       if (url.includes("/directory")) return json({ practices: [{ practiceId: "d" }] });
+      if (url.includes("/members")) return json({ members: [{ userId: "m", role: "viewer" }] });
+      if (url.endsWith("/v1/users")) return json({ users: ["olivia.owner", "u"] });
       if (url.includes("/events/aggregate/")) return json({ events: [] });
       return json({});
     });
@@ -74,6 +76,8 @@ describe("HTTP client requests", () => {
     expect(await c.registry()).toEqual([{ eventType: "t" }]);
     expect(await c.practiceDirectory()).toEqual([{ practiceId: "d" }]);
     expect(await c.aggregateEvents("p", "patient", "x 1", {})).toEqual({ items: [], nextCursor: null });
+    expect(await c.members("p 1")).toEqual([{ userId: "m", role: "viewer" }]);
+    expect(await c.suggestedIdentities()).toEqual(["olivia.owner", "u"]);
     expect(calls.map((k) => k.url)).toEqual([
       "http://api/v1/practices/p/aggregates/recent?aggregateType=patient&limit=10",
       "http://api/v1/practices/p/aggregates?idPrefix=ab",
@@ -81,6 +85,8 @@ describe("HTTP client requests", () => {
       "http://api/v1/registry",
       "http://api/v1/directory/practices",
       "http://api/v1/events/aggregate/p/patient/x%201?limit=100",
+      "http://api/v1/practices/p%201/members",
+      "http://api/v1/users",
     ]);
   });
 
@@ -92,6 +98,12 @@ describe("HTTP client requests", () => {
     expect(JSON.parse(String(calls[0]!.init?.body))).toHaveProperty("events");
     await expect(c.resetProjector("p", "aggregate_index")).resolves.toBeUndefined();
     expect(calls[1]!.url).toBe("http://api/v1/practices/p/projectors/aggregate_index/reset");
+  });
+
+  it("suggests nobody before an identity is chosen, without asking the server", async () => {
+    const { c, calls } = client(() => json({ users: ["x"] }), null);
+    expect(await c.suggestedIdentities()).toEqual([]);
+    expect(calls).toHaveLength(0);
   });
 
   it("sends no x-user-id before an identity is chosen", async () => {

@@ -12,6 +12,7 @@ import type {
   Event,
   EventType,
   IndexedAggregate,
+  Member,
   NewEvent,
   Page,
   PageRequest,
@@ -23,8 +24,6 @@ import type {
   Unsubscribe,
 } from "./types";
 import { readSse } from "./sse";
-
-export const DEMO_USERS = ["olivia.owner", "adam.admin", "fran.frontdesk", "victor.viewer"];
 
 const KEYS = { identity: "chronicle.identity", theme: "chronicle.theme", recent: "chronicle.recentPractices" };
 
@@ -188,7 +187,8 @@ export function createHttpClient(options: HttpOptions = {}): ChronicleClient {
       if (identity) storage.setItem(KEYS.identity, identity);
       else storage.removeItem(KEYS.identity);
     },
-    suggestedIdentities: async () => DEMO_USERS,
+    suggestedIdentities: async () =>
+      storage.getItem(KEYS.identity) === null ? [] : (await call<{ users: string[] }>("GET", "/v1/users")).users,
     theme: async () => {
       const t = storage.getItem(KEYS.theme);
       return t === "light" || t === "dark" ? t : "system";
@@ -210,6 +210,8 @@ export function createHttpClient(options: HttpOptions = {}): ChronicleClient {
     practices: async () => (await call<{ practices: PracticeSummary[] }>("GET", "/v1/practices")).practices,
     practiceDirectory: async () =>
       (await call<{ practices: PracticeListing[] }>("GET", "/v1/directory/practices")).practices,
+    members: async (practiceId) =>
+      (await call<{ members: Member[] }>("GET", `/v1/practices/${seg(practiceId)}/members`)).members,
     timeline: async (practiceId, filter: TimelineFilter, direction: Direction, p: PageRequest) => {
       const r = await call<{ events: Event[]; nextCursor?: string | null }>(
         "GET",

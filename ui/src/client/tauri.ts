@@ -52,6 +52,7 @@ export function createTauriClient(): ChronicleClient {
       })),
     practices: () => unwrap(commands.listPractices()),
     practiceDirectory: () => unwrap(commands.practiceDirectory()),
+    members: (practiceId) => unwrap(commands.practiceMembers(practiceId)),
     timeline: (practiceId, filter, direction, page) => unwrap(commands.timeline(practiceId, filter, direction, page)),
     event: (practiceId, eventId) => unwrap(commands.event(practiceId, eventId)),
     aggregates: (practiceId, filter, page) => unwrap(commands.aggregates(practiceId, filter, page)),

@@ -10,6 +10,7 @@ import type {
   Event,
   EventType,
   IndexedAggregate,
+  Member,
   NewEvent,
   Page,
   PageRequest,
@@ -31,6 +32,7 @@ export type {
   Event,
   EventType,
   IndexedAggregate,
+  Member,
   NewEvent,
   Page,
   PageRequest,
@@ -61,7 +63,8 @@ export interface ChronicleClient {
   identity(): Promise<string | null>;
   /** Changes who the UI views as (null: nobody). */
   setIdentity(identity: string | null): Promise<void>;
-  /** User ids worth offering in the picker (the demo data's staff). */
+  /** User ids worth offering in the picker: desktop, every member of the store; web, the
+   * people the current identity shares a practice with (none before one is chosen). */
   suggestedIdentities(): Promise<string[]>;
   /** Light, dark or the system's (desktop: settings; web: this browser). */
   theme(): Promise<Theme>;
@@ -75,6 +78,8 @@ export interface ChronicleClient {
   practices(): Promise<PracticeSummary[]>;
   /** Practices the identity may read, with name (practice directory read model). */
   practiceDirectory(): Promise<PracticeListing[]>;
+  /** A practice's members: role, and name and email once the user directory has them. */
+  members(practiceId: string): Promise<Member[]>;
   /** A practice's events, filtered, a page in either direction. */
   timeline(
     practiceId: string,

@@ -9,7 +9,8 @@ import { enc, href } from "../router";
 
 const ACTORS = ["human", "ai", "system"];
 
-/** A practice at a glance: activity per day by actor type, counts per aggregate and event type. */
+/** A practice at a glance: activity per day by actor type, counts per aggregate and event
+ * type, and its people. */
 export function Overview({ params }: { params: { pid: string } }) {
   const pid = params.pid;
   const base = `/p/${enc(pid)}`;
@@ -17,6 +18,7 @@ export function Overview({ params }: { params: { pid: string } }) {
   const practice = practices.list?.find((p) => p.practiceId === pid);
   const days = useData(["activity", pid, "all"], (c) => c.dailyActivity(pid, null, null));
   const registry = useData(["registry"], (c) => c.registry());
+  const members = useData(["members", pid], (c) => c.members(pid));
   const aggregateOf = new Map((registry.data ?? []).map((t) => [t.eventType, t.aggregateType]));
 
   const perDay = new Map<string, Record<string, number>>();
@@ -93,6 +95,26 @@ export function Overview({ params }: { params: { pid: string } }) {
             </div>
           </div>
         </>
+      )}
+      <h3>People</h3>
+      <Status loading={members.isPending} error={members.error} empty={members.data?.length === 0} emptyText="No members." />
+      {members.data && members.data.length > 0 && (
+        <table className="counts" data-testid="members">
+          <tbody>
+            {members.data.map((m) => (
+              <tr key={m.userId} data-testid="member">
+                <td>
+                  <Link href={href(`${base}/events`, { actorId: m.userId })} title="Events this user made">
+                    {m.userId}
+                  </Link>
+                </td>
+                <td>{m.displayName ?? <span className="muted">name not known yet</span>}</td>
+                <td className="muted">{m.email ?? ""}</td>
+                <td>{m.role}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
       )}
     </section>
   );

@@ -115,6 +115,11 @@ pub fn router(store: Store, options: &ApiOptions, shutdown: watch::Receiver<bool
             post(projectors::retry),
         )
         .route("/v1/directory/practices", get(read_models::directory))
+        .route("/v1/users", get(read_models::users))
+        .route(
+            "/v1/practices/{practiceId}/members",
+            get(read_models::members),
+        )
         .route(
             "/v1/practices/{practice_id}/aggregates/recent",
             get(read_models::recent_aggregates),

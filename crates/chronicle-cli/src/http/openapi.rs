@@ -37,6 +37,8 @@ use super::events::{
         super::read_models::directory,
         super::read_models::recent_aggregates,
         super::read_models::activity,
+        super::read_models::members,
+        super::read_models::users,
         document,
     ),
     components(schemas(
@@ -64,6 +66,9 @@ use super::events::{
         super::read_models::DirectoryList,
         super::read_models::RecentAggregatesPage,
         super::read_models::ActivityList,
+        super::read_models::MemberList,
+        super::read_models::UserList,
+        chronicle::Member,
         chronicle::PracticeListing,
         chronicle::IndexedAggregate,
         chronicle::DailyCount,

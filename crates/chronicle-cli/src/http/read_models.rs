@@ -1,10 +1,11 @@
 //! Reads of the projectors' read models, for the screens that show them: the practice
-//! directory (names, activity), the most recently active aggregates, and daily activity.
+//! directory (names, activity), members and the people a caller can view as, the most
+//! recently active aggregates, and daily activity.
 //! They lag the events by as much as the runner does (`/projectors` tells how much).
 
 use axum::Json;
 use axum::extract::State;
-use chronicle::{DailyCount, IndexedAggregate, PageRequest, PracticeListing};
+use chronicle::{DailyCount, IndexedAggregate, Member, PageRequest, PracticeListing};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -38,6 +39,20 @@ pub struct RecentAggregatesPage {
 pub struct ActivityList {
     /// Ordered by day.
     pub days: Vec<DailyCount>,
+}
+
+/// A practice's members.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct MemberList {
+    /// By user id.
+    pub members: Vec<Member>,
+}
+
+/// User ids the caller shares a practice with.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct UserList {
+    /// By user id, at most 1000; the caller included when they belong to any practice.
+    pub users: Vec<String>,
 }
 
 /// Filter and paging of the recent aggregates.
@@ -124,6 +139,36 @@ pub async fn activity(
                 query.from_day.as_deref(),
                 query.to_day.as_deref(),
             )
+            .await?,
+    }))
+}
+
+/// The practice's members: roles from the access rules, names from the user directory.
+#[utoipa::path(get, path = "/v1/practices/{practiceId}/members", tag = "read models",
+    params(("x-user-id" = String, Header), ("practiceId" = String, Path)),
+    responses((status = 200, body = MemberList), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn members(
+    State(app): State<AppState>,
+    User(user): User,
+    ApiPath(practice_id): ApiPath<String>,
+) -> Result<Json<MemberList>, ApiError> {
+    Ok(Json(MemberList {
+        members: app.store.practice_members(&user, &practice_id).await?,
+    }))
+}
+
+/// The people the caller shares a practice with: who the web console offers to view as.
+#[utoipa::path(get, path = "/v1/users", tag = "read models",
+    params(("x-user-id" = String, Header)),
+    responses((status = 200, body = UserList), (status = 401, body = ErrorBody)))]
+pub async fn users(
+    State(app): State<AppState>,
+    User(user): User,
+) -> Result<Json<UserList>, ApiError> {
+    Ok(Json(UserList {
+        users: app
+            .store
+            .known_users(&user, chronicle::MAX_KNOWN_USERS)
             .await?,
     }))
 }

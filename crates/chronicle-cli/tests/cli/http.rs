@@ -746,9 +746,29 @@ pub async fn read_model_endpoints_answer_from_the_projections(backend: Backend) 
     ))
     .await;
     assert_eq!(status, 400, "{body}");
+    let (status, body) = answer(s.get(OWNER, &format!("/v1/practices/{P}/members"))).await;
+    assert_eq!(status, 200, "{body}");
+    let owner = body["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["userId"] == OWNER)
+        .expect("the owner is a member");
+    assert_eq!(owner["role"], "owner");
+    let (status, body) = answer(s.get(OWNER, "/v1/users")).await;
+    assert_eq!(status, 200, "{body}");
+    let users = body["users"].as_array().unwrap();
+    assert!(
+        users.contains(&json!(OWNER)) && users.contains(&json!("viewer-1")),
+        "{body}"
+    );
+    let (_, body) = answer(s.get("stranger", "/v1/users")).await;
+    assert_eq!(body["users"], json!([]), "a non-member knows nobody");
+
     for path in [
         format!("/v1/practices/{P}/activity"),
         format!("/v1/practices/{P}/aggregates/recent"),
+        format!("/v1/practices/{P}/members"),
     ] {
         let (status, body) = answer(s.get("stranger", &path)).await;
         assert_eq!(status, 403, "{path}: {body}");

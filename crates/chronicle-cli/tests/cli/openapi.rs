@@ -40,6 +40,8 @@ async fn openapi_document_is_valid_and_lists_every_route() {
         ("get", "/v1/directory/practices"),
         ("get", "/v1/practices/{practiceId}/aggregates/recent"),
         ("get", "/v1/practices/{practiceId}/activity"),
+        ("get", "/v1/practices/{practiceId}/members"),
+        ("get", "/v1/users"),
         ("get", "/v1/registry"),
         ("get", "/v1/registry/{eventType}"),
         ("get", "/healthz"),

@@ -1,5 +1,6 @@
 //! Reads of the built-in read models (kept current by the projector runner): practices with
-//! their names, aggregates by recent activity, and daily activity for charts. Scoped by
+//! their names, their members with names, aggregates by recent activity, and daily activity
+//! for charts. Scoped by
 //! principal like every read; answers lag the events by the runner's lag.
 
 use chrono::{DateTime, Utc};
@@ -8,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use super::{PageRequest, Store, dispatch};
 use crate::cursor::{self, page_limit};
 use crate::error::Result;
-use crate::model::{Page, Principal};
+use crate::model::{Page, Principal, Role};
 
 /// A practice as the practice directory knows it.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -66,7 +67,93 @@ pub struct DailyCount {
     pub events: i64,
 }
 
+/// A member of a practice: the role the access rules hold now, the name and email the user
+/// directory knows (absent until the runner reaches the member's events).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Member {
+    /// The user.
+    pub user_id: String,
+    /// Their role in the practice.
+    pub role: Role,
+    /// Display name, when known.
+    pub display_name: Option<String>,
+    /// Email, when known.
+    pub email: Option<String>,
+}
+
+#[derive(sqlx::FromRow)]
+struct MemberRow {
+    user_id: String,
+    role: String,
+    display_name: Option<String>,
+    email: Option<String>,
+}
+
+/// Most user ids [`Store::known_users`] returns.
+pub const MAX_KNOWN_USERS: u32 = 1000;
+
 impl Store {
+    /// The practice's members, by user id. Like every read, only for those who may read the
+    /// practice.
+    pub async fn practice_members(
+        &self,
+        principal: &Principal,
+        practice_id: &str,
+    ) -> Result<Vec<Member>> {
+        self.read_access(principal, practice_id).await?;
+        let rows: Vec<MemberRow> = dispatch!(self, |pool, _sql| {
+            sqlx::query_as(
+                "SELECT m.user_id, m.role, u.display_name, u.email FROM memberships m \
+                 LEFT JOIN rm_user_directory u ON u.practice_id = m.practice_id AND u.user_id = m.user_id \
+                 WHERE m.practice_id = $1 ORDER BY m.user_id",
+            )
+            .bind(practice_id)
+            .fetch_all(pool)
+            .await?
+        });
+        rows.into_iter()
+            .map(|row| {
+                Ok(Member {
+                    role: row.role.parse().map_err(|e: String| {
+                        crate::Error::Database(sqlx::Error::Decode(e.into()))
+                    })?,
+                    user_id: row.user_id,
+                    display_name: row.display_name,
+                    email: row.email,
+                })
+            })
+            .collect()
+    }
+
+    /// User ids worth offering in a "view as" picker, by id, at most `limit` (capped at
+    /// [`MAX_KNOWN_USERS`]): for a user, the members of the practices they belong to
+    /// (themselves included); for the system principal, every member of any practice.
+    pub async fn known_users(&self, principal: &Principal, limit: u32) -> Result<Vec<String>> {
+        let limit = i64::from(limit.min(MAX_KNOWN_USERS));
+        Ok(dispatch!(self, |pool, _sql| match principal {
+            Principal::User(user) =>
+                sqlx::query_scalar(
+                    "SELECT DISTINCT other.user_id FROM memberships me \
+                 JOIN memberships other ON other.practice_id = me.practice_id \
+                 WHERE me.user_id = $1 ORDER BY other.user_id LIMIT $2",
+                )
+                .bind(user)
+                .bind(limit)
+                .fetch_all(pool)
+                .await?,
+            Principal::System =>
+                sqlx::query_scalar(
+                    "SELECT DISTINCT user_id FROM memberships ORDER BY user_id LIMIT $1"
+                )
+                .bind(limit)
+                .fetch_all(pool)
+                .await?,
+        }))
+    }
+
     /// The practices the principal can see, with name and activity from the practice
     /// directory (practices the runner has not reached yet are absent).
     pub async fn practice_directory(&self, principal: &Principal) -> Result<Vec<PracticeListing>> {

@@ -38,6 +38,7 @@ on_both_backends!(
     status_reports_lag_while_behind_and_zero_when_caught_up,
     read_model_queries_page_by_activity_and_scope_by_principal,
     live_feeds_report_appends_and_checkpoint_moves,
+    members_and_known_users_are_scoped_by_practice,
 );
 
 on_both_backends!(

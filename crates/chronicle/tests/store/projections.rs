@@ -8,7 +8,10 @@ use chronicle::projection::{
     AggregateIndex, ApplyFuture, Arg, ProjectionTx, Projector, ProjectorFailure, Runner,
     RunnerOptions, builtin,
 };
-use chronicle::{CheckpointState, Direction, Error, Event, PageRequest, Principal, TimelineFilter};
+use chronicle::{
+    ActorType, CheckpointState, Direction, Error, Event, NewEvent, PageRequest, Principal, Role,
+    TimelineFilter,
+};
 use serde_json::json;
 use sqlx::Connection;
 
@@ -669,5 +672,94 @@ pub async fn live_feeds_report_appends_and_checkpoint_moves(backend: Backend) {
     assert_eq!(
         (moved.practice_id.as_str(), moved.projector_name.as_str()),
         (P, builtin()[0].name())
+    );
+}
+
+/// Members come from the access rules (current at once), names from the user directory (once
+/// the runner has applied `user.created`); both are scoped like every read.
+pub async fn members_and_known_users_are_scoped_by_practice(backend: Backend) {
+    let t = TestStore::new(backend).await;
+    t.practice_with_staff(P, "olivia").await;
+    t.practice_with_staff("p-other", "oscar").await;
+    let olivia = Principal::user("olivia");
+    let user_created = NewEvent::new(
+        P,
+        "user",
+        "desk-1",
+        "user.created",
+        json!({"email": "desk@smile.example", "displayName": "Dee Desk"}),
+        ActorType::Human,
+    );
+    t.store.append(&olivia, user_created).await.unwrap();
+
+    let before = t.store.practice_members(&olivia, P).await.unwrap();
+    assert_eq!(
+        before
+            .iter()
+            .map(|m| (m.user_id.as_str(), m.role, m.display_name.as_deref()))
+            .collect::<Vec<_>>(),
+        [
+            ("admin-1", Role::Admin, None),
+            ("desk-1", Role::Frontdesk, None),
+            ("olivia", Role::Owner, None),
+            ("viewer-1", Role::Viewer, None),
+        ],
+        "roles are current before the runner has run; names are not"
+    );
+    Runner::new(t.store.clone(), builtin(), RunnerOptions::default())
+        .run_until_caught_up()
+        .await
+        .unwrap();
+    let desk = t
+        .store
+        .practice_members(&Principal::user("viewer-1"), P)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|m| m.user_id == "desk-1")
+        .unwrap();
+    assert_eq!(
+        (desk.display_name.as_deref(), desk.email.as_deref()),
+        (Some("Dee Desk"), Some("desk@smile.example"))
+    );
+
+    let denied = t
+        .store
+        .practice_members(&Principal::user("oscar"), P)
+        .await
+        .unwrap_err();
+    assert!(matches!(denied, Error::PracticeNotFound { .. }), "{denied}");
+
+    // Both practices have staff called admin-1, desk-1 and viewer-1; each owner sees only
+    // the people of their own practices, the system principal everyone.
+    assert_eq!(
+        t.store.known_users(&olivia, 100).await.unwrap(),
+        ["admin-1", "desk-1", "olivia", "viewer-1"]
+    );
+    assert_eq!(
+        t.store
+            .known_users(&Principal::user("oscar"), 100)
+            .await
+            .unwrap(),
+        ["admin-1", "desk-1", "oscar", "viewer-1"]
+    );
+    assert_eq!(
+        t.store.known_users(&Principal::System, 100).await.unwrap(),
+        ["admin-1", "desk-1", "olivia", "oscar", "viewer-1"]
+    );
+    assert_eq!(
+        t.store
+            .known_users(&Principal::System, 2)
+            .await
+            .unwrap()
+            .len(),
+        2
+    );
+    assert!(
+        t.store
+            .known_users(&Principal::user("nobody"), 100)
+            .await
+            .unwrap()
+            .is_empty()
     );
 }
