@@ -166,6 +166,13 @@ impl Error {
         }
     }
 
+    /// A stored value this build cannot read back (a corrupt or foreign row).
+    pub(crate) fn undecodable(
+        reason: impl Into<Box<dyn std::error::Error + Send + Sync + 'static>>,
+    ) -> Self {
+        Error::Database(sqlx::Error::Decode(reason.into()))
+    }
+
     /// A short stable code for clients that branch on the kind of failure.
     pub fn code(&self) -> &'static str {
         match self {

@@ -3,10 +3,9 @@
 //! tail and projector status follow other processes' appends and runners without a
 //! connection per client; on SQLite they carry this server's own changes.
 
-use std::future::Future;
 use std::time::Duration;
 
-use chronicle::{Announcement, Appended, CheckpointMoved, Feed, Store};
+use chronicle::{Announcement, Appended, CheckpointMoved, Store};
 use tokio::sync::{broadcast, watch};
 
 /// How often live streams look again without an announcement: recovers notifications lost
@@ -25,24 +24,8 @@ impl Announcements {
     pub fn start(store: &Store, shutdown: watch::Receiver<bool>) -> Self {
         let appended = broadcast::channel(1024).0;
         let checkpoints = broadcast::channel(1024).0;
-        let s = store.clone();
-        relay(
-            move || {
-                let s = s.clone();
-                async move { s.append_feed().await }
-            },
-            appended.clone(),
-            shutdown.clone(),
-        );
-        let s = store.clone();
-        relay(
-            move || {
-                let s = s.clone();
-                async move { s.checkpoint_feed().await }
-            },
-            checkpoints.clone(),
-            shutdown,
-        );
+        relay(store.clone(), appended.clone(), shutdown.clone());
+        relay(store.clone(), checkpoints.clone(), shutdown);
         Self {
             appended,
             checkpoints,
@@ -60,16 +43,14 @@ impl Announcements {
     }
 }
 
-fn relay<T, F, Open>(open: Open, to: broadcast::Sender<T>, mut shutdown: watch::Receiver<bool>)
+fn relay<T>(store: Store, to: broadcast::Sender<T>, mut shutdown: watch::Receiver<bool>)
 where
     T: Announcement + Send + 'static,
-    F: Future<Output = chronicle::Result<Feed<T>>> + Send,
-    Open: Fn() -> F + Send + 'static,
 {
     tokio::spawn(async move {
         let mut feed = loop {
             tokio::select! {
-                opened = open() => match opened {
+                opened = store.feed::<T>() => match opened {
                     Ok(feed) => break feed,
                     Err(error) => {
                         tracing::warn!(%error, channel = T::CHANNEL, "live updates unavailable; retrying");

@@ -10,7 +10,7 @@ use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use chronicle::projection::{ProjectorStatus, builtin};
 use futures_util::Stream;
 use serde::Serialize;
-use tokio::sync::{broadcast, watch};
+use tokio::sync::broadcast;
 use utoipa::ToSchema;
 
 use super::AppState;
@@ -62,7 +62,6 @@ pub async fn live(
     let watch = StatusWatch {
         appended: app.announcements.appended(),
         checkpoints: app.announcements.checkpoints(),
-        shutdown: app.shutdown.clone(),
         app,
         user,
         practice_id,
@@ -81,7 +80,6 @@ struct StatusWatch {
     practice_id: String,
     appended: broadcast::Receiver<chronicle::Appended>,
     checkpoints: broadcast::Receiver<chronicle::CheckpointMoved>,
-    shutdown: watch::Receiver<bool>,
     last: Option<String>,
 }
 
@@ -90,7 +88,7 @@ impl StatusWatch {
     /// (shutting down, or the caller lost access).
     async fn next(&mut self) -> Option<String> {
         loop {
-            if *self.shutdown.borrow() {
+            if *self.app.shutdown.borrow() {
                 return None;
             }
             let projectors = self
@@ -108,7 +106,8 @@ impl StatusWatch {
             // The head moves with appends, checkpoints with the runners; the fallback tick
             // refreshes the time-based figures (lag in time, events/s).
             let practice_id = &self.practice_id;
-            let (mut shutdown_a, mut shutdown_b) = (self.shutdown.clone(), self.shutdown.clone());
+            let (mut shutdown_a, mut shutdown_b) =
+                (self.app.shutdown.clone(), self.app.shutdown.clone());
             let still_open = tokio::select! {
                 open = wait_for(&mut self.appended, |a| &a.practice_id == practice_id, &mut shutdown_a) => open,
                 open = wait_for(&mut self.checkpoints, |m| &m.practice_id == practice_id, &mut shutdown_b) => open,

@@ -217,8 +217,7 @@ impl Store {
                 );
                 let found: Vec<ContextRow> = if Db::CONTEXT_AS_JSON {
                     let rows: String = q.build_query_scalar().fetch_one(&mut *tx).await?;
-                    serde_json::from_str(&rows)
-                        .map_err(|e| Error::Database(sqlx::Error::Decode(e.into())))?
+                    serde_json::from_str(&rows).map_err(Error::undecodable)?
                 } else {
                     q.build_query_as().fetch_all(&mut *tx).await?
                 };

@@ -133,9 +133,7 @@ fn from_row(row: CheckpointRow) -> Result<Checkpoint> {
         projector_name,
         last_event_id,
         last_seq,
-        state: state
-            .parse()
-            .map_err(|e: String| Error::Database(sqlx::Error::Decode(e.into())))?,
+        state: state.parse().map_err(Error::undecodable)?,
         last_error,
         error_event_id,
         updated_at,

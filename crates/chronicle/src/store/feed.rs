@@ -16,10 +16,16 @@ pub trait Announcement: Clone + Sized {
     const CHANNEL: &'static str;
     /// Reads a notification's payload; `None` for one this build does not understand.
     fn parse(payload: &str) -> Option<Self>;
+    /// The in-process broadcast of `store` (and its clones).
+    fn subscribe(store: &Store) -> broadcast::Receiver<Self>;
 }
 
 impl Announcement for Appended {
     const CHANNEL: &'static str = "chronicle_appended";
+
+    fn subscribe(store: &Store) -> broadcast::Receiver<Self> {
+        store.subscribe()
+    }
 
     /// The trigger's payload is `"<practice_id> <seq>"`.
     fn parse(payload: &str) -> Option<Self> {
@@ -33,6 +39,10 @@ impl Announcement for Appended {
 
 impl Announcement for CheckpointMoved {
     const CHANNEL: &'static str = "chronicle_checkpoint";
+
+    fn subscribe(store: &Store) -> broadcast::Receiver<Self> {
+        store.subscribe_checkpoints()
+    }
 
     /// The trigger's payload is `{"practiceId": …, "projectorName": …}`.
     fn parse(payload: &str) -> Option<Self> {
@@ -67,25 +77,25 @@ impl<T> std::fmt::Debug for Feed<T> {
 }
 
 impl Store {
-    /// A feed of appends: from this process on SQLite, from every process on PostgreSQL.
-    pub async fn append_feed(&self) -> Result<AppendFeed> {
+    /// A feed of `T`: this process's on SQLite, every process's on PostgreSQL.
+    pub async fn feed<T: Announcement>(&self) -> Result<Feed<T>> {
         Ok(Feed {
-            source: match self.listener(Appended::CHANNEL).await? {
+            source: match self.listener(T::CHANNEL).await? {
                 Some(listener) => Source::Postgres(listener),
-                None => Source::Local(self.subscribe()),
+                None => Source::Local(T::subscribe(self)),
             },
         })
+    }
+
+    /// A feed of appends: from this process on SQLite, from every process on PostgreSQL.
+    pub async fn append_feed(&self) -> Result<AppendFeed> {
+        self.feed().await
     }
 
     /// A feed of checkpoint changes: from this process on SQLite, from every process on
     /// PostgreSQL (a runner in `chronicle serve` moves the desktop app's checkpoint screen).
     pub async fn checkpoint_feed(&self) -> Result<CheckpointFeed> {
-        Ok(Feed {
-            source: match self.listener(CheckpointMoved::CHANNEL).await? {
-                Some(listener) => Source::Postgres(listener),
-                None => Source::Local(self.subscribe_checkpoints()),
-            },
-        })
+        self.feed().await
     }
 
     /// A PostgreSQL listener on `channel` (`None` on SQLite, which has no notifications).

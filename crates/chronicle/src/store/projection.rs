@@ -385,10 +385,7 @@ impl Store {
                     lag_seconds,
                     events_per_second,
                     state: match checkpoint {
-                        Some(c) => c
-                            .state
-                            .parse()
-                            .map_err(|e: String| Error::Database(sqlx::Error::Decode(e.into())))?,
+                        Some(c) => c.state.parse().map_err(Error::undecodable)?,
                         None => CheckpointState::CatchingUp,
                     },
                     last_error: checkpoint.and_then(|c| c.last_error.clone()),

@@ -114,11 +114,7 @@ impl Store {
             .await?
         });
         match role {
-            Some(role) => {
-                Ok(Some(role.parse().map_err(|e: String| {
-                    Error::Database(sqlx::Error::Decode(e.into()))
-                })?))
-            }
+            Some(role) => Ok(Some(role.parse().map_err(Error::undecodable)?)),
             None => Err(Error::PracticeNotFound {
                 practice_id: practice_id.to_string(),
             }),
@@ -156,7 +152,7 @@ impl Store {
                 let role = role
                     .map(|r| r.parse::<Role>())
                     .transpose()
-                    .map_err(|e| Error::Database(sqlx::Error::Decode(e.into())))?;
+                    .map_err(Error::undecodable)?;
                 Ok(PracticeSummary {
                     practice_id,
                     role,

@@ -1,7 +1,6 @@
 //! Reads of the built-in read models (kept current by the projector runner): practices with
 //! their names, their members with names, aggregates by recent activity, and daily activity
-//! for charts. Scoped by
-//! principal like every read; answers lag the events by the runner's lag.
+//! for charts. Scoped by principal like every read; answers lag the events by the runner's lag.
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -117,9 +116,7 @@ impl Store {
         rows.into_iter()
             .map(|row| {
                 Ok(Member {
-                    role: row.role.parse().map_err(|e: String| {
-                        crate::Error::Database(sqlx::Error::Decode(e.into()))
-                    })?,
+                    role: row.role.parse().map_err(crate::Error::undecodable)?,
                     user_id: row.user_id,
                     display_name: row.display_name,
                     email: row.email,
