@@ -1,14 +1,19 @@
-//! The commands the window calls. Each is a few lines: take the state, call the engine as
-//! the chosen identity, map the error once (`?` into [`CommandError`]).
+//! The commands the window calls: adapters over [`chronicle::api`]. Each takes the state,
+//! calls one operation as the chosen identity and returns its value; the error is the
+//! layer's wire error as it is.
 
-use chronicle::projection::{ProjectorStatus, builtin};
+use chronicle::api::{
+    self, ActivityList, ActivityQuery, AggregateEventsQuery, AggregatesQuery, AppendedEvents,
+    BatchRequest, DirectoryList, MemberList, PageQuery, PracticeList, ProjectorStatusList,
+    ProjectorStatusQuery, RecentAggregatesQuery, RegistryList, TimelineQuery,
+};
 use chronicle::{
-    AggregateFilter, AggregateSummary, DailyCount, Direction, Event, EventType, IndexedAggregate,
-    Member, NewEvent, Page, PageRequest, PracticeListing, PracticeSummary, TimelineFilter,
+    AggregateSummary, ChainReport, Event, EventType, IndexedAggregate, NewEvent, Page,
+    PracticeSummary,
 };
 use tauri::State;
 
-use crate::error::{CommandError, CommandResult};
+use crate::error::CommandResult;
 use crate::settings::Settings;
 use crate::state::{AppState, SeedReport, StoreInfo};
 
@@ -45,22 +50,38 @@ pub async fn settings_set(
     state.update_settings(settings, store_password).await
 }
 
-/// Practices the identity may read, with event count and chain head.
+/// Puts a practice first among the recently opened ones (the layer's rule).
 #[tauri::command]
 #[specta::specta]
-pub async fn list_practices(state: State<'_, AppState>) -> CommandResult<Vec<PracticeSummary>> {
-    Ok(state.store().await.practices(&state.principal()?).await?)
+pub async fn practice_opened(
+    state: State<'_, AppState>,
+    practice_id: String,
+) -> CommandResult<Settings> {
+    state.practice_opened(&practice_id).await
 }
 
-/// Practices the identity may read, with name and activity (from the practice directory).
+/// Practices the identity may read: role, capabilities, event count, chain head.
 #[tauri::command]
 #[specta::specta]
-pub async fn practice_directory(state: State<'_, AppState>) -> CommandResult<Vec<PracticeListing>> {
-    Ok(state
-        .store()
-        .await
-        .practice_directory(&state.principal()?)
-        .await?)
+pub async fn practices(state: State<'_, AppState>) -> CommandResult<PracticeList> {
+    Ok(api::practices(&state.store().await, &state.principal()?).await?)
+}
+
+/// One practice: the identity's role and capabilities there.
+#[tauri::command]
+#[specta::specta]
+pub async fn practice(
+    state: State<'_, AppState>,
+    practice_id: String,
+) -> CommandResult<PracticeSummary> {
+    Ok(api::practice(&state.store().await, &state.principal()?, &practice_id).await?)
+}
+
+/// Practices the identity may read, with name and activity (practice directory).
+#[tauri::command]
+#[specta::specta]
+pub async fn practice_directory(state: State<'_, AppState>) -> CommandResult<DirectoryList> {
+    Ok(api::directory(&state.store().await, &state.principal()?).await?)
 }
 
 /// A practice's members: roles now, names from the user directory.
@@ -69,12 +90,8 @@ pub async fn practice_directory(state: State<'_, AppState>) -> CommandResult<Vec
 pub async fn practice_members(
     state: State<'_, AppState>,
     practice_id: String,
-) -> CommandResult<Vec<Member>> {
-    Ok(state
-        .store()
-        .await
-        .practice_members(&state.principal()?, &practice_id)
-        .await?)
+) -> CommandResult<MemberList> {
+    Ok(api::members(&state.store().await, &state.principal()?, &practice_id).await?)
 }
 
 /// A practice's events, filtered, one page either way.
@@ -83,15 +100,15 @@ pub async fn practice_members(
 pub async fn timeline(
     state: State<'_, AppState>,
     practice_id: String,
-    filter: TimelineFilter,
-    direction: Direction,
-    page: PageRequest,
+    query: TimelineQuery,
 ) -> CommandResult<Page<Event>> {
-    let principal = state.principal()?;
-    let store = state.store().await;
-    Ok(store
-        .timeline(&principal, &practice_id, &filter, direction, &page)
-        .await?)
+    Ok(api::timeline(
+        &state.store().await,
+        &state.principal()?,
+        &practice_id,
+        query,
+    )
+    .await?)
 }
 
 /// One event by id.
@@ -102,17 +119,13 @@ pub async fn event(
     practice_id: String,
     event_id: String,
 ) -> CommandResult<Event> {
-    let principal = state.principal()?;
-    let store = state.store().await;
-    store
-        .event(&principal, &practice_id, &event_id)
-        .await?
-        .ok_or_else(|| {
-            CommandError::new(
-                "not_found",
-                format!("practice {practice_id:?} has no event {event_id:?}"),
-            )
-        })
+    Ok(api::event(
+        &state.store().await,
+        &state.principal()?,
+        &practice_id,
+        &event_id,
+    )
+    .await?)
 }
 
 /// A practice's aggregates by type then id.
@@ -121,33 +134,35 @@ pub async fn event(
 pub async fn aggregates(
     state: State<'_, AppState>,
     practice_id: String,
-    filter: AggregateFilter,
-    page: PageRequest,
+    query: AggregatesQuery,
 ) -> CommandResult<Page<AggregateSummary>> {
-    let principal = state.principal()?;
-    let store = state.store().await;
-    Ok(store
-        .aggregates(&principal, &practice_id, &filter, &page)
-        .await?)
+    Ok(api::aggregates(
+        &state.store().await,
+        &state.principal()?,
+        &practice_id,
+        query,
+    )
+    .await?)
 }
 
-/// A practice's aggregates, most recently active first (from the aggregate index).
+/// A practice's aggregates, most recently active first (aggregate index).
 #[tauri::command]
 #[specta::specta]
 pub async fn recent_aggregates(
     state: State<'_, AppState>,
     practice_id: String,
-    aggregate_type: Option<String>,
-    page: PageRequest,
+    query: RecentAggregatesQuery,
 ) -> CommandResult<Page<IndexedAggregate>> {
-    let principal = state.principal()?;
-    let store = state.store().await;
-    Ok(store
-        .recent_aggregates(&principal, &practice_id, aggregate_type.as_deref(), &page)
-        .await?)
+    Ok(api::recent_aggregates(
+        &state.store().await,
+        &state.principal()?,
+        &practice_id,
+        query,
+    )
+    .await?)
 }
 
-/// One aggregate's events in version order.
+/// One page of an aggregate's events in version order.
 #[tauri::command]
 #[specta::specta]
 pub async fn aggregate_events(
@@ -155,20 +170,18 @@ pub async fn aggregate_events(
     practice_id: String,
     aggregate_type: String,
     aggregate_id: String,
-    page: PageRequest,
+    query: AggregateEventsQuery,
 ) -> CommandResult<Page<Event>> {
-    let principal = state.principal()?;
-    let store = state.store().await;
-    Ok(store
-        .aggregate_events(
-            &principal,
-            &practice_id,
-            &aggregate_type,
-            &aggregate_id,
-            None,
-            &page,
-        )
-        .await?)
+    let (store, caller) = (state.store().await, state.principal()?);
+    Ok(api::aggregate_events(
+        &store,
+        &caller,
+        &practice_id,
+        &aggregate_type,
+        &aggregate_id,
+        query,
+    )
+    .await?)
 }
 
 /// Events of one type in a practice, oldest first.
@@ -178,60 +191,64 @@ pub async fn events_by_type(
     state: State<'_, AppState>,
     practice_id: String,
     event_type: String,
-    page: PageRequest,
+    query: PageQuery,
 ) -> CommandResult<Page<Event>> {
-    let principal = state.principal()?;
-    let store = state.store().await;
-    Ok(store
-        .events_by_type(&principal, &practice_id, &event_type, &page)
-        .await?)
+    Ok(api::events_by_type(
+        &state.store().await,
+        &state.principal()?,
+        &practice_id,
+        &event_type,
+        query,
+    )
+    .await?)
 }
 
-/// Events per day, event type and actor type (from the daily activity read model).
+/// Events per day, event type and actor type (daily activity).
 #[tauri::command]
 #[specta::specta]
 pub async fn daily_activity(
     state: State<'_, AppState>,
     practice_id: String,
-    from_day: Option<String>,
-    to_day: Option<String>,
-) -> CommandResult<Vec<DailyCount>> {
-    let principal = state.principal()?;
-    let store = state.store().await;
-    Ok(store
-        .daily_activity(
-            &principal,
-            &practice_id,
-            from_day.as_deref(),
-            to_day.as_deref(),
-        )
-        .await?)
+    query: ActivityQuery,
+) -> CommandResult<ActivityList> {
+    Ok(api::activity(
+        &state.store().await,
+        &state.principal()?,
+        &practice_id,
+        query,
+    )
+    .await?)
+}
+
+/// Recomputes the practice's chain and names the first event that breaks it.
+#[tauri::command]
+#[specta::specta]
+pub async fn verify(state: State<'_, AppState>, practice_id: String) -> CommandResult<ChainReport> {
+    Ok(api::verify(&state.store().await, &state.principal()?, &practice_id).await?)
 }
 
 /// Appends one event as the identity (`expectedVersion` guards against concurrent writers).
 #[tauri::command]
 #[specta::specta]
 pub async fn append(state: State<'_, AppState>, event: NewEvent) -> CommandResult<Event> {
-    let principal = state.principal()?;
-    Ok(state.store().await.append(&principal, event).await?)
+    Ok(api::append(&state.store().await, &state.principal()?, event).await?)
 }
 
-/// Appends events all-or-nothing, as the identity.
+/// Appends events all or nothing, as the identity.
 #[tauri::command]
 #[specta::specta]
 pub async fn append_batch(
     state: State<'_, AppState>,
-    events: Vec<NewEvent>,
-) -> CommandResult<Vec<Event>> {
-    let principal = state.principal()?;
-    Ok(state.store().await.append_batch(&principal, events).await?)
+    batch: BatchRequest,
+) -> CommandResult<AppendedEvents> {
+    Ok(api::append_batch(&state.store().await, &state.principal()?, batch).await?)
 }
 
 /// Every registered event type with its schema.
 #[tauri::command]
 #[specta::specta]
-pub async fn registry_list(state: State<'_, AppState>) -> CommandResult<Vec<EventType>> {
-    Ok(state.store().await.registry().types().cloned().collect())
+pub async fn registry_list(state: State<'_, AppState>) -> CommandResult<RegistryList> {
+    Ok(api::registry(&state.store().await))
 }
 
 /// One event type and its schema.
@@ -241,23 +258,17 @@ pub async fn registry_schema(
     state: State<'_, AppState>,
     event_type: String,
 ) -> CommandResult<EventType> {
-    Ok(state.store().await.registry().get(&event_type)?.clone())
+    Ok(api::event_type(&state.store().await, &event_type)?)
 }
 
-/// Where each built-in projector stands in each visible practice (or one practice).
+/// Where each built-in projector stands in one practice, or in every visible one.
 #[tauri::command]
 #[specta::specta]
 pub async fn projector_status(
     state: State<'_, AppState>,
-    practice_id: Option<String>,
-) -> CommandResult<Vec<ProjectorStatus>> {
-    let principal = state.principal()?;
-    let projectors = builtin();
-    let names: Vec<&str> = projectors.iter().map(|p| p.name()).collect();
-    let store = state.store().await;
-    Ok(store
-        .projector_status(&principal, practice_id.as_deref(), &names)
-        .await?)
+    query: ProjectorStatusQuery,
+) -> CommandResult<ProjectorStatusList> {
+    Ok(api::projector_status(&state.store().await, &state.principal()?, query).await?)
 }
 
 /// Clears a projector's read model for a practice and rebuilds it (owner or admin).
@@ -268,18 +279,16 @@ pub async fn projector_reset(
     practice_id: String,
     projector_name: String,
 ) -> CommandResult<()> {
-    let principal = state.principal()?;
-    let projector = builtin()
-        .into_iter()
-        .find(|p| p.name() == projector_name)
-        .ok_or_else(|| unknown_projector(&projector_name))?;
-    let store = state.store().await;
-    Ok(store
-        .reset_projector(&principal, &practice_id, projector.as_ref())
-        .await?)
+    Ok(api::reset_projector(
+        &state.store().await,
+        &state.principal()?,
+        &practice_id,
+        &projector_name,
+    )
+    .await?)
 }
 
-/// Lets a failed projector run again from where it stopped (owner or admin).
+/// Lets a failed or stopped projector run again from where it stopped (owner or admin).
 #[tauri::command]
 #[specta::specta]
 pub async fn projector_retry(
@@ -287,28 +296,11 @@ pub async fn projector_retry(
     practice_id: String,
     projector_name: String,
 ) -> CommandResult<()> {
-    let principal = state.principal()?;
-    if !builtin().iter().any(|p| p.name() == projector_name) {
-        return Err(unknown_projector(&projector_name));
-    }
-    let store = state.store().await;
-    Ok(store
-        .retry_projector(&principal, &practice_id, &projector_name)
-        .await?)
-}
-
-fn unknown_projector(name: &str) -> CommandError {
-    let known: Vec<&str> = builtin().iter().map(|p| p.name()).collect::<Vec<_>>();
-    let mut error = CommandError::new(
-        "unknown_projector",
-        format!(
-            "no projector is called {name:?}; known: {}",
-            known.join(", ")
-        ),
-    );
-    error.details.push(chronicle::Violation::new(
-        "/projectorName",
-        "is not a built-in projector",
-    ));
-    error
+    Ok(api::retry_projector(
+        &state.store().await,
+        &state.principal()?,
+        &practice_id,
+        &projector_name,
+    )
+    .await?)
 }

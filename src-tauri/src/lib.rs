@@ -35,7 +35,9 @@ pub fn specta_builder<R: Runtime>() -> tauri_specta::Builder<R> {
             commands::seed_demo,
             commands::settings_get,
             commands::settings_set,
-            commands::list_practices,
+            commands::practice_opened,
+            commands::practices,
+            commands::practice,
             commands::practice_directory,
             commands::practice_members,
             commands::timeline,
@@ -45,6 +47,7 @@ pub fn specta_builder<R: Runtime>() -> tauri_specta::Builder<R> {
             commands::aggregate_events,
             commands::events_by_type,
             commands::daily_activity,
+            commands::verify,
             commands::append,
             commands::append_batch,
             commands::registry_list,
@@ -55,9 +58,13 @@ pub fn specta_builder<R: Runtime>() -> tauri_specta::Builder<R> {
         ])
         .events(collect_events![
             live::EventsAppended,
-            live::CheckpointMoved,
+            live::CheckpointMovedEvent,
             live::StoreChanged
         ])
+        // Wire types only the web console's HTTP client reads: one generated file serves both
+        // transports.
+        .typ::<chronicle::api::UserList>()
+        .typ::<chronicle::api::Health>()
         // Seqs, versions and counts stay far below 2^53.
         .dangerously_cast_bigints_to_number()
         // One TypeScript type per Rust type: the UI sends back what it received.
@@ -88,7 +95,7 @@ pub fn manage_state<R: Runtime>(app: &tauri::App<R>) -> Result<(), Box<dyn std::
     if std::env::var_os(DEMO_ON_FIRST_RUN).is_some() {
         match tauri::async_runtime::block_on(state.seed_demo()) {
             Ok(report) => tracing::info!(practices = report.practice_ids.len(), "demo data loaded"),
-            Err(error) if error.code == "store_not_empty" => {}
+            Err(error) if error.code == chronicle::ErrorCode::StoreNotEmpty => {}
             Err(error) => tracing::warn!(%error, "demo data could not be loaded"),
         }
     }

@@ -1,41 +1,29 @@
 //! Live updates for the window: the app forwards the engine's append and checkpoint feeds
-//! (this process's changes, and on PostgreSQL every process's) as typed Tauri events, so no screen polls. Bursts (a batch import, a projector
-//! catching up) are coalesced into at most one event per practice (and projector) per
-//! [`COALESCE`] window.
+//! (this process's changes, and on PostgreSQL every process's) as typed Tauri events, so no
+//! screen polls. Bursts (a batch import, a projector catching up) are gathered by the layer's
+//! [`next_burst`] into at most one event per practice (and projector). The events carry the
+//! engine's own announcement types, the same values the HTTP live streams describe.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
-use std::time::Duration;
 
-use chronicle::{Announcement, Feed, Store};
+use chronicle::api::live::next_burst;
+use chronicle::{Appended, Feed, Store};
 use serde::{Deserialize, Serialize};
 use specta::Type;
 use tauri::{AppHandle, Runtime};
 use tauri_specta::Event;
 use tokio::task::JoinHandle;
 
-/// How long bursts are gathered before they are reported.
-pub const COALESCE: Duration = Duration::from_millis(100);
-
 /// A practice has new events (appended by this app or, on PostgreSQL, by anyone).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Type, Event)]
-#[serde(rename_all = "camelCase")]
-pub struct EventsAppended {
-    /// The practice that grew.
-    pub practice_id: String,
-    /// Its last seq now.
-    pub head_seq: i64,
-}
+#[serde(transparent)]
+pub struct EventsAppended(pub Appended);
 
 /// A projector's checkpoint moved (applied events, caught up, failed, was retried or reset).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Type, Event)]
-#[serde(rename_all = "camelCase")]
-pub struct CheckpointMoved {
-    /// The practice.
-    pub practice_id: String,
-    /// The projector.
-    pub projector_name: String,
-}
+#[serde(transparent)]
+pub struct CheckpointMovedEvent(pub chronicle::CheckpointMoved);
 
 /// The app switched to another store (settings changed); every screen reloads.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Type, Event)]
@@ -51,8 +39,8 @@ pub struct StoreChanged {
 pub trait LiveSink: Send + Sync + 'static {
     /// Reports an [`EventsAppended`].
     fn appended(&self, update: EventsAppended);
-    /// Reports a [`CheckpointMoved`].
-    fn checkpoint_moved(&self, update: CheckpointMoved);
+    /// Reports a [`CheckpointMovedEvent`].
+    fn checkpoint_moved(&self, update: CheckpointMovedEvent);
     /// Reports a [`StoreChanged`].
     fn store_changed(&self, update: StoreChanged);
 }
@@ -64,7 +52,7 @@ impl<R: Runtime> LiveSink for WindowSink<R> {
     fn appended(&self, update: EventsAppended) {
         emit(&self.0, update);
     }
-    fn checkpoint_moved(&self, update: CheckpointMoved) {
+    fn checkpoint_moved(&self, update: CheckpointMovedEvent) {
         emit(&self.0, update);
     }
     fn store_changed(&self, update: StoreChanged) {
@@ -97,11 +85,8 @@ async fn forward_appends(store: Store, sink: Arc<dyn LiveSink>) {
             let head = heads.entry(appended.practice_id).or_insert(appended.seq);
             *head = (*head).max(appended.seq);
         }
-        for (practice_id, head_seq) in heads {
-            sink.appended(EventsAppended {
-                practice_id,
-                head_seq,
-            });
+        for (practice_id, seq) in heads {
+            sink.appended(EventsAppended(Appended { practice_id, seq }));
         }
     }
 }
@@ -117,10 +102,10 @@ async fn forward_checkpoints(store: Store, sink: Arc<dyn LiveSink>) {
             .map(|m| (m.practice_id, m.projector_name))
             .collect();
         for (practice_id, projector_name) in moved {
-            sink.checkpoint_moved(CheckpointMoved {
+            sink.checkpoint_moved(CheckpointMovedEvent(chronicle::CheckpointMoved {
                 practice_id,
                 projector_name,
-            });
+            }));
         }
     }
 }
@@ -128,21 +113,4 @@ async fn forward_checkpoints(store: Store, sink: Arc<dyn LiveSink>) {
 fn open_feed<T>(feed: chronicle::Result<Feed<T>>, what: &str) -> Option<Feed<T>> {
     feed.inspect_err(|error| tracing::warn!(%error, "no live {what} updates for this store"))
         .ok()
-}
-
-/// The next announcement and whatever follows it within [`COALESCE`]; `None` once the
-/// store is gone.
-async fn next_burst<T: Announcement>(feed: &mut Feed<T>) -> Option<Vec<T>> {
-    let mut burst = vec![feed.next().await?];
-    let window = tokio::time::sleep(COALESCE);
-    tokio::pin!(window);
-    loop {
-        tokio::select! {
-            _ = &mut window => return Some(burst),
-            next = feed.next() => match next {
-                Some(next) => burst.push(next),
-                None => return Some(burst),
-            },
-        }
-    }
 }

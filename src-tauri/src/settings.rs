@@ -6,11 +6,10 @@
 use serde::{Deserialize, Serialize};
 use specta::Type;
 
-use crate::error::CommandError;
+use chronicle::ErrorCode;
+use chronicle::api::{UserId, recent};
 
-/// How many recently opened practices are remembered.
-pub const MAX_RECENT_PRACTICES: usize = 10;
-const MAX_IDENTITY_LEN: usize = 255;
+use crate::error::CommandError;
 
 /// Light, dark, or whatever the system prefers.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, Type)]
@@ -41,41 +40,38 @@ pub struct Settings {
 }
 
 impl Settings {
-    /// Checks a settings value from the UI, naming the field that is wrong; trims the
-    /// identity and keeps the newest [`MAX_RECENT_PRACTICES`] practices.
+    /// Checks a settings value from the UI, naming the field that is wrong: the identity
+    /// by the layer's user id rules, the recent practices by its recent-practices rule.
     pub fn validated(mut self) -> Result<Self, CommandError> {
         if let Some(identity) = &self.identity {
-            let identity = identity.trim();
-            if identity.is_empty() {
-                return Err(CommandError::invalid_settings(
+            if identity.trim().is_empty() {
+                return Err(invalid_settings(
                     "/identity",
                     "must not be empty; use null to choose nobody",
                 ));
             }
-            if identity.len() > MAX_IDENTITY_LEN {
-                return Err(CommandError::invalid_settings(
-                    "/identity",
-                    format!("must be at most {MAX_IDENTITY_LEN} bytes"),
-                ));
+            if let Err(error) = UserId::parse_at("/identity", identity) {
+                let violation = error.violations().remove(0);
+                return Err(invalid_settings(&violation.path, violation.message));
             }
-            self.identity = Some(identity.to_string());
         }
         if let Some(location) = &self.store_location {
             let location = location.trim();
             if location.is_empty() {
-                return Err(CommandError::invalid_settings(
+                return Err(invalid_settings(
                     "/storeLocation",
                     "must not be empty; use null for the embedded store",
                 ));
             }
             self.store_location = Some(location.to_string());
         }
-        let mut seen = std::collections::HashSet::new();
-        self.recent_practices
-            .retain(|p| !p.trim().is_empty() && seen.insert(p.clone()));
-        self.recent_practices.truncate(MAX_RECENT_PRACTICES);
+        self.recent_practices = recent::tidy(self.recent_practices);
         Ok(self)
     }
+}
+
+fn invalid_settings(path: &str, message: impl Into<String>) -> CommandError {
+    CommandError::at(ErrorCode::InvalidSettings, path, message)
 }
 
 /// Where settings persist. The app uses tauri-plugin-store; tests may use anything.
@@ -126,7 +122,7 @@ pub fn split_password(location: &str) -> Result<StoreUrl, CommandError> {
         });
     }
     let mut url = url::Url::parse(location).map_err(|e| {
-        CommandError::invalid_settings(
+        invalid_settings(
             "/storeLocation",
             format!("is not a valid PostgreSQL URL ({e}); expected postgres://USER@HOST/DB"),
         )
@@ -176,7 +172,7 @@ mod tests {
     #[test]
     fn a_malformed_postgres_url_names_the_field() {
         let error = split_password("postgres://[::1").unwrap_err();
-        assert_eq!(error.code, "invalid_settings");
+        assert_eq!(error.code, ErrorCode::InvalidSettings);
         assert_eq!(error.details[0].path, "/storeLocation");
     }
 
@@ -187,15 +183,29 @@ mod tests {
             ..Settings::default()
         };
         assert_eq!(blank.validated().unwrap_err().details[0].path, "/identity");
+        for (bad, why) in [(" olivia", "whitespace"), ("oli\tvia", "U+0009")] {
+            let refused = Settings {
+                identity: Some(bad.into()),
+                ..Settings::default()
+            }
+            .validated()
+            .unwrap_err();
+            assert_eq!(
+                (refused.details[0].path.as_str(), refused.code),
+                ("/identity", ErrorCode::InvalidSettings),
+                "the identity obeys the same id rules as the x-user-id header"
+            );
+            assert!(refused.details[0].message.contains(why), "{refused}");
+        }
         let tidy = Settings {
-            identity: Some(" olivia ".into()),
+            identity: Some("olivia".into()),
             recent_practices: (0..15).map(|i| format!("p{}", i % 12)).collect(),
             ..Settings::default()
         }
         .validated()
         .unwrap();
         assert_eq!(tidy.identity.as_deref(), Some("olivia"));
-        assert_eq!(tidy.recent_practices.len(), MAX_RECENT_PRACTICES);
+        assert_eq!(tidy.recent_practices.len(), recent::MAX_RECENT_PRACTICES);
         assert_eq!(tidy.recent_practices[0], "p0");
     }
 }

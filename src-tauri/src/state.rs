@@ -5,8 +5,9 @@
 
 use std::sync::{Arc, Mutex};
 
+use chronicle::api::{UserId, recent};
 use chronicle::projection::{Runner, RunnerOptions, builtin};
-use chronicle::{Principal, Store, StoreOptions};
+use chronicle::{ErrorCode, Principal, Store, StoreOptions};
 use serde::Serialize;
 use specta::Type;
 use tokio::sync::{RwLock, watch};
@@ -140,15 +141,22 @@ impl AppState {
         self.session.read().await.store.clone()
     }
 
-    /// The principal the app acts as: the chosen identity.
+    /// The principal the app acts as: the chosen identity, checked by the layer's id rules.
     pub fn principal(&self) -> CommandResult<Principal> {
         match &self.settings().identity {
-            Some(identity) => Ok(Principal::user(identity)),
+            Some(identity) => Ok(UserId::parse_at("/identity", identity)?.into()),
             None => Err(CommandError::new(
-                "identity_required",
+                ErrorCode::IdentityRequired,
                 "choose a user to view as first (Settings → identity)",
             )),
         }
+    }
+
+    /// Puts `practice_id` first among the recently opened practices and saves that.
+    pub async fn practice_opened(&self, practice_id: &str) -> CommandResult<Settings> {
+        let mut settings = self.settings();
+        settings.recent_practices = recent::opened(&settings.recent_practices, practice_id);
+        self.update_settings(settings, None).await
     }
 
     /// The current settings.
@@ -182,7 +190,7 @@ impl AppState {
         let store = self.store().await;
         if !store.practices(&Principal::System).await?.is_empty() {
             return Err(CommandError::new(
-                "store_not_empty",
+                ErrorCode::StoreNotEmpty,
                 "demo data is only offered for an empty store; this one already has practices",
             ));
         }
@@ -230,7 +238,10 @@ impl AppState {
             self.sink.store_changed(StoreChanged { backend, location });
         }
         self.settings_file.save(&requested).map_err(|e| {
-            CommandError::new("settings_unsaved", format!("could not save settings: {e}"))
+            CommandError::new(
+                ErrorCode::SettingsUnsaved,
+                format!("could not save settings: {e}"),
+            )
         })?;
         *self.settings.lock().expect("settings lock") = requested.clone();
         Ok(requested)
@@ -241,7 +252,7 @@ impl AppState {
 pub fn embedded_url() -> CommandResult<String> {
     chronicle::paths::default_store_url().map_err(|e| {
         CommandError::new(
-            "unavailable",
+            ErrorCode::Unavailable,
             format!(
                 "cannot create the data folder {}: {e}",
                 chronicle::paths::data_dir().display()

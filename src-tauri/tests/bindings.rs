@@ -12,7 +12,7 @@ fn committed_bindings_match_the_commands() {
     chronicle_app::export_bindings(&fresh_path).expect("bindings export");
     let fresh = std::fs::read_to_string(&fresh_path).unwrap();
     assert!(
-        fresh.contains("listPractices") && fresh.contains("eventsAppended"),
+        fresh.contains("practiceDirectory") && fresh.contains("eventsAppended"),
         "the export names the commands and events"
     );
     if std::env::var_os("CHRONICLE_UPDATE_BINDINGS").is_some() {

@@ -5,7 +5,7 @@
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use chronicle_app::live::{CheckpointMoved, EventsAppended, LiveSink, StoreChanged};
+use chronicle_app::live::{CheckpointMovedEvent, EventsAppended, LiveSink, StoreChanged};
 use chronicle_app::settings::{Settings, SettingsFile};
 use chronicle_app::state::{AppState, desktop_store_options};
 use serde_json::{Value, json};
@@ -38,13 +38,13 @@ impl LiveSink for Recorder {
     fn appended(&self, update: EventsAppended) {
         self.0.lock().unwrap().push(format!(
             "appended {} {}",
-            update.practice_id, update.head_seq
+            update.0.practice_id, update.0.seq
         ));
     }
-    fn checkpoint_moved(&self, update: CheckpointMoved) {
+    fn checkpoint_moved(&self, update: CheckpointMovedEvent) {
         self.0.lock().unwrap().push(format!(
             "checkpoint {} {}",
-            update.practice_id, update.projector_name
+            update.0.practice_id, update.0.projector_name
         ));
     }
     fn store_changed(&self, update: StoreChanged) {
@@ -162,8 +162,8 @@ impl TestApp {
     fn caught_up(&self) {
         let deadline = Instant::now() + Duration::from_secs(60);
         loop {
-            let status = self.ok("projector_status", json!({"practiceId": null}));
-            let rows = status.as_array().unwrap();
+            let status = self.ok("projector_status", json!({"query": {}}));
+            let rows = status["projectors"].as_array().unwrap();
             if !rows.is_empty() && rows.iter().all(|r| r["lag"] == json!(0)) {
                 return;
             }
@@ -198,6 +198,14 @@ fn page(limit: i64) -> Value {
     json!({"cursor": null, "limit": limit})
 }
 
+/// A timeline query: the filter's fields plus direction and paging, as one argument.
+fn timeline_query(filter: Value, direction: &str, limit: i64) -> Value {
+    let mut query = filter;
+    query["direction"] = json!(direction);
+    query["limit"] = json!(limit);
+    query
+}
+
 #[test]
 fn first_run_offers_demo_data_and_reads_follow_the_identity() {
     let app = TestApp::fresh();
@@ -211,7 +219,7 @@ fn first_run_offers_demo_data_and_reads_follow_the_identity() {
         "an empty store knows nobody"
     );
 
-    let before = app.err("list_practices", json!({}));
+    let before = app.err("practices", json!({}));
     assert_eq!(before["code"], "identity_required");
 
     let report = app.ok("seed_demo", json!({}));
@@ -228,18 +236,18 @@ fn first_run_offers_demo_data_and_reads_follow_the_identity() {
     assert_eq!(app.err("seed_demo", json!({}))["code"], "store_not_empty");
 
     app.view_as("olivia.owner");
-    let practices = app.ok("list_practices", json!({}));
+    let practices = app.ok("practices", json!({}))["practices"].clone();
     assert_eq!(practices.as_array().unwrap().len(), 3);
     assert!(
         practices
             .as_array()
             .unwrap()
             .iter()
-            .all(|p| p["role"] == "owner")
+            .all(|p| p["role"] == "owner" && p["capabilities"]["manageProjectors"] == true)
     );
 
     app.caught_up();
-    let directory = app.ok("practice_directory", json!({}));
+    let directory = app.ok("practice_directory", json!({}))["practices"].clone();
     assert_eq!(directory.as_array().unwrap().len(), 3);
     assert!(
         directory[0]["name"].as_str().unwrap().contains("Dent")
@@ -249,7 +257,8 @@ fn first_run_offers_demo_data_and_reads_follow_the_identity() {
     let members = app.ok(
         "practice_members",
         json!({"practiceId": report["practiceIds"][0]}),
-    );
+    )["members"]
+        .clone();
     let olivia = members
         .as_array()
         .unwrap()
@@ -263,8 +272,11 @@ fn first_run_offers_demo_data_and_reads_follow_the_identity() {
     );
 
     app.view_as("not-a-member");
-    assert_eq!(app.ok("list_practices", json!({})), json!([]));
-    assert_eq!(app.ok("practice_directory", json!({})), json!([]));
+    assert_eq!(app.ok("practices", json!({})), json!({"practices": []}));
+    assert_eq!(
+        app.ok("practice_directory", json!({})),
+        json!({"practices": []})
+    );
 }
 
 #[test]
@@ -272,17 +284,16 @@ fn timeline_aggregates_and_event_reads_page_by_cursor() {
     let (app, practices) = TestApp::seeded();
     let practice = &practices[0];
     app.view_as("victor.viewer");
-    let filter = json!({});
     let first = app.ok(
         "timeline",
-        json!({"practiceId": practice, "filter": filter, "direction": "forward", "page": page(5)}),
+        json!({"practiceId": practice, "query": timeline_query(json!({}), "forward", 5)}),
     );
     let items = first["items"].as_array().unwrap();
     assert_eq!(items.len(), 5);
     assert_eq!(items[0]["seq"], 1);
-    let second = app.ok("timeline", json!({"practiceId": practice, "filter": filter, "direction": "forward", "page": {"cursor": first["nextCursor"], "limit": 5}}));
+    let second = app.ok("timeline", json!({"practiceId": practice, "query": {"direction": "forward", "cursor": first["nextCursor"], "limit": 5}}));
     assert_eq!(second["items"][0]["seq"], 6);
-    let newest = app.ok("timeline", json!({"practiceId": practice, "filter": {"eventTypes": ["patient.created"]}, "direction": "backward", "page": page(3)}));
+    let newest = app.ok("timeline", json!({"practiceId": practice, "query": timeline_query(json!({"eventTypes": ["patient.created"]}), "backward", 3)}));
     assert!(
         newest["items"]
             .as_array()
@@ -291,7 +302,7 @@ fn timeline_aggregates_and_event_reads_page_by_cursor() {
             .all(|e| e["eventType"] == "patient.created")
     );
 
-    let bad = app.err("timeline", json!({"practiceId": practice, "filter": {"eventTypes": [""]}, "direction": "forward", "page": page(5)}));
+    let bad = app.err("timeline", json!({"practiceId": practice, "query": timeline_query(json!({"eventTypes": [""]}), "forward", 5)}));
     assert_eq!(bad["code"], "invalid");
     assert!(
         bad["details"][0]["path"]
@@ -302,17 +313,17 @@ fn timeline_aggregates_and_event_reads_page_by_cursor() {
     );
     let bad_limit = app.err(
         "timeline",
-        json!({"practiceId": practice, "filter": {}, "direction": "forward", "page": page(5000)}),
+        json!({"practiceId": practice, "query": timeline_query(json!({}), "forward", 5000)}),
     );
     assert_eq!(bad_limit["code"], "invalid");
 
     let aggregates = app.ok(
         "aggregates",
-        json!({"practiceId": practice, "filter": {"aggregateType": "patient"}, "page": page(10)}),
+        json!({"practiceId": practice, "query": {"aggregateType": "patient", "limit": 10}}),
     );
     let aggregate = aggregates["items"][0].clone();
     assert_eq!(aggregate["aggregateType"], "patient");
-    let history = app.ok("aggregate_events", json!({"practiceId": practice, "aggregateType": "patient", "aggregateId": aggregate["aggregateId"], "page": page(100)}));
+    let history = app.ok("aggregate_events", json!({"practiceId": practice, "aggregateType": "patient", "aggregateId": aggregate["aggregateId"], "query": page(100)}));
     assert_eq!(
         history["items"].as_array().unwrap().len() as i64,
         aggregate["version"].as_i64().unwrap()
@@ -332,7 +343,7 @@ fn timeline_aggregates_and_event_reads_page_by_cursor() {
 
     let by_type = app.ok(
         "events_by_type",
-        json!({"practiceId": practice, "eventType": "patient.created", "page": page(2)}),
+        json!({"practiceId": practice, "eventType": "patient.created", "query": page(2)}),
     );
     assert_eq!(by_type["items"].as_array().unwrap().len(), 2);
     assert!(by_type["nextCursor"].is_string());
@@ -340,23 +351,22 @@ fn timeline_aggregates_and_event_reads_page_by_cursor() {
     app.caught_up();
     let recent = app.ok(
         "recent_aggregates",
-        json!({"practiceId": practice, "aggregateType": null, "page": page(5)}),
+        json!({"practiceId": practice, "query": page(5)}),
     );
     let recent = recent["items"].as_array().unwrap();
     assert_eq!(recent.len(), 5);
     assert!(recent[0]["lastEventAt"].as_str() >= recent[4]["lastEventAt"].as_str());
     let days = app.ok(
         "daily_activity",
-        json!({"practiceId": practice, "fromDay": null, "toDay": null}),
+        json!({"practiceId": practice, "query": {}}),
     );
-    let total: i64 = days
+    let total: i64 = days["days"]
         .as_array()
         .unwrap()
         .iter()
         .map(|d| d["events"].as_i64().unwrap())
         .sum();
-    let head = app
-        .ok("list_practices", json!({}))
+    let head = app.ok("practices", json!({}))["practices"]
         .as_array()
         .unwrap()
         .iter()
@@ -367,7 +377,7 @@ fn timeline_aggregates_and_event_reads_page_by_cursor() {
     assert_eq!(total, head, "daily activity counts every event");
     let bad_day = app.err(
         "daily_activity",
-        json!({"practiceId": practice, "fromDay": "yesterday", "toDay": null}),
+        json!({"practiceId": practice, "query": {"fromDay": "yesterday"}}),
     );
     assert_eq!(bad_day["code"], "invalid");
 
@@ -375,29 +385,34 @@ fn timeline_aggregates_and_event_reads_page_by_cursor() {
     for (cmd, args) in [
         (
             "timeline",
-            json!({"practiceId": practice, "filter": {}, "direction": "forward", "page": page(5)}),
+            json!({"practiceId": practice, "query": timeline_query(json!({}), "forward", 5)}),
         ),
         (
             "aggregates",
-            json!({"practiceId": practice, "filter": {}, "page": page(5)}),
+            json!({"practiceId": practice, "query": page(5)}),
         ),
         (
             "recent_aggregates",
-            json!({"practiceId": practice, "aggregateType": null, "page": page(5)}),
+            json!({"practiceId": practice, "query": page(5)}),
         ),
         (
             "aggregate_events",
-            json!({"practiceId": practice, "aggregateType": "patient", "aggregateId": aggregate["aggregateId"], "page": page(5)}),
+            json!({"practiceId": practice, "aggregateType": "patient", "aggregateId": aggregate["aggregateId"], "query": page(5)}),
         ),
         (
             "events_by_type",
-            json!({"practiceId": practice, "eventType": "patient.created", "page": page(5)}),
+            json!({"practiceId": practice, "eventType": "patient.created", "query": page(5)}),
         ),
         (
             "daily_activity",
-            json!({"practiceId": practice, "fromDay": null, "toDay": null}),
+            json!({"practiceId": practice, "query": {}}),
         ),
-        ("projector_status", json!({"practiceId": practice})),
+        (
+            "projector_status",
+            json!({"query": {"practiceId": practice}}),
+        ),
+        ("practice", json!({"practiceId": practice})),
+        ("verify", json!({"practiceId": practice})),
         ("practice_members", json!({"practiceId": practice})),
         ("event", json!({"practiceId": practice, "eventId": "any"})),
     ] {
@@ -435,10 +450,10 @@ fn appends_report_violations_conflicts_and_roles() {
     assert_eq!(invalid["code"], "invalid_payload");
     assert_eq!(invalid["details"][0]["path"], "/payload/firstName");
 
-    let batch = app.ok("append_batch", json!({"events": [patient("pat-app-3", json!("Grace")), patient("pat-app-4", json!("Alan"))]}));
-    assert_eq!(batch.as_array().unwrap().len(), 2);
-    assert_eq!(batch[1]["seq"].as_i64().unwrap(), head + 2);
-    let half_bad = app.err("append_batch", json!({"events": [patient("pat-app-5", json!("Edsger")), patient("pat-app-6", json!(false))]}));
+    let batch = app.ok("append_batch", json!({"batch": {"events": [patient("pat-app-3", json!("Grace")), patient("pat-app-4", json!("Alan"))]}}));
+    assert_eq!(batch["events"].as_array().unwrap().len(), 2);
+    assert_eq!(batch["events"][1]["seq"].as_i64().unwrap(), head + 2);
+    let half_bad = app.err("append_batch", json!({"batch": {"events": [patient("pat-app-5", json!("Edsger")), patient("pat-app-6", json!(false))]}}));
     assert_eq!(half_bad["code"], "invalid_payload");
     assert_eq!(
         half_bad["details"][0]["path"],
@@ -446,7 +461,7 @@ fn appends_report_violations_conflicts_and_roles() {
     );
     let after = app.ok(
         "timeline",
-        json!({"practiceId": practice, "filter": {}, "direction": "backward", "page": page(1)}),
+        json!({"practiceId": practice, "query": timeline_query(json!({}), "backward", 1)}),
     );
     assert_eq!(
         after["items"][0]["seq"].as_i64().unwrap(),
@@ -454,7 +469,7 @@ fn appends_report_violations_conflicts_and_roles() {
         "nothing of the failed batch was written"
     );
     assert_eq!(
-        app.err("append_batch", json!({"events": []}))["code"],
+        app.err("append_batch", json!({"batch": {"events": []}}))["code"],
         "invalid"
     );
 
@@ -494,7 +509,7 @@ fn appends_report_violations_conflicts_and_roles() {
 fn registry_lists_types_and_explains_unknown_ones() {
     let app = TestApp::fresh();
     let types = app.ok("registry_list", json!({}));
-    let names: Vec<&str> = types
+    let names: Vec<&str> = types["eventTypes"]
         .as_array()
         .unwrap()
         .iter()
@@ -505,7 +520,14 @@ fn registry_lists_types_and_explains_unknown_ones() {
     assert_eq!(one["aggregateType"], "patient");
     assert!(one["schema"]["properties"].is_object());
     let unknown = app.err("registry_schema", json!({"eventType": "patient.deleted"}));
-    assert_eq!(unknown["code"], "unknown_event_type");
+    assert_eq!(
+        (
+            unknown["code"].as_str(),
+            unknown["details"][0]["path"].as_str()
+        ),
+        (Some("not_found"), Some("/eventType")),
+        "a lookup by name is not_found, as over HTTP (404): {unknown}"
+    );
 }
 
 #[test]
@@ -514,14 +536,15 @@ fn projectors_report_status_and_only_owners_and_admins_operate_them() {
     let practice = &practices[0];
     app.view_as("adam.admin");
     app.caught_up();
-    let status = app.ok("projector_status", json!({"practiceId": practice}));
-    assert_eq!(status.as_array().unwrap().len(), 4);
+    let status = app.ok(
+        "projector_status",
+        json!({"query": {"practiceId": practice}}),
+    );
+    let rows = status["projectors"].as_array().unwrap();
+    assert_eq!(rows.len(), 4);
     assert!(
-        status
-            .as_array()
-            .unwrap()
-            .iter()
-            .all(|s| s["state"] == "caught_up")
+        rows.iter()
+            .all(|s| s["state"] == "caught_up" && s["retryable"] == false)
     );
 
     app.ok(

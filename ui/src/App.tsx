@@ -1,7 +1,8 @@
 import { useEffect, useState } from "react";
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { Link, Redirect, Route, Router, Switch } from "wouter";
-import type { CommandError, Theme } from "./bindings";
+import type { Theme } from "./bindings";
+import type { CommandError } from "./client/types";
 import { asCommandError, IdentityContext, useClient, useIdentity } from "./client/context";
 import { ErrorView } from "./ErrorView";
 import { usePractices } from "./hooks";

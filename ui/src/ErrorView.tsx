@@ -1,4 +1,4 @@
-import type { CommandError } from "./bindings";
+import type { CommandError } from "./client/types";
 import { useIdentity } from "./client/context";
 import { friendly } from "./lib/errors";
 

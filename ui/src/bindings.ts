@@ -8,60 +8,80 @@ import * as __TAURI_EVENT from "@tauri-apps/api/event";
 /** Commands */
 export const commands = {
 	/**  The open store: backend, location, whether it is empty, start-up problems. */
-	storeInfo: () => typedError<StoreInfo, CommandError>(__TAURI_INVOKE("store_info")),
+	storeInfo: () => typedError<StoreInfo, WireError>(__TAURI_INVOKE("store_info")),
 	/**  Fills an empty store with the engine's deterministic demo data. */
-	seedDemo: () => typedError<SeedReport, CommandError>(__TAURI_INVOKE("seed_demo")),
+	seedDemo: () => typedError<SeedReport, WireError>(__TAURI_INVOKE("seed_demo")),
 	/**  The settings. */
-	settingsGet: () => typedError<Settings, CommandError>(__TAURI_INVOKE("settings_get")),
+	settingsGet: () => typedError<Settings, WireError>(__TAURI_INVOKE("settings_get")),
 	/**
 	 *  Saves settings; a new store location is opened first (`storePassword` is kept for this
 	 *  session only).
 	 */
-	settingsSet: (settings: Settings, storePassword: string | null) => typedError<Settings, CommandError>(__TAURI_INVOKE("settings_set", { settings, storePassword })),
-	/**  Practices the identity may read, with event count and chain head. */
-	listPractices: () => typedError<PracticeSummary[], CommandError>(__TAURI_INVOKE("list_practices")),
-	/**  Practices the identity may read, with name and activity (from the practice directory). */
-	practiceDirectory: () => typedError<PracticeListing[], CommandError>(__TAURI_INVOKE("practice_directory")),
+	settingsSet: (settings: Settings, storePassword: string | null) => typedError<Settings, WireError>(__TAURI_INVOKE("settings_set", { settings, storePassword })),
+	/**  Puts a practice first among the recently opened ones (the layer's rule). */
+	practiceOpened: (practiceId: string) => typedError<Settings, WireError>(__TAURI_INVOKE("practice_opened", { practiceId })),
+	/**  Practices the identity may read: role, capabilities, event count, chain head. */
+	practices: () => typedError<PracticeList, WireError>(__TAURI_INVOKE("practices")),
+	/**  One practice: the identity's role and capabilities there. */
+	practice: (practiceId: string) => typedError<PracticeSummary, WireError>(__TAURI_INVOKE("practice", { practiceId })),
+	/**  Practices the identity may read, with name and activity (practice directory). */
+	practiceDirectory: () => typedError<DirectoryList, WireError>(__TAURI_INVOKE("practice_directory")),
 	/**  A practice's members: roles now, names from the user directory. */
-	practiceMembers: (practiceId: string) => typedError<Member[], CommandError>(__TAURI_INVOKE("practice_members", { practiceId })),
+	practiceMembers: (practiceId: string) => typedError<MemberList, WireError>(__TAURI_INVOKE("practice_members", { practiceId })),
 	/**  A practice's events, filtered, one page either way. */
-	timeline: (practiceId: string, filter: TimelineFilter, direction: Direction, page: PageRequest) => typedError<Page<Event>, CommandError>(__TAURI_INVOKE("timeline", { practiceId, filter, direction, page })),
+	timeline: (practiceId: string, query: TimelineQuery) => typedError<Page<Event>, WireError>(__TAURI_INVOKE("timeline", { practiceId, query })),
 	/**  One event by id. */
-	event: (practiceId: string, eventId: string) => typedError<Event, CommandError>(__TAURI_INVOKE("event", { practiceId, eventId })),
+	event: (practiceId: string, eventId: string) => typedError<Event, WireError>(__TAURI_INVOKE("event", { practiceId, eventId })),
 	/**  A practice's aggregates by type then id. */
-	aggregates: (practiceId: string, filter: AggregateFilter, page: PageRequest) => typedError<Page<AggregateSummary>, CommandError>(__TAURI_INVOKE("aggregates", { practiceId, filter, page })),
-	/**  A practice's aggregates, most recently active first (from the aggregate index). */
-	recentAggregates: (practiceId: string, aggregateType: string | null, page: PageRequest) => typedError<Page<IndexedAggregate>, CommandError>(__TAURI_INVOKE("recent_aggregates", { practiceId, aggregateType, page })),
-	/**  One aggregate's events in version order. */
-	aggregateEvents: (practiceId: string, aggregateType: string, aggregateId: string, page: PageRequest) => typedError<Page<Event>, CommandError>(__TAURI_INVOKE("aggregate_events", { practiceId, aggregateType, aggregateId, page })),
+	aggregates: (practiceId: string, query: AggregatesQuery) => typedError<Page<AggregateSummary>, WireError>(__TAURI_INVOKE("aggregates", { practiceId, query })),
+	/**  A practice's aggregates, most recently active first (aggregate index). */
+	recentAggregates: (practiceId: string, query: RecentAggregatesQuery) => typedError<Page<IndexedAggregate>, WireError>(__TAURI_INVOKE("recent_aggregates", { practiceId, query })),
+	/**  One page of an aggregate's events in version order. */
+	aggregateEvents: (practiceId: string, aggregateType: string, aggregateId: string, query: AggregateEventsQuery) => typedError<Page<Event>, WireError>(__TAURI_INVOKE("aggregate_events", { practiceId, aggregateType, aggregateId, query })),
 	/**  Events of one type in a practice, oldest first. */
-	eventsByType: (practiceId: string, eventType: string, page: PageRequest) => typedError<Page<Event>, CommandError>(__TAURI_INVOKE("events_by_type", { practiceId, eventType, page })),
-	/**  Events per day, event type and actor type (from the daily activity read model). */
-	dailyActivity: (practiceId: string, fromDay: string | null, toDay: string | null) => typedError<DailyCount[], CommandError>(__TAURI_INVOKE("daily_activity", { practiceId, fromDay, toDay })),
+	eventsByType: (practiceId: string, eventType: string, query: PageQuery) => typedError<Page<Event>, WireError>(__TAURI_INVOKE("events_by_type", { practiceId, eventType, query })),
+	/**  Events per day, event type and actor type (daily activity). */
+	dailyActivity: (practiceId: string, query: ActivityQuery) => typedError<ActivityList, WireError>(__TAURI_INVOKE("daily_activity", { practiceId, query })),
+	/**  Recomputes the practice's chain and names the first event that breaks it. */
+	verify: (practiceId: string) => typedError<ChainReport, WireError>(__TAURI_INVOKE("verify", { practiceId })),
 	/**  Appends one event as the identity (`expectedVersion` guards against concurrent writers). */
-	append: (event: NewEvent) => typedError<Event, CommandError>(__TAURI_INVOKE("append", { event })),
-	/**  Appends events all-or-nothing, as the identity. */
-	appendBatch: (events: NewEvent[]) => typedError<Event[], CommandError>(__TAURI_INVOKE("append_batch", { events })),
+	append: (event: NewEvent) => typedError<Event, WireError>(__TAURI_INVOKE("append", { event })),
+	/**  Appends events all or nothing, as the identity. */
+	appendBatch: (batch: BatchRequest) => typedError<AppendedEvents, WireError>(__TAURI_INVOKE("append_batch", { batch })),
 	/**  Every registered event type with its schema. */
-	registryList: () => typedError<EventType[], CommandError>(__TAURI_INVOKE("registry_list")),
+	registryList: () => typedError<RegistryList, WireError>(__TAURI_INVOKE("registry_list")),
 	/**  One event type and its schema. */
-	registrySchema: (eventType: string) => typedError<EventType, CommandError>(__TAURI_INVOKE("registry_schema", { eventType })),
-	/**  Where each built-in projector stands in each visible practice (or one practice). */
-	projectorStatus: (practiceId: string | null) => typedError<ProjectorStatus[], CommandError>(__TAURI_INVOKE("projector_status", { practiceId })),
+	registrySchema: (eventType: string) => typedError<EventType, WireError>(__TAURI_INVOKE("registry_schema", { eventType })),
+	/**  Where each built-in projector stands in one practice, or in every visible one. */
+	projectorStatus: (query: ProjectorStatusQuery) => typedError<ProjectorStatusList, WireError>(__TAURI_INVOKE("projector_status", { query })),
 	/**  Clears a projector's read model for a practice and rebuilds it (owner or admin). */
-	projectorReset: (practiceId: string, projectorName: string) => typedError<null, CommandError>(__TAURI_INVOKE("projector_reset", { practiceId, projectorName })),
-	/**  Lets a failed projector run again from where it stopped (owner or admin). */
-	projectorRetry: (practiceId: string, projectorName: string) => typedError<null, CommandError>(__TAURI_INVOKE("projector_retry", { practiceId, projectorName })),
+	projectorReset: (practiceId: string, projectorName: string) => typedError<null, WireError>(__TAURI_INVOKE("projector_reset", { practiceId, projectorName })),
+	/**  Lets a failed or stopped projector run again from where it stopped (owner or admin). */
+	projectorRetry: (practiceId: string, projectorName: string) => typedError<null, WireError>(__TAURI_INVOKE("projector_retry", { practiceId, projectorName })),
 };
 
 /** Events */
 export const events = {
-	checkpointMoved: makeEvent<CheckpointMoved, CheckpointMoved>("checkpoint-moved"),
+	checkpointMovedEvent: makeEvent<CheckpointMovedEvent, CheckpointMovedEvent>("checkpoint-moved-event"),
 	eventsAppended: makeEvent<EventsAppended, EventsAppended>("events-appended"),
 	storeChanged: makeEvent<StoreChanged, StoreChanged>("store-changed"),
 };
 
 /* Types */
+/**  Events per day, event type and actor type. */
+export type ActivityList = {
+	/**  By day. */
+	days: DailyCount[],
+};
+
+/**  A range of UTC days, inclusive. */
+export type ActivityQuery = {
+	/**  First day, `YYYY-MM-DD`. */
+	fromDay?: string | null,
+	/**  Last day, `YYYY-MM-DD`. */
+	toDay?: string | null,
+};
+
 /**  Who performed the action an event records. */
 export type ActorType = 
 /**  An authenticated person. */
@@ -71,12 +91,14 @@ export type ActorType =
 /**  The system itself (scheduled tasks, imports). */
 "system";
 
-/**  Filters of the aggregates list. */
-export type AggregateFilter = {
-	/**  Only this aggregate type. */
-	aggregateType?: string | null,
-	/**  Aggregate ids starting with this. */
-	idPrefix?: string | null,
+/**  Where to start in an aggregate's stream, and paging. */
+export type AggregateEventsQuery = {
+	/**  Start at this version (default 1). */
+	fromVersion?: number | null,
+	/**  Page size, 1 to 1000; default 100. */
+	limit?: number | null,
+	/**  `nextCursor` of the previous page. */
+	cursor?: string | null,
 };
 
 /**  One aggregate stream of a practice. */
@@ -97,13 +119,98 @@ export type AggregateSummary = {
 	lastSeq: number,
 };
 
-/**  A projector's checkpoint moved (applied events, caught up, failed, was retried or reset). */
+/**  Filters and paging of a practice's aggregates (by type, then id). */
+export type AggregatesQuery = {
+	/**  Only this aggregate type. */
+	aggregateType?: string | null,
+	/**  Aggregate ids starting with this. */
+	idPrefix?: string | null,
+	/**  Page size, 1 to 1000; default 100. */
+	limit?: number | null,
+	/**  `nextCursor` of the previous page. */
+	cursor?: string | null,
+};
+
+/**
+ *  Sent to subscribers after an append commits: the practice and its new head seq. The
+ *  desktop app forwards it to the window as it is; over HTTP the live stream carries the
+ *  events themselves.
+ */
+export type Appended = {
+	/**  The practice that grew. */
+	practiceId: string,
+	/**  Its new last seq. */
+	headSeq: number,
+};
+
+/**  The events a batch stored, in input order. */
+export type AppendedEvents = {
+	/**  One per input event (a retried id answers with the event stored before). */
+	events: Event[],
+};
+
+/**  A batch to append: all or nothing, in order, one practice. */
+export type BatchRequest = {
+	/**  The events, in order. */
+	events: NewEvent[],
+};
+
+/**
+ *  What a caller may do in one practice, from the same role table the engine enforces. Every
+ *  read of a practice returns it, so a UI enables and explains its controls from this and never
+ *  from its own copy of the rules.
+ */
+export type Capabilities = {
+	/**  Read events, aggregates and read models (every member). */
+	read: boolean,
+	/**  Append everyday events (owner, admin, frontdesk). */
+	append: boolean,
+	/**  Grant and change roles other than owner (owner, admin). */
+	manageMembers: boolean,
+	/**  Grant or take away the owner role (owner). */
+	grantOwner: boolean,
+	/**  Reset and retry projectors (owner, admin). */
+	manageProjectors: boolean,
+	/**  Export timelines (every member: what they may read, they may take away). */
+	export: boolean,
+};
+
+/**  Where the chain breaks. */
+export type ChainBreak = {
+	/**  Seq at which it breaks. */
+	seq: number,
+	/**  The event found there, if any. */
+	eventId: string | null,
+	/**  What is wrong. */
+	problem: string,
+};
+
+/**  The outcome of a chain check. */
+export type ChainReport = {
+	/**  The practice checked. */
+	practiceId: string,
+	/**  Events recomputed before stopping. */
+	eventsChecked: number,
+	/**  The last good hash. */
+	headHash: string,
+	/**  The first problem, if any. */
+	firstBreak: ChainBreak | null,
+};
+
+/**
+ *  Sent to subscribers after a projector checkpoint changes (a batch applied, caught up,
+ *  failed, retried or reset); see [`Store::checkpoint_feed`]. The same value reaches the
+ *  window (a Tauri event) and the web console (a `checkpointMoved` SSE event).
+ */
 export type CheckpointMoved = {
 	/**  The practice. */
 	practiceId: string,
-	/**  The projector. */
+	/**  The projector whose checkpoint changed. */
 	projectorName: string,
 };
+
+/**  A projector's checkpoint moved (applied events, caught up, failed, was retried or reset). */
+export type CheckpointMovedEvent = CheckpointMoved;
 
 /**  Where a projector stands for a practice. */
 export type CheckpointState = 
@@ -115,16 +222,6 @@ export type CheckpointState =
 "failed" | 
 /**  Stopped by an operator. */
 "stopped";
-
-/**  An error a command returns; the UI branches on `code` and shows `message` and `details`. */
-export type CommandError = {
-	/**  Stable code to branch on. */
-	code: string,
-	/**  One sentence saying what was wrong. */
-	message: string,
-	/**  Each violation with its JSON pointer into the arguments. */
-	details: Violation[],
-};
 
 /**  Events of one UTC day, event type and actor type. */
 export type DailyCount = {
@@ -144,6 +241,63 @@ export type Direction =
 "forward" | 
 /**  Newest first, from the head or before the cursor. */
 "backward";
+
+/**  The caller's practices with name and activity, from the practice directory. */
+export type DirectoryList = {
+	/**  By practice id. */
+	practices: PracticeListing[],
+};
+
+/**
+ *  Every code a client can branch on, from every edge: the engine's errors
+ *  ([`Error::code`]) and the few that only an edge can produce (a missing identity, a body
+ *  over the limit, a timeout). The UI imports this list as a type.
+ */
+export type ErrorCode = 
+/**  A field, parameter, header or body broke a rule; `details` name each. */
+"invalid" | 
+/**  No identity was given (the `x-user-id` header). */
+"unauthenticated" | 
+/**  The practice does not exist or the caller may not see it (deliberately one answer). */
+"practice_not_found" | 
+/**  The caller is a member, but the role does not allow this. */
+"forbidden" | 
+/**  An event, event type or route that does not exist. */
+"not_found" | 
+/**  No projector has this name. */
+"unknown_projector" | 
+/**  The event type is not registered. */
+"unknown_event_type" | 
+/**  The payload breaks its event type's schema. */
+"invalid_payload" | 
+/**  `expectedVersion` did not match. */
+"version_conflict" | 
+/**  An id reused with other content, a duplicate creation, a state that does not allow this. */
+"conflict" | 
+/**  The request body is larger than the server accepts. */
+"payload_too_large" | 
+/**  The method is not allowed on this route. */
+"method_not_allowed" | 
+/**  The store cannot be reached. */
+"unavailable" | 
+/**  The store is not one this version can open. */
+"incompatible_store" | 
+/**  A store URL that cannot be used. */
+"invalid_url" | 
+/**  The request took longer than the server allows. */
+"timeout" | 
+/**  A registry file is malformed. */
+"registry" | 
+/**  An unexpected failure; the log has the details. */
+"internal" | 
+/**  The desktop app has no identity chosen yet. */
+"identity_required" | 
+/**  A settings value the desktop app cannot use. */
+"invalid_settings" | 
+/**  The desktop app could not save its settings. */
+"settings_unsaved" | 
+/**  Demo data is only offered for an empty store. */
+"store_not_empty";
 
 /**  An event as stored: the seed's fields plus its position and chain hash. */
 export type Event = {
@@ -190,11 +344,16 @@ export type EventType = {
 };
 
 /**  A practice has new events (appended by this app or, on PostgreSQL, by anyone). */
-export type EventsAppended = {
-	/**  The practice that grew. */
-	practiceId: string,
-	/**  Its last seq now. */
-	headSeq: number,
+export type EventsAppended = Appended;
+
+/**  Liveness and the store behind the server. */
+export type Health = {
+	/**  `ok`. */
+	status: string,
+	/**  `sqlite` or `postgres`. */
+	backend: string,
+	/**  Newest applied schema migration. */
+	schemaVersion: number,
 };
 
 /**  One aggregate as the aggregate index knows it. */
@@ -230,6 +389,12 @@ export type Member = {
 	email: string | null,
 };
 
+/**  A practice's members. */
+export type MemberList = {
+	/**  By user id. */
+	members: Member[],
+};
+
 /**  An event as a client asks to append it. */
 export type NewEvent = {
 	/**  Client-chosen id for safe retries; the store makes a UUIDv7 when absent. */
@@ -254,7 +419,10 @@ export type NewEvent = {
 	createdAt?: string | null,
 };
 
-/**  A page of results and the cursor for the next one. */
+/**
+ *  A page of results and the cursor for the next one: the one envelope of every paged
+ *  answer, over HTTP and in the app.
+ */
 export type Page<T> = {
 	/**  The items, in the order asked for. */
 	items: T[],
@@ -262,15 +430,18 @@ export type Page<T> = {
 	nextCursor: string | null,
 };
 
-/**
- *  Which page of a query: the cursor from the previous page (none for the first) and a
- *  page size (default 100, at most 1000).
- */
-export type PageRequest = {
-	/**  `next_cursor` of the previous page. */
-	cursor?: string | null,
-	/**  Items per page. */
+/**  Paging alone. */
+export type PageQuery = {
+	/**  Page size, 1 to 1000; default 100. */
 	limit?: number | null,
+	/**  `nextCursor` of the previous page. */
+	cursor?: string | null,
+};
+
+/**  The practices the caller can read, with role, capabilities, event count and chain head. */
+export type PracticeList = {
+	/**  By practice id. */
+	practices: PracticeSummary[],
 };
 
 /**  A practice as the practice directory knows it. */
@@ -299,6 +470,8 @@ export type PracticeSummary = {
 	lastEventAt: string | null,
 	/**  Hash of the last event (the chain head). */
 	headHash: string,
+	/**  What the principal may do here, from the engine's role table. */
+	capabilities: Capabilities,
 };
 
 /**  Where one (practice, projector) stands. */
@@ -321,12 +494,42 @@ export type ProjectorStatus = {
 	eventsPerSecond: number | null,
 	/**  catching_up, caught_up, failed or stopped. */
 	state: CheckpointState,
+	/**  Whether the engine would accept a retry now (failed or stopped). */
+	retryable: boolean,
 	/**  Why it failed. */
 	lastError: string | null,
 	/**  The event it failed on. */
 	errorEventId: string | null,
 	/**  When the checkpoint last moved. */
 	updatedAt: string | null,
+};
+
+/**  Where each projector stands. */
+export type ProjectorStatusList = {
+	/**  By practice, then in the catalog's order. */
+	projectors: ProjectorStatus[],
+};
+
+/**  Which projectors' status: one practice, or every practice the caller can read. */
+export type ProjectorStatusQuery = {
+	/**  Only this practice. */
+	practiceId?: string | null,
+};
+
+/**  Filter and paging of the most recently active aggregates. */
+export type RecentAggregatesQuery = {
+	/**  Only this aggregate type. */
+	aggregateType?: string | null,
+	/**  Page size, 1 to 1000; default 100. */
+	limit?: number | null,
+	/**  `nextCursor` of the previous page. */
+	cursor?: string | null,
+};
+
+/**  Registered event types. */
+export type RegistryList = {
+	/**  By name, each with its schema. */
+	eventTypes: EventType[],
 };
 
 /**  A member's role in a practice, from most to least powerful. */
@@ -383,7 +586,7 @@ export type StoreInfo = {
 	 *  Why the saved location could not be opened at start-up, if it could not (the app
 	 *  then opened the embedded store instead).
 	 */
-	startupError: CommandError | null,
+	startupError: WireError | null,
 	/**  Users worth offering in the identity picker: every member of any practice, by id. */
 	suggestedIdentities: string[],
 };
@@ -397,9 +600,9 @@ export type Theme =
 /**  Always dark. */
 "dark";
 
-/**  Filters of a practice timeline; every field narrows, empty means everything. */
-export type TimelineFilter = {
-	/**  Any of these event types. */
+/**  Filters and paging of a practice timeline. */
+export type TimelineQuery = {
+	/**  Any of these event types (comma-separated in a query string). */
 	eventTypes?: string[],
 	/**  Only this actor type. */
 	actorType?: ActorType | null,
@@ -407,16 +610,28 @@ export type TimelineFilter = {
 	actorId?: string | null,
 	/**  Only this aggregate type. */
 	aggregateType?: string | null,
-	/**  At or after this time. */
+	/**  At or after this time (RFC 3339). */
 	from?: string | null,
-	/**  Before this time. */
+	/**  Before this time (RFC 3339). */
 	to?: string | null,
-	/**  Payload contains this text (case-insensitive for ASCII). */
+	/**  Payload contains this text (ASCII case-insensitive). */
 	text?: string | null,
-	/**  Only events after this seq (a live tail asks for what is newer than what it shows). */
+	/**  Only events after this seq (what is newer than a page already shown). */
 	afterSeq?: number | null,
 	/**  Only events before this seq. */
 	beforeSeq?: number | null,
+	/**  `forward` (oldest first, the default) or `backward`. */
+	direction?: Direction,
+	/**  Page size, 1 to 1000; default 100. */
+	limit?: number | null,
+	/**  `nextCursor` of the previous page. */
+	cursor?: string | null,
+};
+
+/**  User ids the caller shares a practice with. */
+export type UserList = {
+	/**  By user id, at most 1000; the caller included when they belong to any practice. */
+	users: string[],
 };
 
 export type Value = null | boolean | number | string | Value[] | { [key in string]: Value };
@@ -427,6 +642,16 @@ export type Violation = {
 	path: string,
 	/**  What rule was broken, in plain words. */
 	message: string,
+};
+
+/**  What went wrong, as a client sees it. */
+export type WireError = {
+	/**  Stable code to branch on. */
+	code: ErrorCode,
+	/**  One sentence saying what was wrong. */
+	message: string,
+	/**  Each violation with its JSON pointer into the request. */
+	details: Violation[],
 };
 
 /* Tauri Specta runtime */

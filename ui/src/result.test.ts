@@ -7,18 +7,22 @@ describe("unwrap", () => {
   });
 
   it("throws the typed error of an error result", async () => {
-    const error = { code: "forbidden", message: "viewers may not append", details: [] };
+    const error = { code: "forbidden" as const, message: "viewers may not append", details: [] };
     await expect(unwrap(Promise.resolve({ status: "error" as const, error }))).rejects.toEqual(error);
   });
 
-  it("turns a framework refusal (a plain string) into a bridge error", async () => {
+  it("turns a framework refusal (a plain string) into an internal error that quotes it", async () => {
     const refusal = "command append not allowed by ACL";
     const call = Promise.resolve({ status: "error" as const, error: refusal as never });
-    await expect(unwrap(call)).rejects.toEqual({ code: "bridge", message: refusal, details: [] });
+    await expect(unwrap(call)).rejects.toEqual({
+      code: "internal",
+      message: `The desktop app refused the call: ${refusal}`,
+      details: [],
+    });
   });
 
-  it("turns a rejected call into a bridge error", async () => {
-    await expect(unwrap(Promise.reject(new Error("IPC gone")))).rejects.toMatchObject({ code: "bridge" });
+  it("turns a rejected call into an internal error", async () => {
+    await expect(unwrap(Promise.reject(new Error("IPC gone")))).rejects.toMatchObject({ code: "internal" });
   });
 });
 

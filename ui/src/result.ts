@@ -1,11 +1,11 @@
-import type { CommandError } from "./bindings";
+import type { WireError as CommandError } from "./bindings";
 
 /** What every command resolves to (tauri-specta's typed result). */
 export type CommandResult<T> = { status: "ok"; data: T } | { status: "error"; error: CommandError };
 
 /** The failure of a call that never reached a command (IPC refused, bad arguments). */
 export function bridgeError(reason: unknown): CommandError {
-  return { code: "bridge", message: String(reason), details: [] };
+  return { code: "internal", message: `The desktop app refused the call: ${String(reason)}`, details: [] };
 }
 
 /** Unwraps a command result, throwing its typed error. */

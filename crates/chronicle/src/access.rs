@@ -7,6 +7,54 @@ use crate::model::Role;
 /// Event types that change memberships and so need owner or admin.
 pub const MEMBERSHIP_EVENT_TYPES: [&str; 2] = ["membership.created", "membership.role_changed"];
 
+/// What a caller may do in one practice, from the same role table the engine enforces. Every
+/// read of a practice returns it, so a UI enables and explains its controls from this and never
+/// from its own copy of the rules.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Capabilities {
+    /// Read events, aggregates and read models (every member).
+    pub read: bool,
+    /// Append everyday events (owner, admin, frontdesk).
+    pub append: bool,
+    /// Grant and change roles other than owner (owner, admin).
+    pub manage_members: bool,
+    /// Grant or take away the owner role (owner).
+    pub grant_owner: bool,
+    /// Reset and retry projectors (owner, admin).
+    pub manage_projectors: bool,
+    /// Export timelines (every member: what they may read, they may take away).
+    pub export: bool,
+}
+
+impl Capabilities {
+    /// The capabilities of a member with `role`; `None` is the system principal (local tools
+    /// that hold the database), which may do everything.
+    pub fn of(role: Option<Role>) -> Self {
+        let rank = role.unwrap_or(Role::Owner);
+        Capabilities {
+            read: true,
+            append: rank != Role::Viewer,
+            manage_members: matches!(rank, Role::Owner | Role::Admin),
+            grant_owner: rank == Role::Owner,
+            manage_projectors: matches!(rank, Role::Owner | Role::Admin),
+            export: true,
+        }
+    }
+}
+
+/// May a member with `role` (`None`: the system principal) reset or retry a projector?
+pub fn authorize_projector_operation(role: Option<Role>, action: &str) -> Result<()> {
+    match role {
+        Some(role) if !Capabilities::of(Some(role)).manage_projectors => Err(Error::Forbidden {
+            reason: format!("only an owner or admin may {action} a projector; you are {role}"),
+        }),
+        _ => Ok(()),
+    }
+}
+
 /// A change to someone's role, as a membership event asks for it.
 #[derive(Debug, Clone, Copy)]
 pub struct RoleChange {
@@ -30,19 +78,20 @@ pub fn authorize_append(
             practice_id: practice_id.to_string(),
         });
     };
-    if role == Role::Viewer {
+    let may = Capabilities::of(Some(role));
+    if !may.append {
         return Err(Error::Forbidden {
             reason: format!("a viewer may read but not append {event_type}"),
         });
     }
-    if MEMBERSHIP_EVENT_TYPES.contains(&event_type) && !matches!(role, Role::Owner | Role::Admin) {
+    if MEMBERSHIP_EVENT_TYPES.contains(&event_type) && !may.manage_members {
         return Err(Error::Forbidden {
             reason: format!("only an owner or admin may append {event_type}; you are {role}"),
         });
     }
     if let Some(change) = role_change
         && (change.granted == Role::Owner || change.current == Some(Role::Owner))
-        && role != Role::Owner
+        && !may.grant_owner
     {
         return Err(Error::Forbidden {
             reason: format!("only an owner may grant or take away the owner role; you are {role}"),
@@ -57,6 +106,33 @@ mod tests {
 
     fn allowed(role: Option<Role>, event_type: &str, change: Option<RoleChange>) -> Result<()> {
         authorize_append("p1", role, event_type, change)
+    }
+
+    #[test]
+    fn capabilities_follow_the_role_table() {
+        let viewer = Capabilities::of(Some(Role::Viewer));
+        assert!(viewer.read && viewer.export && !viewer.append && !viewer.manage_projectors);
+        let frontdesk = Capabilities::of(Some(Role::Frontdesk));
+        assert!(frontdesk.append && !frontdesk.manage_members && !frontdesk.manage_projectors);
+        let admin = Capabilities::of(Some(Role::Admin));
+        assert!(admin.manage_members && admin.manage_projectors && !admin.grant_owner);
+        assert!(Capabilities::of(Some(Role::Owner)).grant_owner);
+        assert_eq!(
+            Capabilities::of(None),
+            Capabilities::of(Some(Role::Owner)),
+            "the system principal may do everything"
+        );
+    }
+
+    #[test]
+    fn only_owners_and_admins_operate_projectors() {
+        assert!(authorize_projector_operation(Some(Role::Admin), "retry").is_ok());
+        assert!(authorize_projector_operation(None, "retry").is_ok());
+        let refused = authorize_projector_operation(Some(Role::Frontdesk), "reset").unwrap_err();
+        assert!(
+            matches!(&refused, Error::Forbidden { reason } if reason.contains("you are frontdesk")),
+            "{refused}"
+        );
     }
 
     #[test]

@@ -10,7 +10,7 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 /// One rule broken at one place of the input.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct Violation {
     /// JSON pointer into the request: `/aggregateId`, `/payload/email`, `/events/3/payload`.
     pub path: String,
@@ -46,6 +46,96 @@ fn list(violations: &[Violation]) -> String {
         })
         .collect::<Vec<_>>()
         .join("; ")
+}
+
+/// Every code a client can branch on, from every edge: the engine's errors
+/// ([`Error::code`]) and the few that only an edge can produce (a missing identity, a body
+/// over the limit, a timeout). The UI imports this list as a type.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    /// A field, parameter, header or body broke a rule; `details` name each.
+    Invalid,
+    /// No identity was given (the `x-user-id` header).
+    Unauthenticated,
+    /// The practice does not exist or the caller may not see it (deliberately one answer).
+    PracticeNotFound,
+    /// The caller is a member, but the role does not allow this.
+    Forbidden,
+    /// An event, event type or route that does not exist.
+    NotFound,
+    /// No projector has this name.
+    UnknownProjector,
+    /// The event type is not registered.
+    UnknownEventType,
+    /// The payload breaks its event type's schema.
+    InvalidPayload,
+    /// `expectedVersion` did not match.
+    VersionConflict,
+    /// An id reused with other content, a duplicate creation, a state that does not allow this.
+    Conflict,
+    /// The request body is larger than the server accepts.
+    PayloadTooLarge,
+    /// The method is not allowed on this route.
+    MethodNotAllowed,
+    /// The store cannot be reached.
+    Unavailable,
+    /// The store is not one this version can open.
+    IncompatibleStore,
+    /// A store URL that cannot be used.
+    InvalidUrl,
+    /// The request took longer than the server allows.
+    Timeout,
+    /// A registry file is malformed.
+    Registry,
+    /// An unexpected failure; the log has the details.
+    Internal,
+    /// The desktop app has no identity chosen yet.
+    IdentityRequired,
+    /// A settings value the desktop app cannot use.
+    InvalidSettings,
+    /// The desktop app could not save its settings.
+    SettingsUnsaved,
+    /// Demo data is only offered for an empty store.
+    StoreNotEmpty,
+}
+
+impl ErrorCode {
+    /// The code as it is written on the wire.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::Invalid => "invalid",
+            ErrorCode::Unauthenticated => "unauthenticated",
+            ErrorCode::PracticeNotFound => "practice_not_found",
+            ErrorCode::Forbidden => "forbidden",
+            ErrorCode::NotFound => "not_found",
+            ErrorCode::UnknownProjector => "unknown_projector",
+            ErrorCode::UnknownEventType => "unknown_event_type",
+            ErrorCode::InvalidPayload => "invalid_payload",
+            ErrorCode::VersionConflict => "version_conflict",
+            ErrorCode::Conflict => "conflict",
+            ErrorCode::PayloadTooLarge => "payload_too_large",
+            ErrorCode::MethodNotAllowed => "method_not_allowed",
+            ErrorCode::Unavailable => "unavailable",
+            ErrorCode::IncompatibleStore => "incompatible_store",
+            ErrorCode::InvalidUrl => "invalid_url",
+            ErrorCode::Timeout => "timeout",
+            ErrorCode::Registry => "registry",
+            ErrorCode::Internal => "internal",
+            ErrorCode::IdentityRequired => "identity_required",
+            ErrorCode::InvalidSettings => "invalid_settings",
+            ErrorCode::SettingsUnsaved => "settings_unsaved",
+            ErrorCode::StoreNotEmpty => "store_not_empty",
+        }
+    }
+}
+
+impl std::fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 /// Everything an engine call can refuse or fail with.
@@ -142,6 +232,22 @@ pub enum Error {
         #[source]
         source: Box<Error>,
     },
+    /// Something asked for by name or id does not exist (an event, an event type in a lookup).
+    #[error("{message}")]
+    NotFound {
+        /// What was asked for and, where it helps, what exists instead.
+        message: String,
+        /// Where in the request the name was given (`/eventId`, `/eventType`).
+        path: String,
+    },
+    /// No projector has this name.
+    #[error("no projector {name:?}; the projectors are {}", known.join(", "))]
+    UnknownProjector {
+        /// The name asked for.
+        name: String,
+        /// Every projector's name.
+        known: Vec<String>,
+    },
     /// A registry file is malformed or clashes with another.
     #[error("registry: {0}")]
     Registry(String),
@@ -173,22 +279,24 @@ impl Error {
         Error::Database(sqlx::Error::Decode(reason.into()))
     }
 
-    /// A short stable code for clients that branch on the kind of failure.
-    pub fn code(&self) -> &'static str {
+    /// The stable code clients branch on (the same over HTTP, in the app and in the CLI).
+    pub fn code(&self) -> ErrorCode {
         match self {
-            Error::InvalidUrl { .. } => "invalid_url",
-            Error::Unavailable { .. } => "unavailable",
-            Error::IncompatibleStore { .. } => "incompatible_store",
-            Error::Invalid { .. } => "invalid",
-            Error::UnknownEventType { .. } => "unknown_event_type",
-            Error::InvalidPayload { .. } => "invalid_payload",
-            Error::PracticeNotFound { .. } => "practice_not_found",
-            Error::Forbidden { .. } => "forbidden",
-            Error::VersionConflict { .. } => "version_conflict",
-            Error::Conflict { .. } => "conflict",
+            Error::InvalidUrl { .. } => ErrorCode::InvalidUrl,
+            Error::Unavailable { .. } => ErrorCode::Unavailable,
+            Error::IncompatibleStore { .. } => ErrorCode::IncompatibleStore,
+            Error::Invalid { .. } => ErrorCode::Invalid,
+            Error::UnknownEventType { .. } => ErrorCode::UnknownEventType,
+            Error::InvalidPayload { .. } => ErrorCode::InvalidPayload,
+            Error::PracticeNotFound { .. } => ErrorCode::PracticeNotFound,
+            Error::Forbidden { .. } => ErrorCode::Forbidden,
+            Error::VersionConflict { .. } => ErrorCode::VersionConflict,
+            Error::Conflict { .. } => ErrorCode::Conflict,
+            Error::NotFound { .. } => ErrorCode::NotFound,
+            Error::UnknownProjector { .. } => ErrorCode::UnknownProjector,
             Error::InBatch { source, .. } => source.code(),
-            Error::Registry(_) => "registry",
-            Error::Database(_) => "internal",
+            Error::Registry(_) => ErrorCode::Registry,
+            Error::Database(_) => ErrorCode::Internal,
         }
     }
 

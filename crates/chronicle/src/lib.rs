@@ -18,6 +18,7 @@
 //! ```
 
 pub mod access;
+pub mod api;
 pub mod chain;
 pub mod cursor;
 pub mod demo;
@@ -29,7 +30,7 @@ pub mod registry;
 pub mod rules;
 mod store;
 
-pub use error::{Error, Result, Violation};
+pub use error::{Error, ErrorCode, Result, Violation};
 pub use model::{
     ActorType, AggregateSummary, Event, NewEvent, Page, PracticeSummary, Principal, Role,
 };

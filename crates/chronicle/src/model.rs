@@ -242,7 +242,9 @@ pub struct Event {
     pub hash: String,
 }
 
-/// A page of results and the cursor for the next one.
+/// A page of results and the cursor for the next one: the one envelope of every paged
+/// answer, over HTTP and in the app.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -291,4 +293,6 @@ pub struct PracticeSummary {
     pub last_event_at: Option<DateTime<Utc>>,
     /// Hash of the last event (the chain head).
     pub head_hash: String,
+    /// What the principal may do here, from the engine's role table.
+    pub capabilities: crate::access::Capabilities,
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from "vitest";
 import { buildUrl, createHttpClient, errorFromResponse } from "./http";
-import type { AppendedUpdate, CheckpointUpdate } from "./types";
+import type { Appended, CheckpointMoved } from "./types";
 
 type Call = { url: string; init: RequestInit | undefined };
 
@@ -34,13 +34,20 @@ describe("buildUrl", () => {
 
 describe("HTTP client requests", () => {
   it("sends x-user-id and builds the timeline query", async () => {
-    const { c, calls } = client(() => json({ events: [{ seq: 3 }], nextCursor: "Mw" }));
-    const page = await c.timeline(
-      "p/1",
-      { eventTypes: ["a.b", "c.d"], actorType: "ai", actorId: null, aggregateType: "patient", from: "2026-01-01T00:00:00Z", to: null, text: "x y", afterSeq: 41 },
-      "backward",
-      { cursor: "abc", limit: 50 },
-    );
+    const { c, calls } = client(() => json({ items: [{ seq: 3 }], nextCursor: "Mw" }));
+    const page = await c.timeline("p/1", {
+      eventTypes: ["a.b", "c.d"],
+      actorType: "ai",
+      actorId: null,
+      aggregateType: "patient",
+      from: "2026-01-01T00:00:00Z",
+      to: null,
+      text: "x y",
+      afterSeq: 41,
+      direction: "backward",
+      cursor: "abc",
+      limit: 50,
+    });
     expect(page).toEqual({ items: [{ seq: 3 }], nextCursor: "Mw" });
     const url = new URL(calls[0]!.url);
     expect(url.pathname).toBe("/v1/practices/p%2F1/events");
@@ -58,35 +65,38 @@ describe("HTTP client requests", () => {
     expect(header(calls[0]!, "x-user-id")).toBe("olivia.owner");
   });
 
-  it("maps pages without nextCursor to null, and each endpoint's list key", async () => {
+  it("reads each endpoint's list from the layer's response types", async () => {
     const { c, calls } = client((url) => {
-      if (url.includes("/aggregates/recent")) return json({ aggregates: [{ aggregateId: "r" }] });
-      if (url.includes("/aggregates")) return json({ aggregates: [{ aggregateId: "a" }], nextCursor: "n" });
+      if (url.includes("/aggregates/recent")) return json({ items: [{ aggregateId: "r" }], nextCursor: null });
+      if (url.includes("/events?") || url.endsWith("/events")) return json({ items: [], nextCursor: null });
+      if (url.includes("/aggregates")) return json({ items: [{ aggregateId: "a" }], nextCursor: "n" });
       if (url.includes("/activity")) return json({ days: [{ day: "2026-01-01" }] });
       if (url.includes("/registry")) return json({ eventTypes: [{ eventType: "t" }] });
       if (url.includes("/directory")) return json({ practices: [{ practiceId: "d" }] });
       if (url.includes("/members")) return json({ members: [{ userId: "m", role: "viewer" }] });
       if (url.endsWith("/v1/users")) return json({ users: ["olivia.owner", "u"] });
-      if (url.includes("/events/aggregate/")) return json({ events: [] });
+      if (url.includes("/projectors")) return json({ projectors: [{ projectorName: "x" }] });
       return json({});
     });
-    expect(await c.recentAggregates("p", "patient", { limit: 10 })).toEqual({ items: [{ aggregateId: "r" }], nextCursor: null });
-    expect(await c.aggregates("p", { aggregateType: null, idPrefix: "ab" }, {})).toEqual({ items: [{ aggregateId: "a" }], nextCursor: "n" });
-    expect(await c.dailyActivity("p", "2026-01-01", null)).toEqual([{ day: "2026-01-01" }]);
+    expect(await c.recentAggregates("p", { aggregateType: "patient", limit: 10 })).toEqual({ items: [{ aggregateId: "r" }], nextCursor: null });
+    expect(await c.aggregates("p", { aggregateType: null, idPrefix: "ab" })).toEqual({ items: [{ aggregateId: "a" }], nextCursor: "n" });
+    expect(await c.dailyActivity("p", { fromDay: "2026-01-01", toDay: null })).toEqual([{ day: "2026-01-01" }]);
     expect(await c.registry()).toEqual([{ eventType: "t" }]);
     expect(await c.practiceDirectory()).toEqual([{ practiceId: "d" }]);
-    expect(await c.aggregateEvents("p", "patient", "x 1", {})).toEqual({ items: [], nextCursor: null });
+    expect(await c.aggregateEvents("p", "patient", "x 1", { limit: 100 })).toEqual({ items: [], nextCursor: null });
     expect(await c.members("p 1")).toEqual([{ userId: "m", role: "viewer" }]);
     expect(await c.suggestedIdentities()).toEqual(["olivia.owner", "u"]);
+    expect(await c.projectorStatus(null)).toEqual([{ projectorName: "x" }]);
     expect(calls.map((k) => k.url)).toEqual([
       "http://api/v1/practices/p/aggregates/recent?aggregateType=patient&limit=10",
       "http://api/v1/practices/p/aggregates?idPrefix=ab",
       "http://api/v1/practices/p/activity?fromDay=2026-01-01",
       "http://api/v1/registry",
       "http://api/v1/directory/practices",
-      "http://api/v1/events/aggregate/p/patient/x%201?limit=100",
+      "http://api/v1/practices/p/aggregates/patient/x%201/events?limit=100",
       "http://api/v1/practices/p%201/members",
       "http://api/v1/users",
+      "http://api/v1/projectors",
     ]);
   });
 
@@ -134,7 +144,9 @@ describe("HTTP client errors", () => {
     const e = await errorFromResponse(new Response("<html><h1>Bad Gateway</h1></html>", { status: 502, statusText: "Bad Gateway" }));
     expect(e).toEqual({ code: "unavailable", message: "The server answered 502 Bad Gateway: Bad Gateway", details: [] });
     const e2 = await errorFromResponse(new Response("nope", { status: 418 }));
-    expect(e2.code).toBe("http_418");
+    expect(e2.code).toBe("internal");
+    const e404 = await errorFromResponse(new Response("nope", { status: 404 }));
+    expect(e404.code).toBe("not_found");
     const e3 = await errorFromResponse(new Response(JSON.stringify({ error: { code: "invalid" } }), { status: 400 }));
     expect(e3).toEqual({ code: "invalid", message: "HTTP 400", details: [] });
   });
@@ -163,7 +175,7 @@ describe("HTTP client live streams", () => {
     const { c, calls } = client(() =>
       n++ === 0 ? sseResponse(['id: 5\nevent: ev', 'ent\ndata: {"seq":5}\n', '\nid: 6\nevent: event\ndata: {"seq":6}\n\n']) : sseResponse([]),
     );
-    const got: AppendedUpdate[] = [];
+    const got: Appended[] = [];
     const stop = c.onAppended("p", (u) => got.push(u));
     await vi.waitFor(() => expect(calls.length).toBeGreaterThanOrEqual(2));
     stop();
@@ -176,16 +188,17 @@ describe("HTTP client live streams", () => {
     expect(header(calls[0]!, "x-user-id")).toBe("olivia.owner");
   });
 
-  it("reports each projector whose status changed", async () => {
-    const status = (lastSeq: number) =>
-      `event: status\ndata: ${JSON.stringify({ projectors: [{ projectorName: "a", lastSeq, headSeq: 9, state: "caught_up", lastError: null }, { projectorName: "b", lastSeq: 9, headSeq: 9, state: "caught_up", lastError: null }] })}\n\n`;
+  it("reports the server's checkpointMoved events, not status snapshots", async () => {
+    const moved = (name: string) => `event: checkpointMoved\ndata: ${JSON.stringify({ practiceId: "p", projectorName: name })}\n\n`;
+    const status = `event: status\ndata: ${JSON.stringify({ projectors: [] })}\n\n`;
     let n = 0;
-    const { c, calls } = client(() => (n++ === 0 ? sseResponse([status(8), status(8), status(9)]) : sseResponse([])));
-    const got: CheckpointUpdate[] = [];
+    const { c, calls } = client(() => (n++ === 0 ? sseResponse([status, moved("a"), moved("b"), status, moved("a")]) : sseResponse([])));
+    const got: CheckpointMoved[] = [];
     const stop = c.onCheckpointMoved("p", (u) => got.push(u));
     await vi.waitFor(() => expect(calls.length).toBeGreaterThanOrEqual(2));
     stop();
     expect(got.map((u) => u.projectorName)).toEqual(["a", "b", "a"]);
+    expect(calls[0]!.url).toBe("http://api/v1/practices/p/projectors/live");
   });
 });
 

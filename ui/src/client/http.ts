@@ -1,33 +1,23 @@
 // The web console's client: the HTTP API of `chronicle serve` (docs/http-api.md), same origin.
 // Identity, theme and recent practices live in this browser's localStorage.
 import type {
-  AggregateFilter,
-  AggregateSummary,
-  AppendedUpdate,
-  CheckpointUpdate,
-  ChronicleClient,
-  CommandError,
-  DailyCount,
-  Direction,
-  Event,
-  EventType,
-  IndexedAggregate,
-  Member,
-  NewEvent,
-  Page,
-  PageRequest,
-  PracticeListing,
-  PracticeSummary,
-  ProjectorStatus,
-  Theme,
-  TimelineFilter,
-  Unsubscribe,
-} from "./types";
+  ActivityList,
+  AppendedEvents,
+  DirectoryList,
+  ErrorCode,
+  MemberList,
+  PracticeList,
+  ProjectorStatusList,
+  RegistryList,
+  UserList,
+} from "../bindings";
+import type { Appended, CheckpointMoved, ChronicleClient, CommandError, Event, Page, Theme, Unsubscribe } from "./types";
 import { readSse } from "./sse";
 
 const KEYS = { identity: "chronicle.identity", theme: "chronicle.theme", recent: "chronicle.recentPractices" };
 
-type Query = Record<string, string | number | null | undefined>;
+/** A query string's values: the layer's query types (lists are sent comma-separated). */
+type Query = Record<string, string | number | string[] | null | undefined>;
 
 export type HttpOptions = {
   /** Where the API is; "" (default) is the page's own origin. */
@@ -53,6 +43,10 @@ export function buildUrl(base: string, path: string, query: Query = {}): string 
   const params = new URLSearchParams();
   for (const [key, value] of Object.entries(query)) {
     if (value === null || value === undefined || value === "") continue;
+    if (Array.isArray(value)) {
+      if (value.length > 0) params.set(key, value.join(","));
+      continue;
+    }
     params.set(key, String(value));
   }
   const qs = params.toString();
@@ -60,6 +54,16 @@ export function buildUrl(base: string, path: string, query: Query = {}): string 
 }
 
 const seg = encodeURIComponent;
+
+/** How many recently opened practices the browser remembers (the layer's MAX_RECENT_PRACTICES). */
+const MAX_RECENT = 10;
+
+/** The code for an answer that is not Chronicle's error shape (a proxy's page, a crash). */
+function codeForStatus(status: number): ErrorCode {
+  if (status === 404) return "not_found";
+  if (status === 413) return "payload_too_large";
+  return status >= 500 ? "unavailable" : "internal";
+}
 
 function isCommandErrorShape(value: unknown): value is CommandError {
   return typeof value === "object" && value !== null && typeof (value as CommandError).code === "string";
@@ -88,7 +92,7 @@ export async function errorFromResponse(response: Response): Promise<CommandErro
   }
   const snippet = text.replace(/<[^>]*>/g, " ").replace(/\s+/g, " ").trim().slice(0, 200);
   return {
-    code: response.status >= 500 ? "unavailable" : `http_${response.status}`,
+    code: codeForStatus(response.status),
     message: `The server answered ${response.status}${response.statusText ? ` ${response.statusText}` : ""}${snippet ? `: ${snippet}` : ""}`,
     details: [],
   };
@@ -139,12 +143,6 @@ export function createHttpClient(options: HttpOptions = {}): ChronicleClient {
     }
   }
 
-  const page = <T>(items: T[] | undefined, nextCursor: string | null | undefined): Page<T> => ({
-    items: items ?? [],
-    nextCursor: nextCursor ?? null,
-  });
-  const paging = (p: PageRequest): Query => ({ limit: p.limit ?? undefined, cursor: p.cursor ?? undefined });
-
   /** Follows an SSE stream, reconnecting after drops, until unsubscribed. */
   function stream(
     path: (resumeAfter: string | null) => string,
@@ -188,7 +186,7 @@ export function createHttpClient(options: HttpOptions = {}): ChronicleClient {
       else storage.removeItem(KEYS.identity);
     },
     suggestedIdentities: async () =>
-      storage.getItem(KEYS.identity) === null ? [] : (await call<{ users: string[] }>("GET", "/v1/users")).users,
+      storage.getItem(KEYS.identity) === null ? [] : (await call<UserList>("GET", "/v1/users")).users,
     theme: async () => {
       const t = storage.getItem(KEYS.theme);
       return t === "light" || t === "dark" ? t : "system";
@@ -204,86 +202,41 @@ export function createHttpClient(options: HttpOptions = {}): ChronicleClient {
     },
     notePracticeOpened: async (practiceId) => {
       const recent = await client.recentPractices();
-      storage.setItem(KEYS.recent, JSON.stringify([practiceId, ...recent.filter((p) => p !== practiceId)].slice(0, 10)));
+      storage.setItem(KEYS.recent, JSON.stringify([practiceId, ...recent.filter((p) => p !== practiceId)].slice(0, MAX_RECENT)));
     },
 
-    practices: async () => (await call<{ practices: PracticeSummary[] }>("GET", "/v1/practices")).practices,
-    practiceDirectory: async () =>
-      (await call<{ practices: PracticeListing[] }>("GET", "/v1/directory/practices")).practices,
+    practices: async () => (await call<PracticeList>("GET", "/v1/practices")).practices,
+    practice: (practiceId) => call("GET", `/v1/practices/${seg(practiceId)}`),
+    practiceDirectory: async () => (await call<DirectoryList>("GET", "/v1/directory/practices")).practices,
     members: async (practiceId) =>
-      (await call<{ members: Member[] }>("GET", `/v1/practices/${seg(practiceId)}/members`)).members,
-    timeline: async (practiceId, filter: TimelineFilter, direction: Direction, p: PageRequest) => {
-      const r = await call<{ events: Event[]; nextCursor?: string | null }>(
+      (await call<MemberList>("GET", `/v1/practices/${seg(practiceId)}/members`)).members,
+    timeline: (practiceId, query) => call("GET", `/v1/practices/${seg(practiceId)}/events`, query),
+    event: (practiceId, eventId) => call("GET", `/v1/practices/${seg(practiceId)}/events/${seg(eventId)}`),
+    aggregates: (practiceId, query) => call("GET", `/v1/practices/${seg(practiceId)}/aggregates`, query),
+    recentAggregates: (practiceId, query) =>
+      call("GET", `/v1/practices/${seg(practiceId)}/aggregates/recent`, query),
+    aggregateEvents: (practiceId, aggregateType, aggregateId, query) =>
+      call<Page<Event>>(
         "GET",
-        `/v1/practices/${seg(practiceId)}/events`,
-        {
-          eventTypes: filter.eventTypes && filter.eventTypes.length > 0 ? filter.eventTypes.join(",") : undefined,
-          actorType: filter.actorType,
-          actorId: filter.actorId,
-          aggregateType: filter.aggregateType,
-          from: filter.from,
-          to: filter.to,
-          text: filter.text,
-          afterSeq: filter.afterSeq,
-          beforeSeq: filter.beforeSeq,
-          direction,
-          ...paging(p),
-        },
-      );
-      return page(r.events, r.nextCursor);
-    },
-    event: (practiceId, eventId) => call<Event>("GET", `/v1/practices/${seg(practiceId)}/events/${seg(eventId)}`),
-    aggregates: async (practiceId, filter: AggregateFilter, p) => {
-      const r = await call<{ aggregates: AggregateSummary[]; nextCursor?: string | null }>(
-        "GET",
-        `/v1/practices/${seg(practiceId)}/aggregates`,
-        { aggregateType: filter.aggregateType, idPrefix: filter.idPrefix, ...paging(p) },
-      );
-      return page(r.aggregates, r.nextCursor);
-    },
-    recentAggregates: async (practiceId, aggregateType, p) => {
-      const r = await call<{ aggregates: IndexedAggregate[]; nextCursor?: string | null }>(
-        "GET",
-        `/v1/practices/${seg(practiceId)}/aggregates/recent`,
-        { aggregateType, ...paging(p) },
-      );
-      return page(r.aggregates, r.nextCursor);
-    },
-    aggregateEvents: async (practiceId, aggregateType, aggregateId, p) => {
-      const r = await call<{ events: Event[]; nextCursor?: string | null }>(
-        "GET",
-        `/v1/events/aggregate/${seg(practiceId)}/${seg(aggregateType)}/${seg(aggregateId)}`,
-        { limit: p.limit ?? 100, cursor: p.cursor ?? undefined },
-      );
-      return page(r.events, r.nextCursor);
-    },
-    eventsByType: async (practiceId, eventType, p) => {
-      const r = await call<{ events: Event[]; nextCursor?: string | null }>(
-        "GET",
-        `/v1/events/type/${seg(practiceId)}/${seg(eventType)}`,
-        paging(p),
-      );
-      return page(r.events, r.nextCursor);
-    },
-    dailyActivity: async (practiceId, fromDay, toDay) =>
-      (await call<{ days: DailyCount[] }>("GET", `/v1/practices/${seg(practiceId)}/activity`, { fromDay, toDay })).days,
-    registry: async () => (await call<{ eventTypes: EventType[] }>("GET", "/v1/registry")).eventTypes,
-    projectorStatus: async (practiceId) => {
-      const ids = practiceId === null ? (await client.practices()).map((p) => p.practiceId) : [practiceId];
-      const all = await Promise.all(
-        ids.map((id) => call<{ projectors: ProjectorStatus[] }>("GET", `/v1/practices/${seg(id)}/projectors`)),
-      );
-      return all.flatMap((r) => r.projectors);
-    },
+        `/v1/practices/${seg(practiceId)}/aggregates/${seg(aggregateType)}/${seg(aggregateId)}/events`,
+        query,
+      ),
+    eventsByType: (practiceId, eventType, query) =>
+      call("GET", `/v1/practices/${seg(practiceId)}/event-types/${seg(eventType)}/events`, query),
+    dailyActivity: async (practiceId, query) =>
+      (await call<ActivityList>("GET", `/v1/practices/${seg(practiceId)}/activity`, query)).days,
+    registry: async () => (await call<RegistryList>("GET", "/v1/registry")).eventTypes,
+    projectorStatus: async (practiceId) =>
+      (await call<ProjectorStatusList>("GET", "/v1/projectors", { practiceId })).projectors,
     resetProjector: async (practiceId, name) =>
       call<void>("POST", `/v1/practices/${seg(practiceId)}/projectors/${seg(name)}/reset`),
     retryProjector: async (practiceId, name) =>
       call<void>("POST", `/v1/practices/${seg(practiceId)}/projectors/${seg(name)}/retry`),
-    append: (event: NewEvent) => call<Event>("POST", "/v1/events/append", undefined, event),
-    appendBatch: async (events: NewEvent[]) =>
-      (await call<{ events: Event[] }>("POST", "/v1/events/append-batch", undefined, { events })).events,
+    append: (event) => call<Event>("POST", "/v1/events/append", undefined, event),
+    appendBatch: async (events) =>
+      (await call<AppendedEvents>("POST", "/v1/events/append-batch", undefined, { events })).events,
 
-    onAppended: (practiceId, callback: (update: AppendedUpdate) => void) =>
+    onAppended: (practiceId, callback: (update: Appended) => void) =>
       stream(
         (after) => buildUrl("", `/v1/practices/${seg(practiceId)}/live`, { after }),
         (event, id, data) => {
@@ -297,31 +250,21 @@ export function createHttpClient(options: HttpOptions = {}): ChronicleClient {
           if (Number.isFinite(seq)) callback({ practiceId, headSeq: seq });
         },
       ),
-    onCheckpointMoved: (practiceId, callback: (update: CheckpointUpdate) => void) => {
-      const last = new Map<string, string>();
-      return stream(
+    onCheckpointMoved: (practiceId, callback: (update: CheckpointMoved) => void) =>
+      stream(
         () => `/v1/practices/${seg(practiceId)}/projectors/live`,
         (event, _id, data) => {
-          if (event !== "status") return;
-          let list: ProjectorStatus[];
+          if (event !== "checkpointMoved") return;
           try {
-            list = (JSON.parse(data) as { projectors: ProjectorStatus[] }).projectors ?? [];
+            callback(JSON.parse(data) as CheckpointMoved);
           } catch {
-            return;
-          }
-          for (const p of list) {
-            const key = `${p.lastSeq}|${p.headSeq}|${p.state}|${p.lastError ?? ""}`;
-            if (last.get(p.projectorName) === key) continue;
-            last.set(p.projectorName, key);
-            callback({ practiceId, projectorName: p.projectorName });
+            // a malformed event: wait for the next
           }
         },
-      );
-    },
+      ),
   };
   return client;
 }
-
 function safeLocalStorage(): Pick<Storage, "getItem" | "setItem" | "removeItem"> {
   try {
     if (typeof localStorage !== "undefined") return localStorage;

@@ -45,25 +45,23 @@ export function createTauriClient(): ChronicleClient {
     theme: async () => (await settings()).theme ?? "system",
     setTheme: (theme) => update((s) => ({ ...s, theme })),
     recentPractices: async () => (await settings()).recentPractices ?? [],
-    notePracticeOpened: (practiceId) =>
-      update((s) => ({
-        ...s,
-        recentPractices: [practiceId, ...(s.recentPractices ?? []).filter((p) => p !== practiceId)].slice(0, 10),
-      })),
-    practices: () => unwrap(commands.listPractices()),
-    practiceDirectory: () => unwrap(commands.practiceDirectory()),
-    members: (practiceId) => unwrap(commands.practiceMembers(practiceId)),
-    timeline: (practiceId, filter, direction, page) => unwrap(commands.timeline(practiceId, filter, direction, page)),
+    notePracticeOpened: async (practiceId) => {
+      await unwrap(commands.practiceOpened(practiceId));
+    },
+    practices: async () => (await unwrap(commands.practices())).practices,
+    practice: (practiceId) => unwrap(commands.practice(practiceId)),
+    practiceDirectory: async () => (await unwrap(commands.practiceDirectory())).practices,
+    members: async (practiceId) => (await unwrap(commands.practiceMembers(practiceId))).members,
+    timeline: (practiceId, query) => unwrap(commands.timeline(practiceId, query)),
     event: (practiceId, eventId) => unwrap(commands.event(practiceId, eventId)),
-    aggregates: (practiceId, filter, page) => unwrap(commands.aggregates(practiceId, filter, page)),
-    recentAggregates: (practiceId, aggregateType, page) =>
-      unwrap(commands.recentAggregates(practiceId, aggregateType, page)),
-    aggregateEvents: (practiceId, aggregateType, aggregateId, page) =>
-      unwrap(commands.aggregateEvents(practiceId, aggregateType, aggregateId, page)),
-    eventsByType: (practiceId, eventType, page) => unwrap(commands.eventsByType(practiceId, eventType, page)),
-    dailyActivity: (practiceId, fromDay, toDay) => unwrap(commands.dailyActivity(practiceId, fromDay, toDay)),
-    registry: () => unwrap(commands.registryList()),
-    projectorStatus: (practiceId) => unwrap(commands.projectorStatus(practiceId)),
+    aggregates: (practiceId, query) => unwrap(commands.aggregates(practiceId, query)),
+    recentAggregates: (practiceId, query) => unwrap(commands.recentAggregates(practiceId, query)),
+    aggregateEvents: (practiceId, aggregateType, aggregateId, query) =>
+      unwrap(commands.aggregateEvents(practiceId, aggregateType, aggregateId, query)),
+    eventsByType: (practiceId, eventType, query) => unwrap(commands.eventsByType(practiceId, eventType, query)),
+    dailyActivity: async (practiceId, query) => (await unwrap(commands.dailyActivity(practiceId, query))).days,
+    registry: async () => (await unwrap(commands.registryList())).eventTypes,
+    projectorStatus: async (practiceId) => (await unwrap(commands.projectorStatus({ practiceId }))).projectors,
     resetProjector: async (practiceId, name) => {
       await unwrap(commands.projectorReset(practiceId, name));
     },
@@ -71,7 +69,7 @@ export function createTauriClient(): ChronicleClient {
       await unwrap(commands.projectorRetry(practiceId, name));
     },
     append: (event) => unwrap(commands.append(event)),
-    appendBatch: (list) => unwrap(commands.appendBatch(list)),
+    appendBatch: async (list) => (await unwrap(commands.appendBatch({ events: list }))).events,
     desktop,
     onAppended: (practiceId, callback) =>
       subscription(
@@ -81,7 +79,7 @@ export function createTauriClient(): ChronicleClient {
       ),
     onCheckpointMoved: (practiceId, callback) =>
       subscription(
-        events.checkpointMoved.listen((e) => {
+        events.checkpointMovedEvent.listen((e) => {
           if (e.payload.practiceId === practiceId) callback(e.payload);
         }),
       ),

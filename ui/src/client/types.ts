@@ -2,53 +2,64 @@
 // window, over the typed commands in ../bindings.ts) and `http.ts` (the web console served by
 // `chronicle serve`, over the HTTP API in docs/http-api.md). Screens only ever see this.
 import type {
-  AggregateFilter,
+  ActivityQuery,
+  AggregateEventsQuery,
+  AggregatesQuery,
   AggregateSummary,
-  CommandError,
+  Appended,
+  Capabilities,
+  CheckpointMoved,
   DailyCount,
-  Direction,
+  ErrorCode,
   Event,
   EventType,
   IndexedAggregate,
   Member,
   NewEvent,
   Page,
-  PageRequest,
+  PageQuery,
   PracticeListing,
   PracticeSummary,
   ProjectorStatus,
+  RecentAggregatesQuery,
   SeedReport,
   StoreInfo,
   Theme,
-  TimelineFilter,
+  TimelineQuery,
+  WireError,
 } from "../bindings";
 
 export type {
-  AggregateFilter,
+  ActivityQuery,
+  AggregateEventsQuery,
+  AggregatesQuery,
   AggregateSummary,
-  CommandError,
+  Appended,
+  Capabilities,
+  CheckpointMoved,
   DailyCount,
-  Direction,
+  ErrorCode,
   Event,
   EventType,
   IndexedAggregate,
   Member,
   NewEvent,
   Page,
-  PageRequest,
+  PageQuery,
   PracticeListing,
   PracticeSummary,
   ProjectorStatus,
+  RecentAggregatesQuery,
   SeedReport,
   StoreInfo,
   Theme,
-  TimelineFilter,
+  TimelineQuery,
 };
 
-/** A practice grew: its last seq is now `headSeq`. */
-export type AppendedUpdate = { practiceId: string; headSeq: number };
-/** A projector checkpoint of a practice changed; re-read its status. */
-export type CheckpointUpdate = { practiceId: string; projectorName: string };
+/** Every failure a client call rejects with: the layer's one wire error, from either transport. */
+export type CommandError = WireError;
+/** A timeline's filters: the layer's timeline query without its paging and direction. */
+export type TimelineFilter = Omit<TimelineQuery, "direction" | "limit" | "cursor">;
 /** Stops a subscription. */
 export type Unsubscribe = () => void;
 
@@ -71,50 +82,44 @@ export interface ChronicleClient {
   setTheme(theme: Theme): Promise<void>;
   /** Practice ids opened recently, newest first (at most 10). */
   recentPractices(): Promise<string[]>;
-  /** Puts a practice first among the recent ones. */
+  /** Puts a practice first among the recent ones (desktop: the layer's rule in Rust). */
   notePracticeOpened(practiceId: string): Promise<void>;
 
-  /** Practices the identity may read: role, event count, last activity, chain head. */
+  /** Practices the identity may read: role, capabilities, event count, last activity, chain head. */
   practices(): Promise<PracticeSummary[]>;
+  /** One practice: the identity's role and capabilities there. */
+  practice(practiceId: string): Promise<PracticeSummary>;
   /** Practices the identity may read, with name (practice directory read model). */
   practiceDirectory(): Promise<PracticeListing[]>;
   /** A practice's members: role, and name and email once the user directory has them. */
   members(practiceId: string): Promise<Member[]>;
   /** A practice's events, filtered, a page in either direction. */
-  timeline(
-    practiceId: string,
-    filter: TimelineFilter,
-    direction: Direction,
-    page: PageRequest,
-  ): Promise<Page<Event>>;
+  timeline(practiceId: string, query: TimelineQuery): Promise<Page<Event>>;
   /** One event by id. */
   event(practiceId: string, eventId: string): Promise<Event>;
   /** Aggregates by type then id (filter by type, id prefix). */
-  aggregates(practiceId: string, filter: AggregateFilter, page: PageRequest): Promise<Page<AggregateSummary>>;
+  aggregates(practiceId: string, query: AggregatesQuery): Promise<Page<AggregateSummary>>;
   /** Aggregates, most recently active first (aggregate index read model). */
-  recentAggregates(
-    practiceId: string,
-    aggregateType: string | null,
-    page: PageRequest,
-  ): Promise<Page<IndexedAggregate>>;
+  recentAggregates(practiceId: string, query: RecentAggregatesQuery): Promise<Page<IndexedAggregate>>;
   /** One aggregate's events in version order. */
   aggregateEvents(
     practiceId: string,
     aggregateType: string,
     aggregateId: string,
-    page: PageRequest,
+    query: AggregateEventsQuery,
   ): Promise<Page<Event>>;
   /** Events of one type, oldest first. */
-  eventsByType(practiceId: string, eventType: string, page: PageRequest): Promise<Page<Event>>;
+  eventsByType(practiceId: string, eventType: string, query: PageQuery): Promise<Page<Event>>;
   /** Events per UTC day, event type and actor type; days are `YYYY-MM-DD`, inclusive. */
-  dailyActivity(practiceId: string, fromDay: string | null, toDay: string | null): Promise<DailyCount[]>;
+  dailyActivity(practiceId: string, query: ActivityQuery): Promise<DailyCount[]>;
   /** Every registered event type with its JSON Schema. */
   registry(): Promise<EventType[]>;
-  /** Each projector's checkpoint, head, lag, rate and state (one practice, or all visible). */
+  /** Each projector's checkpoint, head, lag, rate, state and whether a retry is possible (one
+   * practice, or all visible, in one call). */
   projectorStatus(practiceId: string | null): Promise<ProjectorStatus[]>;
   /** Rebuilds a projector's read model from the first event (owner or admin). */
   resetProjector(practiceId: string, projectorName: string): Promise<void>;
-  /** Resumes a failed projector at the event it failed on (owner or admin). */
+  /** Resumes a failed or stopped projector at the event it stopped at (owner or admin). */
   retryProjector(practiceId: string, projectorName: string): Promise<void>;
   /** Appends one event as the identity. */
   append(event: NewEvent): Promise<Event>;
@@ -125,9 +130,9 @@ export interface ChronicleClient {
   readonly desktop?: DesktopControls;
 
   /** Calls back whenever the practice has new events. */
-  onAppended(practiceId: string, callback: (update: AppendedUpdate) => void): Unsubscribe;
+  onAppended(practiceId: string, callback: (update: Appended) => void): Unsubscribe;
   /** Calls back whenever one of the practice's checkpoints changes. */
-  onCheckpointMoved(practiceId: string, callback: (update: CheckpointUpdate) => void): Unsubscribe;
+  onCheckpointMoved(practiceId: string, callback: (update: CheckpointMoved) => void): Unsubscribe;
 }
 
 /** What only the desktop app can do: it owns the store. */

@@ -1,4 +1,4 @@
-import type { CommandError } from "../bindings";
+import type { WireError as CommandError } from "../bindings";
 
 /** One sentence a person understands for an engine error, naming who is acting. */
 export function friendly(error: CommandError, identity: string | null): string {
@@ -30,10 +30,12 @@ export function friendly(error: CommandError, identity: string | null): string {
       return "The store took too long to answer; try a narrower query.";
     case "store_not_empty":
       return "This store already has data, so demo data was not loaded.";
-    case "bridge":
-      return "The desktop app refused the call (an internal problem).";
-    case "fold":
-      return "The aggregate's events could not be folded into a state.";
+    case "unknown_projector":
+      return "There is no projector by that name.";
+    case "identity_required":
+      return "Choose who to view as first.";
+    case "internal":
+      return "Something went wrong inside Chronicle; the log has the details.";
     default:
       return "Something went wrong.";
   }

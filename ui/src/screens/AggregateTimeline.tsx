@@ -117,7 +117,7 @@ function EventDetail({ events, event }: { events: Event[]; event: Event }) {
       return { ok: stateAndDiff(events, event.version) } as const;
     } catch (reason) {
       const error: CommandError = {
-        code: "fold",
+        code: "internal",
         message: reason instanceof FoldError ? reason.message : String(reason),
         details: [],
       };

@@ -45,10 +45,10 @@ export function Aggregates({ params }: { params: { pid: string } }) {
       const page = { cursor: pageParam as string | null, limit: PAGE_SIZE };
       try {
         if (sort === "recent") {
-          const r = await client.recentAggregates(pid, type, page);
+          const r = await client.recentAggregates(pid, { aggregateType: type, ...page });
           return { items: r.items, nextCursor: r.nextCursor };
         }
-        const r = await client.aggregates(pid, { aggregateType: type, idPrefix: prefix }, page);
+        const r = await client.aggregates(pid, { aggregateType: type, idPrefix: prefix, ...page });
         return { items: r.items.map((a) => ({ ...a, eventCount: a.version })), nextCursor: r.nextCursor };
       } catch (reason) {
         throw asCommandError(reason);

@@ -19,7 +19,8 @@ export function Checkpoints({ params }: { params: { pid: string } }) {
   const queries = useQueryClient();
   const status = useData(["projectors", pid], (c) => c.projectorStatus(pid));
   const practice = usePractices().list?.find((p) => p.practiceId === pid);
-  const mayAct = practice?.role === "owner" || practice?.role === "admin";
+  // What the engine says this identity may do here; the screen keeps no role table of its own.
+  const mayAct = practice?.capabilities.manageProjectors ?? false;
   const [confirming, setConfirming] = useState<{ name: string; what: "reset" | "retry" } | null>(null);
   const [actionError, setActionError] = useState<CommandError | null>(null);
   const [done, setDone] = useState<string | null>(null);
@@ -160,8 +161,8 @@ function Row(props: { p: ProjectorStatus; pid: string; history: number[]; mayAct
           <button
             type="button"
             data-testid="projector-retry"
-            disabled={!props.mayAct || p.state !== "failed"}
-            title={props.mayAct ? (p.state === "failed" ? "Try the failed event again" : "Only a failed projector can be retried") : "Owners and admins only"}
+            disabled={!props.mayAct || !p.retryable}
+            title={props.mayAct ? (p.retryable ? "Run it again from the event it stopped at" : "Only a failed or stopped projector can be retried") : "Owners and admins only"}
             onClick={() => props.onAsk("retry")}
           >
             Retry

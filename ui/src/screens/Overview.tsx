@@ -16,7 +16,7 @@ export function Overview({ params }: { params: { pid: string } }) {
   const base = `/p/${enc(pid)}`;
   const practices = usePractices();
   const practice = practices.list?.find((p) => p.practiceId === pid);
-  const days = useData(["activity", pid, "all"], (c) => c.dailyActivity(pid, null, null));
+  const days = useData(["activity", pid, "all"], (c) => c.dailyActivity(pid, {}));
   const registry = useData(["registry"], (c) => c.registry());
   const members = useData(["members", pid], (c) => c.members(pid));
   const aggregateOf = new Map((registry.data ?? []).map((t) => [t.eventType, t.aggregateType]));

@@ -104,7 +104,7 @@ export function Practices() {
 
 function PracticeSparkline({ practiceId }: { practiceId: string }) {
   const from = utcDay(29);
-  const days = useData(["activity", practiceId, from], (c) => c.dailyActivity(practiceId, from, null));
+  const days = useData(["activity", practiceId, from], (c) => c.dailyActivity(practiceId, { fromDay: from }));
   if (!days.data) return <span className="sparkline-empty" />;
   const totals = new Map<string, number>();
   for (let i = 29; i >= 0; i--) totals.set(utcDay(i), 0);

@@ -59,7 +59,7 @@ function useTimelineWindow(practiceId: string, filter: TimelineFilter, filterKey
   useEffect(() => {
     const gen = ++generation.current;
     if (identity === null) return;
-    client.timeline(practiceId, filter, "backward", { limit: PAGE_SIZE }).then(
+    client.timeline(practiceId, { ...filter, direction: "backward", limit: PAGE_SIZE }).then(
       (page) => {
         if (gen !== generation.current) return;
         performance.mark("timeline:data");
@@ -77,7 +77,7 @@ function useTimelineWindow(practiceId: string, filter: TimelineFilter, filterKey
     busy.current.older = true;
     const gen = generation.current;
     setState((x) => ({ ...x, loadingOlder: true }));
-    client.timeline(practiceId, filter, "backward", { cursor: s.olderCursor, limit: PAGE_SIZE }).then(
+    client.timeline(practiceId, { ...filter, direction: "backward", cursor: s.olderCursor, limit: PAGE_SIZE }).then(
       (page) => {
         busy.current.older = false;
         if (gen !== generation.current) return;
@@ -103,8 +103,8 @@ function useTimelineWindow(practiceId: string, filter: TimelineFilter, filterKey
     setState((x) => ({ ...x, loadingNewer: true }));
     // Forward from the newest event shown; the filter's other fields still apply.
     const request = top
-      ? client.timeline(practiceId, { ...filter, afterSeq: top.seq }, "forward", { limit: PAGE_SIZE })
-      : client.timeline(practiceId, filter, "backward", { limit: PAGE_SIZE });
+      ? client.timeline(practiceId, { ...filter, afterSeq: top.seq, direction: "forward", limit: PAGE_SIZE })
+      : client.timeline(practiceId, { ...filter, direction: "backward", limit: PAGE_SIZE });
     request.then(
       (page) => {
         busy.current.newer = false;

@@ -3,7 +3,8 @@
 use std::io::Read;
 use std::path::PathBuf;
 
-use chronicle::{Error, NewEvent, Principal};
+use chronicle::api::BatchRequest;
+use chronicle::{Error, NewEvent};
 
 use super::{DbArgs, Failure, Outcome};
 
@@ -15,8 +16,8 @@ pub struct Args {
     #[arg(long, value_name = "FILE")]
     pub file: Option<PathBuf>,
     /// Append as this user (access rules apply). Without it, the system principal.
-    #[arg(long = "as", value_name = "USER")]
-    pub user: Option<String>,
+    #[arg(long = "as", value_name = "USER", value_parser = super::user_id)]
+    pub user: Option<chronicle::api::UserId>,
 }
 
 /// Events parsed from the input, each with the line it started on.
@@ -38,14 +39,12 @@ pub async fn run(args: Args) -> Outcome {
         }
     };
     let parsed = parse(&input)?;
-    let principal = match args.user {
-        Some(user) if user.trim().is_empty() => return Err(Failure::usage("--as needs a user id")),
-        Some(user) => Principal::user(user),
-        None => Principal::System,
-    };
+    let principal = super::principal(args.user);
     let store = args.db.open().await?;
-    let stored = store
-        .append_batch(&principal, parsed.events)
+    let batch = BatchRequest {
+        events: parsed.events,
+    };
+    let stored = chronicle::api::append_batch(&store, &principal, batch)
         .await
         .map_err(|error| {
             let line = match &error {
@@ -58,7 +57,7 @@ pub async fn run(args: Args) -> Outcome {
             }
             failure
         })?;
-    for event in stored {
+    for event in stored.events {
         println!(
             "{}",
             serde_json::to_string(&event).expect("events serialize")
@@ -128,15 +127,17 @@ fn parse(input: &str) -> Result<Parsed, Failure> {
 
 /// Decodes with the JSON pointer of the first problem.
 fn decode<T: serde::de::DeserializeOwned>(value: serde_json::Value) -> Result<T, (String, String)> {
-    serde_path_to_error::deserialize(value).map_err(|e| {
-        let pointer = chronicle_cli::http::extract::to_pointer(&e.path().to_string());
-        (
-            if pointer.is_empty() {
-                "/".to_string()
-            } else {
-                pointer
-            },
-            e.into_inner().to_string(),
-        )
+    chronicle::api::json::decode(value).map_err(|error| {
+        let violation = error
+            .violations()
+            .into_iter()
+            .next()
+            .unwrap_or_else(|| chronicle::Violation::new("", error.to_string()));
+        let path = if violation.path.is_empty() {
+            "/".to_string()
+        } else {
+            violation.path
+        };
+        (path, violation.message)
     })
 }

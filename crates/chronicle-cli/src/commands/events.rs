@@ -1,13 +1,14 @@
 //! `chronicle events`: an aggregate, a type, or a filtered practice timeline.
 
-use chronicle::{ActorType, Direction, Event, Page, PageRequest, Principal, TimelineFilter};
+use chronicle::api::{self, AggregateEventsQuery, PageQuery, TimelineQuery};
+use chronicle::{ActorType, Direction, Event, Page};
 use chrono::{DateTime, Utc};
 
 use super::{DbArgs, Failure, Outcome};
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
 pub enum Format {
-    /// `{"events": [...], "nextCursor": ...}`, as the HTTP API answers.
+    /// `{"items": [...], "nextCursor": ...}`, the page the HTTP API and the app answer.
     Json,
     /// A readable table.
     Table,
@@ -57,8 +58,8 @@ pub struct Args {
     #[arg(long, value_name = "CURSOR")]
     pub cursor: Option<String>,
     /// Read as this user (access rules apply). Without it, the system principal.
-    #[arg(long = "as", value_name = "USER")]
-    pub user: Option<String>,
+    #[arg(long = "as", value_name = "USER", value_parser = super::user_id)]
+    pub user: Option<chronicle::api::UserId>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Json)]
     pub format: Format,
@@ -69,34 +70,36 @@ fn parse_actor_type(text: &str) -> Result<ActorType, String> {
 }
 
 pub async fn run(args: Args) -> Outcome {
-    let principal = args.user.clone().map_or(Principal::System, Principal::user);
+    let principal = super::principal(args.user.clone());
     let store = args.db.open().await?;
-    let page_request = PageRequest {
-        cursor: args.cursor.clone(),
-        limit: args.limit,
-    };
     let page: Page<Event> = if let Some(aggregate) = &args.aggregate {
         let (aggregate_type, aggregate_id) = aggregate.split_once('/').ok_or_else(|| {
             Failure::usage(format!(
                 "--aggregate {aggregate:?}: expected TYPE/ID, e.g. patient/pat-1"
             ))
         })?;
-        store
-            .aggregate_events(
-                &principal,
-                &args.practice,
-                aggregate_type,
-                aggregate_id,
-                None,
-                &page_request,
-            )
-            .await?
+        let query = AggregateEventsQuery {
+            from_version: None,
+            limit: args.limit,
+            cursor: args.cursor.clone(),
+        };
+        api::aggregate_events(
+            &store,
+            &principal,
+            &args.practice,
+            aggregate_type,
+            aggregate_id,
+            query,
+        )
+        .await?
     } else if let Some(event_type) = &args.event_type {
-        store
-            .events_by_type(&principal, &args.practice, event_type, &page_request)
-            .await?
+        let query = PageQuery {
+            limit: args.limit,
+            cursor: args.cursor.clone(),
+        };
+        api::events_by_type(&store, &principal, &args.practice, event_type, query).await?
     } else {
-        let filter = TimelineFilter {
+        let query = TimelineQuery {
             event_types: args.event_types.clone(),
             actor_type: args.actor_type,
             actor_id: args.actor_id.clone(),
@@ -104,32 +107,22 @@ pub async fn run(args: Args) -> Outcome {
             from: args.from,
             to: args.to,
             text: args.text.clone(),
-            after_seq: None,
-            before_seq: None,
+            direction: if args.backward {
+                Direction::Backward
+            } else {
+                Direction::Forward
+            },
+            limit: args.limit,
+            cursor: args.cursor.clone(),
+            ..TimelineQuery::default()
         };
-        let direction = if args.backward {
-            Direction::Backward
-        } else {
-            Direction::Forward
-        };
-        store
-            .timeline(
-                &principal,
-                &args.practice,
-                &filter,
-                direction,
-                &page_request,
-            )
-            .await?
+        api::timeline(&store, &principal, &args.practice, query).await?
     };
     match args.format {
-        Format::Json => {
-            let body = serde_json::json!({"events": page.items, "nextCursor": page.next_cursor});
-            super::print_line(format_args!(
-                "{}",
-                serde_json::to_string_pretty(&body).expect("events serialize")
-            ));
-        }
+        Format::Json => super::print_line(format_args!(
+            "{}",
+            serde_json::to_string_pretty(&page).expect("events serialize")
+        )),
         Format::Table => print_table(&page),
     }
     Ok(())

@@ -6,7 +6,8 @@ pub mod projectors;
 pub mod seed;
 pub mod serve;
 
-use chronicle::{Store, StoreOptions};
+use chronicle::api::UserId;
+use chronicle::{Principal, Store, StoreOptions};
 use chronicle_cli::exit;
 
 /// Why a command failed, and its exit code.
@@ -54,6 +55,23 @@ fn display_path(path: &str) -> &str {
 }
 
 pub type Outcome = Result<(), Failure>;
+
+/// Parses `--as USER` with the engine's id rules (the same as the HTTP header's).
+pub fn user_id(text: &str) -> Result<UserId, String> {
+    UserId::parse_at("--as", text).map_err(|error| {
+        error
+            .violations()
+            .into_iter()
+            .map(|v| v.message)
+            .collect::<Vec<_>>()
+            .join("; ")
+    })
+}
+
+/// The principal of a command: the `--as` user, or the system principal without one.
+pub fn principal(user: Option<UserId>) -> Principal {
+    user.map_or(Principal::System, Principal::from)
+}
 
 /// Prints a line to standard output; a closed pipe (`chronicle events | head`) ends the
 /// program quietly instead of panicking.

@@ -1,9 +1,9 @@
 //! `chronicle projectors`: status, run, reset, retry.
 
-use chronicle::Principal;
-use chronicle::projection::{Runner, RunnerOptions, SharedProjector, builtin};
+use chronicle::api::{self, ProjectorStatusQuery};
+use chronicle::projection::{Runner, RunnerOptions, builtin, find_builtin};
 
-use super::{DbArgs, Failure, Outcome, print_line};
+use super::{DbArgs, Failure, Outcome, principal, print_line};
 
 #[derive(Debug, clap::Subcommand)]
 pub enum Command {
@@ -41,8 +41,8 @@ pub struct StatusArgs {
     #[arg(long, value_name = "ID")]
     pub practice: Option<String>,
     /// As this user (only their practices). Without it, the system principal: every practice.
-    #[arg(long = "as", value_name = "USER")]
-    pub user: Option<String>,
+    #[arg(long = "as", value_name = "USER", value_parser = super::user_id)]
+    pub user: Option<chronicle::api::UserId>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
@@ -77,25 +77,8 @@ pub struct TargetArgs {
     #[arg(long, value_name = "NAME")]
     pub projector: String,
     /// As this user (owner or admin). Without it, the system principal.
-    #[arg(long = "as", value_name = "USER")]
-    pub user: Option<String>,
-}
-
-fn principal(user: Option<String>) -> Principal {
-    user.map_or(Principal::System, Principal::user)
-}
-
-fn find(name: &str) -> Result<SharedProjector, Failure> {
-    builtin()
-        .into_iter()
-        .find(|p| p.name() == name)
-        .ok_or_else(|| {
-            let names: Vec<&str> = builtin().iter().map(|p| p.name()).collect();
-            Failure::usage(format!(
-                "no projector {name:?}; the projectors are {}",
-                names.join(", ")
-            ))
-        })
+    #[arg(long = "as", value_name = "USER", value_parser = super::user_id)]
+    pub user: Option<chronicle::api::UserId>,
 }
 
 pub async fn run(command: Command) -> Outcome {
@@ -103,11 +86,15 @@ pub async fn run(command: Command) -> Outcome {
         Command::Status(args) => status(args).await,
         Command::Run(args) => run_projectors(args).await,
         Command::Reset(args) => {
-            let projector = find(&args.projector)?;
+            find_builtin(&args.projector)?;
             let store = args.db.open().await?;
-            store
-                .reset_projector(&principal(args.user), &args.practice, projector.as_ref())
-                .await?;
+            api::reset_projector(
+                &store,
+                &principal(args.user),
+                &args.practice,
+                &args.projector,
+            )
+            .await?;
             print_line(format_args!(
                 "reset {} of practice {}; it rebuilds from the first event when projectors run",
                 args.projector, args.practice
@@ -115,11 +102,15 @@ pub async fn run(command: Command) -> Outcome {
             Ok(())
         }
         Command::Retry(args) => {
-            find(&args.projector)?;
+            find_builtin(&args.projector)?;
             let store = args.db.open().await?;
-            store
-                .retry_projector(&principal(args.user), &args.practice, &args.projector)
-                .await?;
+            api::retry_projector(
+                &store,
+                &principal(args.user),
+                &args.practice,
+                &args.projector,
+            )
+            .await?;
             print_line(format_args!(
                 "{} of practice {} will resume from the event it stopped at",
                 args.projector, args.practice
@@ -131,10 +122,12 @@ pub async fn run(command: Command) -> Outcome {
 
 async fn status(args: StatusArgs) -> Outcome {
     let store = args.db.open().await?;
-    let names: Vec<&str> = builtin().iter().map(|p| p.name()).collect();
-    let statuses = store
-        .projector_status(&principal(args.user), args.practice.as_deref(), &names)
-        .await?;
+    let query = ProjectorStatusQuery {
+        practice_id: args.practice,
+    };
+    let statuses = api::projector_status(&store, &principal(args.user), query)
+        .await?
+        .projectors;
     match args.format {
         Format::Json => {
             for status in &statuses {
@@ -179,7 +172,7 @@ async fn run_projectors(args: RunArgs) -> Outcome {
     } else {
         args.projectors
             .iter()
-            .map(|name| find(name))
+            .map(|name| find_builtin(name))
             .collect::<Result<Vec<_>, _>>()?
     };
     let runner = Runner::new(store.clone(), projectors, options);

@@ -1,151 +1,88 @@
-//! The one error shape of the HTTP API, and the one place engine errors become statuses:
-//! `{"error": {"code", "message", "details": [{"path", "message"}]}}`.
+//! The HTTP form of an error: the layer's [`WireError`] as `{"error": {code, message,
+//! details}}`, with a status decided here, once, from its code.
 //!
-//! | status | when |
+//! | status | codes |
 //! |---|---|
-//! | 400 | malformed JSON, missing or invalid fields, bad query parameters (`limit`, `cursor`) |
-//! | 401 | no `x-user-id` header |
-//! | 403 | not a member (same answer for an unknown practice), or a role that may not do this |
-//! | 404 | an event, event type or route that does not exist |
-//! | 409 | `expectedVersion` mismatch, an id reused with other content, a duplicate creation |
-//! | 413 | body over the limit |
-//! | 422 | unregistered event type, or a payload that breaks its schema |
-//! | 503 | the store is unreachable, or the request timed out |
+//! | 400 | `invalid` (malformed JSON, fields, parameters, headers) |
+//! | 401 | `unauthenticated` (no `x-user-id`) |
+//! | 403 | `practice_not_found` (also for a practice that exists: a non-member learns nothing), `forbidden` |
+//! | 404 | `not_found`, `unknown_projector` |
+//! | 405 | `method_not_allowed` |
+//! | 409 | `version_conflict`, `conflict` |
+//! | 413 | `payload_too_large` |
+//! | 422 | `unknown_event_type`, `invalid_payload` |
+//! | 500 | `internal`, `registry`, `invalid_url` |
+//! | 503 | `unavailable`, `incompatible_store`, `timeout` |
 
 use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use chronicle::{Error, Violation};
+use chronicle::ErrorCode;
+use chronicle::api::WireError;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-/// An API error: status plus the body every error path returns.
+/// An error answer: the wire error, sent with [`status_for`] its code.
 #[derive(Debug)]
-pub struct ApiError {
-    /// HTTP status.
-    pub status: StatusCode,
-    /// Body.
-    pub body: ErrorBody,
-}
+pub struct ApiError(pub WireError);
 
-/// `{"error": {...}}`.
+/// `{"error": {...}}`: the body of every error answer.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ErrorBody {
-    /// The error.
-    pub error: ErrorDetail,
+    /// What went wrong.
+    pub error: WireError,
 }
 
-/// What went wrong.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ErrorDetail {
-    /// Stable code a client can branch on (`invalid`, `unauthenticated`, `practice_not_found`,
-    /// `forbidden`, `not_found`, `version_conflict`, `conflict`, `payload_too_large`,
-    /// `unknown_event_type`, `invalid_payload`, `unavailable`, `timeout`, `internal`).
-    pub code: String,
-    /// One sentence saying what was wrong.
-    pub message: String,
-    /// Each violation with its JSON pointer into the request.
-    pub details: Vec<Violation>,
+/// The status of every code.
+pub fn status_for(code: ErrorCode) -> StatusCode {
+    match code {
+        ErrorCode::Invalid => StatusCode::BAD_REQUEST,
+        ErrorCode::Unauthenticated => StatusCode::UNAUTHORIZED,
+        ErrorCode::PracticeNotFound | ErrorCode::Forbidden => StatusCode::FORBIDDEN,
+        ErrorCode::NotFound | ErrorCode::UnknownProjector => StatusCode::NOT_FOUND,
+        ErrorCode::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+        ErrorCode::VersionConflict | ErrorCode::Conflict | ErrorCode::StoreNotEmpty => {
+            StatusCode::CONFLICT
+        }
+        ErrorCode::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+        ErrorCode::UnknownEventType | ErrorCode::InvalidPayload => StatusCode::UNPROCESSABLE_ENTITY,
+        ErrorCode::Unavailable | ErrorCode::IncompatibleStore | ErrorCode::Timeout => {
+            StatusCode::SERVICE_UNAVAILABLE
+        }
+        ErrorCode::Internal
+        | ErrorCode::Registry
+        | ErrorCode::InvalidUrl
+        | ErrorCode::IdentityRequired
+        | ErrorCode::InvalidSettings
+        | ErrorCode::SettingsUnsaved => StatusCode::INTERNAL_SERVER_ERROR,
+    }
 }
 
 impl ApiError {
-    /// An error with no details.
-    pub fn new(status: StatusCode, code: &str, message: impl Into<String>) -> Self {
-        Self::with_details(status, code, message, Vec::new())
+    /// An error without details.
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        ApiError(WireError::new(code, message))
     }
 
-    /// An error with details.
-    pub fn with_details(
-        status: StatusCode,
-        code: &str,
-        message: impl Into<String>,
-        details: Vec<Violation>,
-    ) -> Self {
-        ApiError {
-            status,
-            body: ErrorBody {
-                error: ErrorDetail {
-                    code: code.to_string(),
-                    message: message.into(),
-                    details,
-                },
-            },
-        }
-    }
-
-    /// 400 with one violation at `path`.
+    /// A 400 with one violation at `path`.
     pub fn bad_request(path: &str, message: impl Into<String>) -> Self {
-        let message = message.into();
-        Self::with_details(
-            StatusCode::BAD_REQUEST,
-            "invalid",
-            format!("invalid request: {message}"),
-            vec![Violation::new(path, message)],
-        )
+        ApiError(WireError::at(ErrorCode::Invalid, path, message))
+    }
+
+    /// The status this error is answered with.
+    pub fn status(&self) -> StatusCode {
+        status_for(self.0.code)
     }
 }
 
-impl From<Error> for ApiError {
-    fn from(error: Error) -> Self {
-        let (status, code) = match error.root() {
-            Error::Invalid { .. } => (StatusCode::BAD_REQUEST, "invalid"),
-            Error::UnknownEventType { .. } => {
-                (StatusCode::UNPROCESSABLE_ENTITY, "unknown_event_type")
-            }
-            Error::InvalidPayload { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_payload"),
-            Error::PracticeNotFound { .. } => (StatusCode::FORBIDDEN, "practice_not_found"),
-            Error::Forbidden { .. } => (StatusCode::FORBIDDEN, "forbidden"),
-            Error::VersionConflict { .. } => (StatusCode::CONFLICT, "version_conflict"),
-            Error::Conflict { .. } => (StatusCode::CONFLICT, "conflict"),
-            Error::Unavailable { .. } | Error::IncompatibleStore { .. } => {
-                (StatusCode::SERVICE_UNAVAILABLE, "unavailable")
-            }
-            Error::InvalidUrl { .. }
-            | Error::Registry(_)
-            | Error::Database(_)
-            | Error::InBatch { .. } => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
-        };
-        if status == StatusCode::INTERNAL_SERVER_ERROR {
-            // Database internals stay in the server log.
-            tracing::error!(error = %error, "internal error");
-            return ApiError::new(
-                status,
-                code,
-                "internal error; the server log has the details",
-            );
-        }
-        let mut details = error.violations();
-        let root = error.root();
-        let prefix = match &error {
-            Error::InBatch { index, .. } => format!("/events/{index}"),
-            _ => String::new(),
-        };
-        match root {
-            Error::UnknownEventType { suggestions, .. } => {
-                let hint = if suggestions.is_empty() {
-                    "is not registered; GET /v1/registry lists the types".to_string()
-                } else {
-                    format!(
-                        "is not registered; did you mean {}?",
-                        suggestions.join(", ")
-                    )
-                };
-                details.push(Violation::new(format!("{prefix}/eventType"), hint));
-            }
-            Error::VersionConflict { current, .. } => {
-                details.push(Violation::new(
-                    format!("{prefix}/expectedVersion"),
-                    format!("the current version is {current}"),
-                ));
-            }
-            _ => {}
-        }
-        ApiError::with_details(status, code, error.to_string(), details)
+impl From<chronicle::Error> for ApiError {
+    fn from(error: chronicle::Error) -> Self {
+        ApiError(WireError::from(error))
     }
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        (self.status, Json(self.body)).into_response()
+        (self.status(), Json(ErrorBody { error: self.0 })).into_response()
     }
 }

@@ -1,11 +1,13 @@
 //! Request extractors whose failures use the API's error shape and name what was wrong:
-//! the principal from `x-user-id`, JSON bodies, query strings and path segments.
+//! the caller from `x-user-id`, JSON bodies, query strings and path segments. What is
+//! well-formed is the layer's rule ([`chronicle::api`]); these only find the input.
 
 use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Path, Request};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
-use chronicle::Principal;
+use chronicle::api::{UserId, json};
+use chronicle::{ErrorCode, Principal};
 use serde::de::DeserializeOwned;
 
 use super::error::ApiError;
@@ -20,38 +22,32 @@ impl<S: Send + Sync> FromRequestParts<S> for User {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        let Some(value) = parts.headers.get(USER_HEADER) else {
-            return Err(ApiError::new(
-                StatusCode::UNAUTHORIZED,
-                "unauthenticated",
-                format!(
-                    "the {USER_HEADER} header is required: it names the user making the request"
-                ),
-            ));
+        let pointer = format!("/headers/{USER_HEADER}");
+        let mut values = parts.headers.get_all(USER_HEADER).iter();
+        let (Some(value), None) = (values.next(), values.next()) else {
+            if parts.headers.contains_key(USER_HEADER) {
+                // A gateway that appends instead of replacing must not let the client's value win.
+                return Err(ApiError::bad_request(
+                    &pointer,
+                    "must be given exactly once; this request has it more than once",
+                ));
+            }
+            return Err(unauthenticated());
         };
-        let invalid = |why: &str| {
-            ApiError::with_details(
-                StatusCode::UNAUTHORIZED,
-                "unauthenticated",
-                format!("the {USER_HEADER} header {why}"),
-                vec![chronicle::Violation::new(
-                    format!("/headers/{USER_HEADER}"),
-                    why,
-                )],
-            )
-        };
-        let user = value
-            .to_str()
-            .map_err(|_| invalid("must be visible ASCII text"))?
-            .trim();
-        if user.is_empty() {
-            return Err(invalid("must not be empty"));
+        let text = std::str::from_utf8(value.as_bytes())
+            .map_err(|_| ApiError::bad_request(&pointer, "must be UTF-8 text"))?;
+        if text.trim().is_empty() {
+            return Err(unauthenticated());
         }
-        if user.chars().count() > chronicle::rules::MAX_ID_LEN {
-            return Err(invalid("must be at most 255 characters"));
-        }
-        Ok(User(Principal::user(user)))
+        Ok(User(UserId::parse_at(&pointer, text)?.into()))
     }
+}
+
+fn unauthenticated() -> ApiError {
+    ApiError::new(
+        ErrorCode::Unauthenticated,
+        format!("the {USER_HEADER} header is required: it names the user making the request"),
+    )
 }
 
 /// A JSON body parsed with the path of the first problem (`/events/3/payload`).
@@ -64,41 +60,15 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
         let bytes = Bytes::from_request(request, state).await.map_err(|rejection| {
             if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
                 ApiError::new(
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    "payload_too_large",
+                    ErrorCode::PayloadTooLarge,
                     "the request body is larger than this server accepts (see --max-body-bytes)",
                 )
             } else {
                 ApiError::bad_request("", format!("could not read the request body: {rejection}"))
             }
         })?;
-        parse_json(&bytes).map(ApiJson)
+        Ok(ApiJson(json::parse(&bytes)?))
     }
-}
-
-/// Parses JSON, naming where it breaks.
-pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
-    if bytes.iter().all(u8::is_ascii_whitespace) {
-        return Err(ApiError::bad_request(
-            "",
-            "the request body is empty; send a JSON object",
-        ));
-    }
-    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
-    let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|e| {
-        let pointer = to_pointer(&e.path().to_string());
-        let inner = e.into_inner();
-        let message = if inner.is_syntax() || inner.is_eof() {
-            format!("malformed JSON: {inner}")
-        } else {
-            inner.to_string()
-        };
-        ApiError::bad_request(&pointer, message)
-    })?;
-    deserializer
-        .end()
-        .map_err(|e| ApiError::bad_request("", format!("malformed JSON: {e}")))?;
-    Ok(value)
 }
 
 /// A query string parsed into `T`, naming the parameter that is wrong.
@@ -114,7 +84,7 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
         serde_path_to_error::deserialize(deserializer)
             .map(ApiQuery)
             .map_err(|e| {
-                let pointer = to_pointer(&e.path().to_string());
+                let pointer = json::to_pointer(&e.path().to_string());
                 ApiError::bad_request(&pointer, format!("query parameter: {}", e.into_inner()))
             })
     }
@@ -131,33 +101,5 @@ impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for ApiPath
             .await
             .map(|Path(value)| ApiPath(value))
             .map_err(|rejection| ApiError::bad_request("/path", rejection.body_text()))
-    }
-}
-
-/// `events[3].payload` (serde_path_to_error) to `/events/3/payload` (JSON pointer).
-pub fn to_pointer(path: &str) -> String {
-    if path == "." || path.is_empty() {
-        return String::new();
-    }
-    path.replace('[', ".")
-        .replace(']', "")
-        .split('.')
-        .filter(|s| !s.is_empty())
-        .fold(String::new(), |mut out, segment| {
-            out.push('/');
-            out.push_str(&chronicle::rules::escape_pointer(segment));
-            out
-        })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::to_pointer;
-
-    #[test]
-    fn serde_paths_become_json_pointers() {
-        assert_eq!(to_pointer("events[3].payload"), "/events/3/payload");
-        assert_eq!(to_pointer("."), "");
-        assert_eq!(to_pointer("limit"), "/limit");
     }
 }

@@ -2,7 +2,6 @@
 //! append, timeline, aggregates, practices, registry, chain verification and a live SSE stream.
 //! Handlers are thin: extract, call the engine, map the error once ([`error::ApiError`]).
 
-pub mod announcements;
 pub mod console;
 pub mod error;
 pub mod events;
@@ -14,16 +13,19 @@ pub mod read_models;
 
 use std::future::Future;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, Request, State};
-use axum::http::StatusCode;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use chronicle::Store;
+use chronicle::api::live::Announcements;
+use chronicle::{ErrorCode, Store};
 use tokio::sync::watch;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use error::ApiError;
 
@@ -60,88 +62,89 @@ pub struct AppState {
     /// Flips to true when the server shuts down, ending live streams.
     pub shutdown: watch::Receiver<bool>,
     /// Appends and checkpoint changes, for live streams.
-    pub announcements: announcements::Announcements,
+    pub announcements: Announcements,
     /// The web console's files, when served.
     pub ui: Option<console::Console>,
+}
+
+/// Every route with its OpenAPI entry, declared once: the router and `/openapi.json` are
+/// both made from this, so they cannot disagree. Requests on these routes take at most the
+/// request timeout; the live streams are in [`streaming_routes`].
+fn bounded_routes(options: &ApiOptions) -> OpenApiRouter<AppState> {
+    let single = OpenApiRouter::new()
+        .routes(routes!(events::append))
+        .layer(DefaultBodyLimit::max(options.max_event_body_bytes));
+    let batch = OpenApiRouter::new()
+        .routes(routes!(events::append_batch))
+        .layer(DefaultBodyLimit::max(options.max_batch_body_bytes));
+    OpenApiRouter::new()
+        .merge(single)
+        .merge(batch)
+        .routes(routes!(events::seed_aggregate_events))
+        .routes(routes!(events::seed_events_by_type))
+        .routes(routes!(events::practices))
+        .routes(routes!(events::practice))
+        .routes(routes!(events::timeline))
+        .routes(routes!(events::event))
+        .routes(routes!(events::aggregates))
+        .routes(routes!(events::aggregate_events))
+        .routes(routes!(events::events_by_type))
+        .routes(routes!(events::verify))
+        .routes(routes!(projectors::status_all))
+        .routes(routes!(projectors::status))
+        .routes(routes!(projectors::reset))
+        .routes(routes!(projectors::retry))
+        .routes(routes!(read_models::directory))
+        .routes(routes!(read_models::users))
+        .routes(routes!(read_models::members))
+        .routes(routes!(read_models::recent_aggregates))
+        .routes(routes!(read_models::activity))
+        .routes(routes!(events::registry))
+        .routes(routes!(events::event_type))
+        .routes(routes!(events::health))
+        .routes(routes!(openapi::document))
+}
+
+/// The live streams: open as long as the client listens.
+fn streaming_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(live::stream))
+        .routes(routes!(projectors::live))
+}
+
+/// The OpenAPI document of every route.
+pub fn openapi_document() -> utoipa::openapi::OpenApi {
+    let options = ApiOptions {
+        max_event_body_bytes: 0,
+        max_batch_body_bytes: 0,
+        request_timeout: Duration::ZERO,
+        ui_dir: None,
+    };
+    OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
+        .merge(bounded_routes(&options))
+        .merge(streaming_routes())
+        .into_openapi()
 }
 
 /// The whole API as a router. Starts the live-update relays, so call it inside a Tokio runtime.
 pub fn router(store: Store, options: &ApiOptions, shutdown: watch::Receiver<bool>) -> Router {
     let state = AppState {
-        announcements: announcements::Announcements::start(&store, shutdown.clone()),
+        announcements: Announcements::start(&store, shutdown.clone()),
         store,
         shutdown,
         ui: options.ui_dir.as_deref().map(console::Console::new),
     };
     let timeout = options.request_timeout;
-    let bounded = Router::new()
-        .route(
-            "/v1/events/append",
-            post(events::append).layer(DefaultBodyLimit::max(options.max_event_body_bytes)),
-        )
-        .route(
-            "/v1/events/append-batch",
-            post(events::append_batch).layer(DefaultBodyLimit::max(options.max_batch_body_bytes)),
-        )
-        .route(
-            "/v1/events/aggregate/{practice_id}/{aggregate_type}/{aggregate_id}",
-            get(events::aggregate_events),
-        )
-        .route(
-            "/v1/events/type/{practice_id}/{event_type}",
-            get(events::events_by_type),
-        )
-        .route("/v1/practices", get(events::practices))
-        .route("/v1/practices/{practice_id}/events", get(events::timeline))
-        .route(
-            "/v1/practices/{practice_id}/events/{event_id}",
-            get(events::event),
-        )
-        .route(
-            "/v1/practices/{practice_id}/aggregates",
-            get(events::aggregates),
-        )
-        .route("/v1/practices/{practice_id}/verify", get(events::verify))
-        .route(
-            "/v1/practices/{practice_id}/projectors",
-            get(projectors::status),
-        )
-        .route(
-            "/v1/practices/{practice_id}/projectors/{projector}/reset",
-            post(projectors::reset),
-        )
-        .route(
-            "/v1/practices/{practice_id}/projectors/{projector}/retry",
-            post(projectors::retry),
-        )
-        .route("/v1/directory/practices", get(read_models::directory))
-        .route("/v1/users", get(read_models::users))
-        .route(
-            "/v1/practices/{practiceId}/members",
-            get(read_models::members),
-        )
-        .route(
-            "/v1/practices/{practice_id}/aggregates/recent",
-            get(read_models::recent_aggregates),
-        )
-        .route(
-            "/v1/practices/{practice_id}/activity",
-            get(read_models::activity),
-        )
-        .route("/v1/registry", get(events::registry))
-        .route("/v1/registry/{event_type}", get(events::event_type))
-        .route("/healthz", get(events::health))
-        .route("/openapi.json", get(openapi::document))
-        .layer(axum::middleware::from_fn(
-            move |request: Request, next: Next| with_timeout(timeout, request, next),
-        ));
-    Router::new()
-        .route("/v1/practices/{practice_id}/live", get(live::stream))
-        .route(
-            "/v1/practices/{practice_id}/projectors/live",
-            get(projectors::live),
-        )
+    let bounded = bounded_routes(options).layer(axum::middleware::from_fn(
+        move |request: Request, next: Next| with_timeout(timeout, request, next),
+    ));
+    let (router, document) = OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
         .merge(bounded)
+        .merge(streaming_routes())
+        .split_for_parts();
+    let document = Arc::new(document);
+    router
+        .layer(axum::Extension(openapi::Document(document)))
         .fallback(console::or_not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(state)
@@ -151,8 +154,7 @@ async fn with_timeout(limit: Duration, request: Request, next: Next) -> Response
     match tokio::time::timeout(limit, next.run(request)).await {
         Ok(response) => response,
         Err(_) => ApiError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "timeout",
+            ErrorCode::Timeout,
             format!(
                 "the request took longer than {} s; nothing was committed unless a retry shows it",
                 limit.as_secs()
@@ -164,8 +166,7 @@ async fn with_timeout(limit: Duration, request: Request, next: Next) -> Response
 
 pub(crate) async fn not_found(request: Request) -> ApiError {
     ApiError::new(
-        StatusCode::NOT_FOUND,
-        "not_found",
+        ErrorCode::NotFound,
         format!(
             "no route {} {}; GET /openapi.json lists them",
             request.method(),
@@ -176,8 +177,7 @@ pub(crate) async fn not_found(request: Request) -> ApiError {
 
 async fn method_not_allowed(State(_): State<AppState>, request: Request) -> ApiError {
     ApiError::new(
-        StatusCode::METHOD_NOT_ALLOWED,
-        "method_not_allowed",
+        ErrorCode::MethodNotAllowed,
         format!(
             "{} is not allowed on {}",
             request.method(),

@@ -71,7 +71,7 @@ pub async fn append_prints_stored_events_and_events_reads_them(backend: Backend)
     assert_eq!(json_out.status.code(), Some(0));
     let page: Value = serde_json::from_slice(&json_out.stdout).unwrap();
     assert_eq!(
-        page["events"].as_array().unwrap().len(),
+        page["items"].as_array().unwrap().len(),
         4,
         "practice.created, owner membership, two patients"
     );
@@ -202,7 +202,7 @@ pub async fn a_bad_line_names_its_number_and_writes_nothing(backend: Backend) {
     );
     let page: Value = serde_json::from_slice(&page.stdout).unwrap();
     assert!(
-        page["events"].as_array().unwrap().is_empty(),
+        page["items"].as_array().unwrap().is_empty(),
         "nothing from a refused input was written"
     );
     let empty = run(&["append", "--db", &url], "  \n");

@@ -403,9 +403,9 @@ pub async fn timeline_aggregates_practices_and_event_by_id(backend: Backend) {
     let (status, page) =
         answer(s.get(OWNER, &format!("/v1/practices/{P}/events?actorId=desk-1"))).await;
     assert_eq!(status, 200);
-    assert_eq!(page["events"].as_array().unwrap().len(), 1);
+    assert_eq!(page["items"].as_array().unwrap().len(), 1);
     let (_, page) = answer(s.get(OWNER, &format!("/v1/practices/{P}/events?eventTypes=membership.created,patient.created&direction=backward&limit=2"))).await;
-    let seqs: Vec<i64> = page["events"]
+    let seqs: Vec<i64> = page["items"]
         .as_array()
         .unwrap()
         .iter()
@@ -414,15 +414,43 @@ pub async fn timeline_aggregates_practices_and_event_by_id(backend: Backend) {
     assert_eq!(seqs, [6, 5], "newest first");
     let cursor = page["nextCursor"].as_str().unwrap();
     let (_, older) = answer(s.get(OWNER, &format!("/v1/practices/{P}/events?eventTypes=membership.created,patient.created&direction=backward&limit=2&cursor={cursor}"))).await;
-    assert_eq!(older["events"][0]["seq"], 4);
+    assert_eq!(older["items"][0]["seq"], 4);
     let (_, aggregates) = answer(s.get(
         OWNER,
         &format!("/v1/practices/{P}/aggregates?aggregateType=membership"),
     ))
     .await;
-    assert_eq!(aggregates["aggregates"].as_array().unwrap().len(), 4);
+    assert_eq!(aggregates["items"].as_array().unwrap().len(), 4);
     let (_, practices) = answer(s.get("viewer-1", "/v1/practices")).await;
     assert_eq!(practices["practices"][0]["role"], "viewer");
+    assert_eq!(
+        practices["practices"][0]["capabilities"],
+        json!({"read": true, "append": false, "manageMembers": false, "grantOwner": false, "manageProjectors": false, "export": true}),
+        "what a viewer may do, from the engine's role table"
+    );
+    let (status, one) = answer(s.get("viewer-1", &format!("/v1/practices/{P}"))).await;
+    assert_eq!((status, &one["role"]), (200, &json!("viewer")));
+    let (_, history) = answer(s.get(
+        OWNER,
+        &format!("/v1/practices/{P}/aggregates/patient/pat-1/events?limit=10"),
+    ))
+    .await;
+    assert_eq!(
+        history["items"][0]["id"], created["id"],
+        "the paged aggregate read: {history}"
+    );
+    let (_, by_type) = answer(s.get(
+        OWNER,
+        &format!("/v1/practices/{P}/event-types/patient.created/events"),
+    ))
+    .await;
+    assert_eq!(
+        (
+            by_type["items"].as_array().unwrap().len(),
+            &by_type["nextCursor"]
+        ),
+        (1, &Value::Null)
+    );
     let id = created["id"].as_str().unwrap();
     let (status, one) = answer(s.get("viewer-1", &format!("/v1/practices/{P}/events/{id}"))).await;
     assert_eq!((status, &one), (200, &created));
@@ -450,7 +478,14 @@ pub async fn registry_verify_and_health(backend: Backend) {
     );
     let (status, body) = answer(s.get(OWNER, "/v1/registry/appointment.status")).await;
     assert_eq!(status, 404);
-    assert_error_shape(&body, "unknown_event_type");
+    assert_error_shape(&body, "not_found");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("appointment.status_changed"),
+        "suggests the closest names: {body}"
+    );
     let (status, report) = answer(s.get(OWNER, &format!("/v1/practices/{P}/verify"))).await;
     assert_eq!(status, 200);
     assert_eq!(
@@ -621,7 +656,9 @@ pub async fn projector_status_reset_retry_and_live_updates(backend: Backend) {
     runner.run_until_caught_up().await.unwrap();
     let mut seen = String::new();
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-    while !seen.contains("\"lag\":0") {
+    let aggregate_index_moved =
+        format!("{{\"practiceId\":\"{P}\",\"projectorName\":\"aggregate_index\"}}");
+    while !(seen.contains("\"lag\":0") && seen.contains(&aggregate_index_moved)) {
         let chunk = tokio::time::timeout_at(deadline, frames.next())
             .await
             .expect("a status update arrives")
@@ -630,8 +667,32 @@ pub async fn projector_status_reset_retry_and_live_updates(backend: Backend) {
         seen.push_str(&String::from_utf8_lossy(&chunk));
     }
 
+    assert!(
+        seen.contains("event: checkpointMoved"),
+        "each moved checkpoint is named in a checkpointMoved event, also when another process moved it: {seen}"
+    );
+    let (status, all) = answer(s.get(OWNER, "/v1/projectors")).await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        all["projectors"].as_array().unwrap().len(),
+        4,
+        "every practice's projectors in one request: {all}"
+    );
     let (status, body) = answer(s.get(OWNER, &format!("/v1/practices/{P}/projectors"))).await;
     assert_eq!(status, 200);
+    let names = |list: &Value| -> Vec<(String, String)> {
+        list["projectors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| (p["practiceId"].to_string(), p["projectorName"].to_string()))
+            .collect()
+    };
+    assert_eq!(
+        names(&body),
+        names(&all),
+        "the caller's one practice is all of them"
+    );
     assert!(
         body["projectors"]
             .as_array()
@@ -668,7 +729,8 @@ pub async fn projector_status_reset_retry_and_live_updates(backend: Backend) {
     ))
     .await;
     assert_eq!(status, 404);
-    assert_error_shape(&body, "not_found");
+    assert_error_shape(&body, "unknown_projector");
+    assert_eq!(detail_paths(&body), ["/projectorName"]);
     let (status, _) = answer(s.get("mallory", &format!("/v1/practices/{P}/projectors"))).await;
     assert_eq!(status, 403);
 }
@@ -703,7 +765,7 @@ pub async fn read_model_endpoints_answer_from_the_projections(backend: Backend) 
     ))
     .await;
     assert_eq!(status, 200, "{body}");
-    let aggregates = body["aggregates"].as_array().unwrap();
+    let aggregates = body["items"].as_array().unwrap();
     assert_eq!(aggregates.len(), 2);
     assert_eq!(aggregates[0]["aggregateId"], "pat-3", "most recent first");
     let cursor = body["nextCursor"]
@@ -717,7 +779,7 @@ pub async fn read_model_endpoints_answer_from_the_projections(backend: Backend) 
         ),
     ))
     .await;
-    assert_eq!(next["aggregates"][0]["aggregateId"], "pat-1");
+    assert_eq!(next["items"][0]["aggregateId"], "pat-1");
 
     let (status, body) = answer(s.get(OWNER, &format!("/v1/practices/{P}/activity"))).await;
     assert_eq!(status, 200, "{body}");

@@ -22,6 +22,16 @@ async fn openapi_document_is_valid_and_lists_every_route() {
         ),
         ("get", "/v1/events/type/{practiceId}/{eventType}"),
         ("get", "/v1/practices"),
+        ("get", "/v1/practices/{practiceId}"),
+        (
+            "get",
+            "/v1/practices/{practiceId}/aggregates/{aggregateType}/{aggregateId}/events",
+        ),
+        (
+            "get",
+            "/v1/practices/{practiceId}/event-types/{eventType}/events",
+        ),
+        ("get", "/v1/projectors"),
         ("get", "/v1/practices/{practiceId}/events"),
         ("get", "/v1/practices/{practiceId}/events/{eventId}"),
         ("get", "/v1/practices/{practiceId}/aggregates"),

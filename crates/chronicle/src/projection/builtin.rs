@@ -8,6 +8,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 
 use super::{ApplyFuture, Arg, ProjectionTx, Projector, SharedProjector};
+use crate::error::Error;
 use crate::model::Event;
 
 /// Every built-in projector.
@@ -18,6 +19,23 @@ pub fn builtin() -> Vec<SharedProjector> {
         Arc::new(AggregateIndex),
         Arc::new(DailyActivity),
     ]
+}
+
+/// The built-in projectors' names, in the order [`builtin`] runs them: the catalog every
+/// status and every operator action is about.
+pub fn builtin_names() -> Vec<&'static str> {
+    builtin().iter().map(|p| p.name()).collect()
+}
+
+/// The built-in projector called `name`, or [`Error::UnknownProjector`] naming the others.
+pub fn find_builtin(name: &str) -> Result<SharedProjector, Error> {
+    builtin()
+        .into_iter()
+        .find(|p| p.name() == name)
+        .ok_or_else(|| Error::UnknownProjector {
+            name: name.to_string(),
+            known: builtin_names().into_iter().map(String::from).collect(),
+        })
 }
 
 fn delete_practice<'a>(

@@ -16,7 +16,10 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
-pub use builtin::{AggregateIndex, DailyActivity, PracticeDirectory, UserDirectory, builtin};
+pub use builtin::{
+    AggregateIndex, DailyActivity, PracticeDirectory, UserDirectory, builtin, builtin_names,
+    find_builtin,
+};
 pub use runner::{PassReport, Runner, RunnerOptions};
 pub use tx::{Arg, ProjectionTx};
 
@@ -88,6 +91,8 @@ pub struct ProjectorStatus {
     pub events_per_second: f64,
     /// catching_up, caught_up, failed or stopped.
     pub state: crate::CheckpointState,
+    /// Whether the engine would accept a retry now (failed or stopped).
+    pub retryable: bool,
     /// Why it failed.
     pub last_error: Option<String>,
     /// The event it failed on.

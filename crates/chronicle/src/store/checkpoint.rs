@@ -31,7 +31,13 @@ pub enum CheckpointState {
 }
 
 impl CheckpointState {
-    fn as_str(self) -> &'static str {
+    /// Stopped until an operator retries it: the states the engine's retry accepts.
+    pub fn is_retryable(self) -> bool {
+        matches!(self, CheckpointState::Failed | CheckpointState::Stopped)
+    }
+
+    /// The stored spelling.
+    pub fn as_str(self) -> &'static str {
         match self {
             CheckpointState::CatchingUp => "catching_up",
             CheckpointState::CaughtUp => "caught_up",
@@ -268,12 +274,13 @@ impl Store {
     pub async fn reset_checkpoint(&self, practice_id: &str, projector_name: &str) -> Result<()> {
         in_write_transaction!(self, |tx, _sql, _Db| {
             sqlx::query(
-                "UPDATE projector_checkpoints SET last_seq = 0, last_event_id = NULL, state = 'catching_up', \
+                "UPDATE projector_checkpoints SET last_seq = 0, last_event_id = NULL, state = $4, \
                  last_error = NULL, error_event_id = NULL, updated_at = $3 WHERE practice_id = $1 AND projector_name = $2",
             )
             .bind(practice_id)
             .bind(projector_name)
             .bind(Utc::now())
+            .bind(CheckpointState::CatchingUp.as_str())
             .execute(&mut *tx)
             .await?;
             tx.commit().await?;

@@ -84,18 +84,27 @@ macro_rules! in_write_transaction {
 }
 pub(crate) use in_write_transaction;
 
-/// Sent to subscribers after an append commits: the practice and its new head seq.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Sent to subscribers after an append commits: the practice and its new head seq. The
+/// desktop app forwards it to the window as it is; over HTTP the live stream carries the
+/// events themselves.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Appended {
     /// The practice that grew.
     pub practice_id: String,
     /// Its new last seq.
+    #[serde(rename = "headSeq")]
     pub seq: i64,
 }
 
 /// Sent to subscribers after a projector checkpoint changes (a batch applied, caught up,
-/// failed, retried or reset); see [`Store::checkpoint_feed`].
-#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
+/// failed, retried or reset); see [`Store::checkpoint_feed`]. The same value reaches the
+/// window (a Tauri event) and the web console (a `checkpointMoved` SSE event).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CheckpointMoved {
     /// The practice.

@@ -7,7 +7,7 @@ use super::rows::{EventRow, into_events};
 use super::sql::EVENT_COLUMNS;
 use super::{Store, dispatch, in_write_transaction};
 use crate::error::{Error, Result};
-use crate::model::{Event, Principal, Role};
+use crate::model::{Event, Principal};
 use crate::projection::{ProjectionTx, Projector, ProjectorFailure, ProjectorStatus};
 use crate::store::CheckpointState;
 
@@ -100,12 +100,13 @@ impl Store {
                 }
                 sqlx::query(
                     "INSERT INTO projector_checkpoints (id, practice_id, projector_name, last_seq, state, updated_at) \
-                     VALUES ($1, $2, $3, 0, 'catching_up', $4) ON CONFLICT (practice_id, projector_name) DO NOTHING",
+                     VALUES ($1, $2, $3, 0, $5, $4) ON CONFLICT (practice_id, projector_name) DO NOTHING",
                 )
                 .bind(uuid::Uuid::now_v7().to_string())
                 .bind(practice_id)
                 .bind(name)
                 .bind(Utc::now())
+                .bind(CheckpointState::CatchingUp.as_str())
                 .execute(&mut *tx)
                 .await?;
                 claim = sqlx::query_as(sql.claim_checkpoint)
@@ -117,7 +118,8 @@ impl Store {
             let Some((last_seq, state, window_start, window_events)) = claim else {
                 return Ok(Step::Busy);
             };
-            if state == "failed" || state == "stopped" {
+            let state: CheckpointState = state.parse().map_err(Error::undecodable)?;
+            if state.is_retryable() {
                 tx.rollback().await?;
                 return Ok(Step::Halted);
             }
@@ -131,11 +133,12 @@ impl Store {
             .await?;
             let now = Utc::now();
             if rows.is_empty() {
-                if state != "caught_up" {
-                    sqlx::query("UPDATE projector_checkpoints SET state = 'caught_up', updated_at = $3 WHERE practice_id = $1 AND projector_name = $2")
+                if state != CheckpointState::CaughtUp {
+                    sqlx::query("UPDATE projector_checkpoints SET state = $4, updated_at = $3 WHERE practice_id = $1 AND projector_name = $2")
                         .bind(practice_id)
                         .bind(name)
                         .bind(now)
+                        .bind(CheckpointState::CaughtUp.as_str())
                         .execute(&mut *tx)
                         .await?;
                     tx.commit().await?;
@@ -187,7 +190,7 @@ impl Store {
                 .bind(name)
                 .bind(last.seq)
                 .bind(&last.id)
-                .bind(if caught_up { "caught_up" } else { "catching_up" })
+                .bind(if caught_up { CheckpointState::CaughtUp } else { CheckpointState::CatchingUp }.as_str())
                 .bind(now)
                 .bind(window_start)
                 .bind(window_events)
@@ -200,7 +203,7 @@ impl Store {
         if let Step::Failed(failure) = &step {
             in_write_transaction!(self, |tx, _sql, _Db| {
                 sqlx::query(
-                    "UPDATE projector_checkpoints SET state = 'failed', last_error = $3, error_event_id = $4, updated_at = $5 \
+                    "UPDATE projector_checkpoints SET state = $6, last_error = $3, error_event_id = $4, updated_at = $5 \
                      WHERE practice_id = $1 AND projector_name = $2",
                 )
                 .bind(practice_id)
@@ -208,6 +211,7 @@ impl Store {
                 .bind(&failure.message)
                 .bind(&failure.event_id)
                 .bind(Utc::now())
+                .bind(CheckpointState::Failed.as_str())
                 .execute(&mut *tx)
                 .await?;
                 tx.commit().await?;
@@ -227,12 +231,8 @@ impl Store {
         practice_id: &str,
         action: &str,
     ) -> Result<()> {
-        match self.read_access(principal, practice_id).await? {
-            None | Some(Role::Owner) | Some(Role::Admin) => Ok(()),
-            Some(role) => Err(Error::Forbidden {
-                reason: format!("only an owner or admin may {action} a projector; you are {role}"),
-            }),
-        }
+        let role = self.read_access(principal, practice_id).await?;
+        crate::access::authorize_projector_operation(role, action)
     }
 
     /// Lets a failed (or stopped) projector run again from where it stopped.
@@ -245,12 +245,16 @@ impl Store {
         self.operate_access(principal, practice_id, "retry").await?;
         let changed = in_write_transaction!(self, |tx, _sql, _Db| {
             let changed = sqlx::query(
-                "UPDATE projector_checkpoints SET state = 'catching_up', last_error = NULL, error_event_id = NULL, \
-                 updated_at = $3 WHERE practice_id = $1 AND projector_name = $2 AND state IN ('failed', 'stopped')",
+                "UPDATE projector_checkpoints SET state = $4, last_error = NULL, error_event_id = NULL, \
+                 updated_at = $3 WHERE practice_id = $1 AND projector_name = $2 AND state IN ($5, $6)",
             )
             .bind(practice_id)
             .bind(projector_name)
             .bind(Utc::now())
+            .bind(CheckpointState::CatchingUp.as_str())
+            // The retryable states (CheckpointState::is_retryable).
+            .bind(CheckpointState::Failed.as_str())
+            .bind(CheckpointState::Stopped.as_str())
             .execute(&mut *tx)
             .await?
             .rows_affected();
@@ -287,13 +291,14 @@ impl Store {
                 Err(failure) => Some(failure),
                 Ok(()) => {
                     sqlx::query(
-                        "UPDATE projector_checkpoints SET last_seq = 0, last_event_id = NULL, state = 'catching_up', \
+                        "UPDATE projector_checkpoints SET last_seq = 0, last_event_id = NULL, state = $4, \
                          last_error = NULL, error_event_id = NULL, updated_at = $3, rate_window_start = NULL, rate_window_events = 0 \
                          WHERE practice_id = $1 AND projector_name = $2",
                     )
                     .bind(practice_id)
                     .bind(name)
                     .bind(Utc::now())
+                    .bind(CheckpointState::CatchingUp.as_str())
                     .execute(&mut *tx)
                     .await?;
                     tx.commit().await?;
@@ -369,6 +374,10 @@ impl Store {
                 } else {
                     0.0
                 };
+                let state = match checkpoint {
+                    Some(c) => c.state.parse().map_err(Error::undecodable)?,
+                    None => CheckpointState::CatchingUp,
+                };
                 let events_per_second = checkpoint
                     .and_then(|c| c.rate_window_start.map(|s| (s, c.rate_window_events)))
                     .filter(|(start, _)| now - *start < Duration::seconds(RATE_WINDOW_SECONDS))
@@ -384,10 +393,8 @@ impl Store {
                     lag,
                     lag_seconds,
                     events_per_second,
-                    state: match checkpoint {
-                        Some(c) => c.state.parse().map_err(Error::undecodable)?,
-                        None => CheckpointState::CatchingUp,
-                    },
+                    state,
+                    retryable: state.is_retryable(),
                     last_error: checkpoint.and_then(|c| c.last_error.clone()),
                     error_event_id: checkpoint.and_then(|c| c.error_event_id.clone()),
                     updated_at: checkpoint.map(|c| c.updated_at),

@@ -155,6 +155,7 @@ impl Store {
                     .map_err(Error::undecodable)?;
                 Ok(PracticeSummary {
                     practice_id,
+                    capabilities: crate::access::Capabilities::of(role),
                     role,
                     event_count: seq.unwrap_or(0),
                     last_event_at,

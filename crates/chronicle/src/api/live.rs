@@ -1,0 +1,341 @@
+//! The live building blocks both edges stream from: one relay of the store's announcements
+//! per process ([`Announcements`]), a practice's tail of new events ([`PracticeTail`]), a
+//! projector status that follows the runners ([`StatusWatch`]), and bursts gathered into one
+//! update ([`next_burst`]). On PostgreSQL the relay holds one notification connection per
+//! channel, so every stream follows other processes' appends and runners; on SQLite it
+//! carries this process's changes, and a periodic look ([`FALLBACK`]) catches the rest.
+
+use std::collections::VecDeque;
+use std::time::Duration;
+
+use tokio::sync::{broadcast, watch};
+
+use crate::error::{Error, Result};
+use crate::model::{Event, Principal};
+use crate::store::{
+    Announcement, Appended, CheckpointMoved, Direction, Feed, PageRequest, Store, TimelineFilter,
+};
+
+use super::requests::ProjectorStatusQuery;
+use super::responses::ProjectorStatusList;
+
+/// How often live streams look again without an announcement: recovers notifications lost
+/// while a listener reconnects, and appends by another process to a SQLite file.
+pub const FALLBACK: Duration = Duration::from_secs(5);
+
+/// Announcements closer together than this are reported as one update.
+pub const COALESCE: Duration = Duration::from_millis(100);
+
+/// The store's announcements, relayed once per process to every live stream in it.
+#[derive(Clone)]
+pub struct Announcements {
+    appended: broadcast::Sender<Appended>,
+    checkpoints: broadcast::Sender<CheckpointMoved>,
+}
+
+impl Announcements {
+    /// Starts the relays (call inside a Tokio runtime); they end when `shutdown` flips.
+    pub fn start(store: &Store, shutdown: watch::Receiver<bool>) -> Self {
+        let appended = broadcast::channel(1024).0;
+        let checkpoints = broadcast::channel(1024).0;
+        relay(store.clone(), appended.clone(), shutdown.clone());
+        relay(store.clone(), checkpoints.clone(), shutdown);
+        Self {
+            appended,
+            checkpoints,
+        }
+    }
+
+    /// Appends from now on.
+    pub fn appended(&self) -> broadcast::Receiver<Appended> {
+        self.appended.subscribe()
+    }
+
+    /// Checkpoint changes from now on.
+    pub fn checkpoints(&self) -> broadcast::Receiver<CheckpointMoved> {
+        self.checkpoints.subscribe()
+    }
+}
+
+fn relay<T>(store: Store, to: broadcast::Sender<T>, mut shutdown: watch::Receiver<bool>)
+where
+    T: Announcement + Send + 'static,
+{
+    tokio::spawn(async move {
+        let mut feed = loop {
+            tokio::select! {
+                opened = store.feed::<T>() => match opened {
+                    Ok(feed) => break feed,
+                    Err(error) => {
+                        tracing::warn!(%error, channel = T::CHANNEL, "live updates unavailable; retrying");
+                    }
+                },
+                _ = shutdown.wait_for(|stopped| *stopped) => return,
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(FALLBACK) => {}
+                _ = shutdown.wait_for(|stopped| *stopped) => return,
+            }
+        };
+        drop(store);
+        loop {
+            tokio::select! {
+                next = feed.next() => match next {
+                    // No live stream open is fine.
+                    Some(announced) => { let _ = to.send(announced); }
+                    None => return,
+                },
+                _ = shutdown.wait_for(|stopped| *stopped) => return,
+            }
+        }
+    });
+}
+
+/// Waits for an announcement `relevant` says matters (or for missed ones: a lagged receiver),
+/// or for [`FALLBACK`]; `false` when shutting down.
+pub async fn wait_for<T: Clone>(
+    receiver: &mut broadcast::Receiver<T>,
+    relevant: impl Fn(&T) -> bool,
+    shutdown: &mut watch::Receiver<bool>,
+) -> bool {
+    let fallback = tokio::time::sleep(FALLBACK);
+    tokio::pin!(fallback);
+    loop {
+        tokio::select! {
+            received = receiver.recv() => match received {
+                Ok(announced) if !relevant(&announced) => continue,
+                Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => return true,
+                // The relays' senders live as long as their owner; wait out the fallback.
+                Err(broadcast::error::RecvError::Closed) => break,
+            },
+            _ = &mut fallback => return true,
+            _ = shutdown.wait_for(|stopped| *stopped) => return false,
+        }
+    }
+    tokio::select! {
+        _ = &mut fallback => true,
+        _ = shutdown.wait_for(|stopped| *stopped) => false,
+    }
+}
+
+/// The next announcement of `feed` and whatever follows it within [`COALESCE`]; `None` once
+/// the feed has ended.
+pub async fn next_burst<T: Announcement>(feed: &mut Feed<T>) -> Option<Vec<T>> {
+    let mut burst = vec![feed.next().await?];
+    let window = tokio::time::sleep(COALESCE);
+    tokio::pin!(window);
+    loop {
+        tokio::select! {
+            _ = &mut window => return Some(burst),
+            next = feed.next() => match next {
+                Some(next) => burst.push(next),
+                None => return Some(burst),
+            },
+        }
+    }
+}
+
+/// A practice's events after a seq, as they are appended. Events are always read from the
+/// store; announcements only say when to look, so a missed one loses nothing.
+pub struct PracticeTail {
+    store: Store,
+    caller: Principal,
+    practice_id: String,
+    after: i64,
+    pending: VecDeque<Event>,
+    announcements: broadcast::Receiver<Appended>,
+    shutdown: watch::Receiver<bool>,
+}
+
+impl PracticeTail {
+    /// Checks the caller may read the practice, then follows it from `after` (`None`: from
+    /// the current head, only new events).
+    pub async fn open(
+        store: &Store,
+        caller: &Principal,
+        practice_id: &str,
+        after: Option<i64>,
+        announcements: &Announcements,
+        shutdown: watch::Receiver<bool>,
+    ) -> Result<Self> {
+        store.read_access(caller, practice_id).await?;
+        // Subscribe before reading the head, so nothing appended in between is missed.
+        let receiver = announcements.appended();
+        let after = match after {
+            Some(seq) if seq < 0 => {
+                return Err(Error::invalid(
+                    "/after",
+                    "must be a seq (a whole number ≥ 0)",
+                ));
+            }
+            Some(seq) => seq,
+            None => {
+                let last = store
+                    .timeline(
+                        caller,
+                        practice_id,
+                        &TimelineFilter::default(),
+                        Direction::Backward,
+                        &PageRequest::first(1),
+                    )
+                    .await?;
+                last.items.first().map_or(0, |e| e.seq)
+            }
+        };
+        Ok(Self {
+            store: store.clone(),
+            caller: caller.clone(),
+            practice_id: practice_id.to_string(),
+            after,
+            pending: VecDeque::new(),
+            announcements: receiver,
+            shutdown,
+        })
+    }
+
+    /// The next event, waiting for appends; `None` ends the tail (shutting down, or the
+    /// caller lost access).
+    pub async fn next(&mut self) -> Option<Event> {
+        loop {
+            if *self.shutdown.borrow() {
+                return None;
+            }
+            if let Some(event) = self.pending.pop_front() {
+                self.after = event.seq;
+                return Some(event);
+            }
+            let page = self
+                .store
+                .timeline(
+                    &self.caller,
+                    &self.practice_id,
+                    &TimelineFilter::default(),
+                    Direction::Forward,
+                    &PageRequest::after(crate::cursor::encode(&self.after), Some(500)),
+                )
+                .await
+                .ok()?;
+            if !page.items.is_empty() {
+                self.pending.extend(page.items);
+                continue;
+            }
+            let (practice_id, after) = (&self.practice_id, self.after);
+            let relevant = |a: &Appended| &a.practice_id == practice_id && a.seq > after;
+            if !wait_for(&mut self.announcements, relevant, &mut self.shutdown).await {
+                return None;
+            }
+        }
+    }
+}
+
+/// What a projector status watch reports: the whole status when it changed, then one
+/// [`StatusUpdate::CheckpointMoved`] per projector whose checkpoint moved since the last
+/// report.
+#[derive(Debug, Clone, PartialEq)]
+pub enum StatusUpdate {
+    /// The status differs from the last one reported.
+    Status(ProjectorStatusList),
+    /// A checkpoint of the practice moved (applied events, changed state, failed).
+    CheckpointMoved(CheckpointMoved),
+}
+
+/// A practice's projector status as it changes. It looks again when the practice's head or
+/// one of its checkpoints is announced (gathering a burst for [`COALESCE`]: a runner catching
+/// up moves its checkpoint every batch) and every [`FALLBACK`] (the time-based figures, and
+/// runners in other processes on SQLite). Which checkpoints moved is read from the statuses
+/// themselves, so it does not depend on announcements arriving.
+pub struct StatusWatch {
+    store: Store,
+    caller: Principal,
+    practice_id: String,
+    appended: broadcast::Receiver<Appended>,
+    checkpoints: broadcast::Receiver<CheckpointMoved>,
+    shutdown: watch::Receiver<bool>,
+    last: Option<ProjectorStatusList>,
+    moved: VecDeque<CheckpointMoved>,
+}
+
+impl StatusWatch {
+    /// Checks the caller may read the practice, then watches it.
+    pub async fn open(
+        store: &Store,
+        caller: &Principal,
+        practice_id: &str,
+        announcements: &Announcements,
+        shutdown: watch::Receiver<bool>,
+    ) -> Result<Self> {
+        store.read_access(caller, practice_id).await?;
+        Ok(Self {
+            store: store.clone(),
+            caller: caller.clone(),
+            practice_id: practice_id.to_string(),
+            appended: announcements.appended(),
+            checkpoints: announcements.checkpoints(),
+            shutdown,
+            last: None,
+            moved: VecDeque::new(),
+        })
+    }
+
+    /// The next update; `None` ends the watch (shutting down, or the caller lost access).
+    pub async fn next(&mut self) -> Option<StatusUpdate> {
+        loop {
+            if *self.shutdown.borrow() {
+                return None;
+            }
+            if let Some(moved) = self.moved.pop_front() {
+                return Some(StatusUpdate::CheckpointMoved(moved));
+            }
+            let query = ProjectorStatusQuery {
+                practice_id: Some(self.practice_id.clone()),
+            };
+            let status = super::operations::projector_status(&self.store, &self.caller, query)
+                .await
+                .ok()?;
+            if self.last.as_ref() != Some(&status) {
+                if let Some(last) = &self.last {
+                    self.moved.extend(moved_between(last, &status));
+                }
+                self.last = Some(status.clone());
+                return Some(StatusUpdate::Status(status));
+            }
+            let practice_id = self.practice_id.clone();
+            let (mut shutdown_a, mut shutdown_b) = (self.shutdown.clone(), self.shutdown.clone());
+            let open = tokio::select! {
+                open = wait_for(&mut self.appended, |a| a.practice_id == practice_id, &mut shutdown_a) => open,
+                open = wait_for(&mut self.checkpoints, |m| m.practice_id == practice_id, &mut shutdown_b) => open,
+            };
+            if !open {
+                return None;
+            }
+            tokio::time::sleep(COALESCE).await;
+        }
+    }
+}
+
+/// The checkpoints that moved from one status to the next: position, state or error changed.
+fn moved_between(
+    before: &ProjectorStatusList,
+    after: &ProjectorStatusList,
+) -> Vec<CheckpointMoved> {
+    let position = |s: &crate::projection::ProjectorStatus| {
+        (s.last_seq, s.state, s.last_error.clone(), s.updated_at)
+    };
+    after
+        .projectors
+        .iter()
+        .filter(|now| {
+            before
+                .projectors
+                .iter()
+                .find(|then| {
+                    then.practice_id == now.practice_id && then.projector_name == now.projector_name
+                })
+                .is_none_or(|then| position(then) != position(now))
+        })
+        .map(|now| CheckpointMoved {
+            practice_id: now.practice_id.clone(),
+            projector_name: now.projector_name.clone(),
+        })
+        .collect()
+}

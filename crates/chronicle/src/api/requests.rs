@@ -1,0 +1,250 @@
+//! What each operation takes besides the caller and the ids in its path: the query string
+//! over HTTP and the argument of the desktop command are the same type, so the two edges
+//! accept exactly the same options. Every field is optional; paging is `limit` (1–1000,
+//! default 100) and `cursor` (the previous page's `nextCursor`).
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::model::{ActorType, NewEvent};
+use crate::store::{AggregateFilter, Direction, PageRequest, TimelineFilter};
+
+/// Filters and paging of a practice timeline.
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams, utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
+pub struct TimelineQuery {
+    /// Any of these event types (comma-separated in a query string).
+    #[serde(deserialize_with = "list::comma_separated")]
+    #[cfg_attr(feature = "openapi", param(value_type = Option<String>))]
+    #[cfg_attr(feature = "specta", specta(type = Vec<String>))]
+    pub event_types: Vec<String>,
+    /// Only this actor type.
+    pub actor_type: Option<ActorType>,
+    /// Only this actor.
+    pub actor_id: Option<String>,
+    /// Only this aggregate type.
+    pub aggregate_type: Option<String>,
+    /// At or after this time (RFC 3339).
+    pub from: Option<DateTime<Utc>>,
+    /// Before this time (RFC 3339).
+    pub to: Option<DateTime<Utc>>,
+    /// Payload contains this text (ASCII case-insensitive).
+    pub text: Option<String>,
+    /// Only events after this seq (what is newer than a page already shown).
+    pub after_seq: Option<i64>,
+    /// Only events before this seq.
+    pub before_seq: Option<i64>,
+    /// `forward` (oldest first, the default) or `backward`.
+    pub direction: Direction,
+    /// Page size, 1 to 1000; default 100.
+    pub limit: Option<i64>,
+    /// `nextCursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+impl TimelineQuery {
+    /// The engine's filter, direction and page.
+    pub fn into_parts(self) -> (TimelineFilter, Direction, PageRequest) {
+        (
+            TimelineFilter {
+                event_types: self.event_types,
+                actor_type: self.actor_type,
+                actor_id: self.actor_id,
+                aggregate_type: self.aggregate_type,
+                from: self.from,
+                to: self.to,
+                text: self.text,
+                after_seq: self.after_seq,
+                before_seq: self.before_seq,
+            },
+            self.direction,
+            PageRequest {
+                cursor: self.cursor,
+                limit: self.limit,
+            },
+        )
+    }
+}
+
+/// Filters and paging of a practice's aggregates (by type, then id).
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams, utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
+pub struct AggregatesQuery {
+    /// Only this aggregate type.
+    pub aggregate_type: Option<String>,
+    /// Aggregate ids starting with this.
+    pub id_prefix: Option<String>,
+    /// Page size, 1 to 1000; default 100.
+    pub limit: Option<i64>,
+    /// `nextCursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+impl AggregatesQuery {
+    /// The engine's filter and page.
+    pub fn into_parts(self) -> (AggregateFilter, PageRequest) {
+        (
+            AggregateFilter {
+                aggregate_type: self.aggregate_type,
+                id_prefix: self.id_prefix,
+            },
+            PageRequest {
+                cursor: self.cursor,
+                limit: self.limit,
+            },
+        )
+    }
+}
+
+/// Filter and paging of the most recently active aggregates.
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams, utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
+pub struct RecentAggregatesQuery {
+    /// Only this aggregate type.
+    pub aggregate_type: Option<String>,
+    /// Page size, 1 to 1000; default 100.
+    pub limit: Option<i64>,
+    /// `nextCursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+/// Where to start in an aggregate's stream, and paging.
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams, utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
+pub struct AggregateEventsQuery {
+    /// Start at this version (default 1).
+    pub from_version: Option<i64>,
+    /// Page size, 1 to 1000; default 100.
+    pub limit: Option<i64>,
+    /// `nextCursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+/// Paging alone.
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams, utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
+pub struct PageQuery {
+    /// Page size, 1 to 1000; default 100.
+    pub limit: Option<i64>,
+    /// `nextCursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+impl From<PageQuery> for PageRequest {
+    fn from(query: PageQuery) -> Self {
+        PageRequest {
+            cursor: query.cursor,
+            limit: query.limit,
+        }
+    }
+}
+
+/// A range of UTC days, inclusive.
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams, utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
+pub struct ActivityQuery {
+    /// First day, `YYYY-MM-DD`.
+    pub from_day: Option<String>,
+    /// Last day, `YYYY-MM-DD`.
+    pub to_day: Option<String>,
+}
+
+/// Which projectors' status: one practice, or every practice the caller can read.
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams, utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
+pub struct ProjectorStatusQuery {
+    /// Only this practice.
+    pub practice_id: Option<String>,
+}
+
+/// A batch to append: all or nothing, in order, one practice.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BatchRequest {
+    /// The events, in order.
+    pub events: Vec<NewEvent>,
+}
+
+mod list {
+    use serde::Deserializer;
+    use serde::de::{SeqAccess, Visitor};
+
+    /// A list given either as an array (JSON) or as one comma-separated string (a query
+    /// string, where blanks between commas are dropped).
+    pub fn comma_separated<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Vec<String>, D::Error> {
+        struct List;
+        impl<'de> Visitor<'de> for List {
+            type Value = Vec<String>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a list of strings, or one comma-separated string")
+            }
+            fn visit_str<E: serde::de::Error>(self, value: &str) -> Result<Self::Value, E> {
+                Ok(value
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|item| !item.is_empty())
+                    .map(String::from)
+                    .collect())
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+                let mut items = Vec::new();
+                // An explicit list is taken as given: the engine names a blank item.
+                while let Some(item) = seq.next_element::<String>()? {
+                    items.push(item);
+                }
+                Ok(items)
+            }
+            fn visit_unit<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+                Ok(Vec::new())
+            }
+        }
+        deserializer.deserialize_any(List)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn event_types_come_as_an_array_or_a_comma_separated_string() {
+        let from_json: TimelineQuery =
+            serde_json::from_str(r#"{"eventTypes":["a.b","c.d"],"limit":5}"#).unwrap();
+        let from_query: TimelineQuery =
+            serde_urlencoded::from_str("eventTypes=a.b,%20c.d,&limit=5").unwrap();
+        assert_eq!(from_json, from_query);
+        assert_eq!(from_query.event_types, ["a.b", "c.d"]);
+        assert_eq!(from_query.limit, Some(5));
+    }
+
+    #[test]
+    fn unknown_options_are_refused_by_name() {
+        let error = serde_urlencoded::from_str::<TimelineQuery>("limt=5").unwrap_err();
+        assert!(error.to_string().contains("limt"), "{error}");
+    }
+}
