@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use sqlx::QueryBuilder;
 
-use super::rows::{EventRow, into_events};
+use super::rows::{EventRow, into_events, unpadded_hash};
 use super::sql::EVENT_COLUMNS;
 use super::{Store, dispatch};
 use crate::cursor::{self, page_limit};
@@ -160,7 +160,7 @@ impl Store {
                     event_count: seq.unwrap_or(0),
                     last_event_at,
                     head_hash: hash
-                        .map(|h| h.trim_end().to_string())
+                        .map(|h| unpadded_hash(&h).to_string())
                         .unwrap_or_else(|| crate::chain::ZERO_HASH.into()),
                 })
             })

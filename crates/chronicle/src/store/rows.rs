@@ -47,9 +47,17 @@ impl EventRow {
             actor_type,
             actor_id: self.actor_id,
             created_at: self.created_at,
-            hash: self.hash.trim_end().to_string(),
+            hash: unpadded_hash(&self.hash).to_string(),
         })
     }
+}
+
+/// A hash as read from a `hash` column, without trailing spaces. The columns are `CHAR(64)`
+/// on PostgreSQL, and CHAR(n) pads values shorter than n with spaces and returns them
+/// padded (SQLite keeps the text as written). Every hash read back goes through here
+/// before it is compared or returned.
+pub(crate) fn unpadded_hash(stored: &str) -> &str {
+    stored.trim_end()
 }
 
 pub(crate) fn into_events(rows: Vec<EventRow>) -> Result<Vec<Event>> {

@@ -1,7 +1,12 @@
 //! The only SQL that differs between the backends. Everything else uses `$N` placeholders,
 //! which both sqlx drivers accept.
 
+use chrono::{DateTime, Utc};
 use sqlx::{Postgres, QueryBuilder, Sqlite};
+
+use super::rows::unpadded_hash;
+use crate::error::{Error, Result};
+use crate::model::Role;
 
 pub(crate) struct Dialect {
     /// PostgreSQL reads and locks the practice head first (`FOR UPDATE`), so appends to one
@@ -42,8 +47,61 @@ pub(crate) const POSTGRES: Dialect = Dialect {
 /// Columns of `events`, in the order [`crate::store::rows::EventRow`] reads them.
 pub(crate) const EVENT_COLUMNS: &str = "practice_id, seq, id, aggregate_type, aggregate_id, version, event_type, payload_json, actor_type, actor_id, created_at, hash";
 
-/// One row of the append context query: (kind, a, b, n). See `AppendContext::absorb`.
-pub(crate) type ContextRow = (String, Option<String>, Option<String>, Option<i64>);
+/// One row of the append context query as the database returns it: `(kind, a, b, n)`,
+/// `kind` being the literal tag the queries below select. [`ContextRow::decode`] reads it.
+pub(crate) type RawContextRow = (String, Option<String>, Option<String>, Option<i64>);
+
+/// One row of the append context query.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum ContextRow {
+    /// The practice head (`'h'`): last seq, its hash and its time.
+    Head {
+        seq: i64,
+        hash: String,
+        last_event_at: Option<DateTime<Utc>>,
+    },
+    /// A membership (`'r'`) of a user the append involves.
+    Role { user_id: String, role: Role },
+    /// A stream the batch touches (`'v'`); `version` is `None` while it has no events.
+    StreamVersion {
+        aggregate_type: String,
+        aggregate_id: String,
+        version: Option<i64>,
+    },
+}
+
+impl ContextRow {
+    /// The one place that knows the tags: `('h', hash, time, seq)` for the practice head,
+    /// `('r', user, role, -)` for a membership, `('v', type, id, max version)` for a stream.
+    pub(crate) fn decode(row: RawContextRow) -> Result<Self> {
+        Ok(match row {
+            (kind, Some(hash), time, Some(seq)) if kind == "h" => ContextRow::Head {
+                seq,
+                hash: unpadded_hash(&hash).to_string(),
+                last_event_at: time
+                    .map(|t| DateTime::parse_from_rfc3339(&t).map(|t| t.to_utc()))
+                    .transpose()
+                    .map_err(|e| Error::undecodable(format!("practice head time: {e}")))?,
+            },
+            (kind, Some(user_id), Some(role), _) if kind == "r" => ContextRow::Role {
+                user_id,
+                role: role.parse().map_err(Error::undecodable)?,
+            },
+            (kind, Some(aggregate_type), Some(aggregate_id), version) if kind == "v" => {
+                ContextRow::StreamVersion {
+                    aggregate_type,
+                    aggregate_id,
+                    version,
+                }
+            }
+            other => {
+                return Err(Error::undecodable(format!(
+                    "unexpected append context row {other:?}"
+                )));
+            }
+        })
+    }
+}
 
 /// The append context query: each stream's current version, the roles of the users
 /// involved and (where asked) the practice head, in one round trip. Each backend gets the
@@ -151,5 +209,61 @@ impl AppendContextSql for Postgres {
         q.push_bind(users.iter().map(|u| u.to_string()).collect::<Vec<_>>())
             .push("::text[])");
         q
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn raw(kind: &str, a: Option<&str>, b: Option<&str>, n: Option<i64>) -> RawContextRow {
+        (kind.into(), a.map(Into::into), b.map(Into::into), n)
+    }
+
+    #[test]
+    fn context_rows_decode_by_their_tag() {
+        let hash = "ab".repeat(32);
+        assert_eq!(
+            ContextRow::decode(raw(
+                "h",
+                Some(&format!("{hash}  ")),
+                Some("2026-03-02T09:30:00.123456+00:00"),
+                Some(7)
+            ))
+            .unwrap(),
+            ContextRow::Head {
+                seq: 7,
+                hash,
+                last_event_at: Some("2026-03-02T09:30:00.123456Z".parse().unwrap()),
+            }
+        );
+        assert_eq!(
+            ContextRow::decode(raw("r", Some("alice"), Some("admin"), None)).unwrap(),
+            ContextRow::Role {
+                user_id: "alice".into(),
+                role: Role::Admin
+            }
+        );
+        assert_eq!(
+            ContextRow::decode(raw("v", Some("patient"), Some("pa1"), None)).unwrap(),
+            ContextRow::StreamVersion {
+                aggregate_type: "patient".into(),
+                aggregate_id: "pa1".into(),
+                version: None
+            }
+        );
+        for corrupt in [
+            raw("x", Some("a"), Some("b"), Some(1)),
+            raw("h", Some("hash"), Some("yesterday"), Some(1)),
+            raw("r", Some("alice"), Some("janitor"), None),
+        ] {
+            assert!(
+                matches!(
+                    ContextRow::decode(corrupt.clone()),
+                    Err(Error::Database(sqlx::Error::Decode(_)))
+                ),
+                "{corrupt:?} is refused as undecodable"
+            );
+        }
     }
 }

@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::rows::EventRow;
+use super::rows::{EventRow, unpadded_hash};
 use super::sql::EVENT_COLUMNS;
 use super::{Store, dispatch};
 use crate::chain::{HashedFields, ZERO_HASH, chain_hash};
@@ -112,10 +112,10 @@ impl Store {
                         created_at: row.created_at,
                     },
                 );
-                if recomputed != row.hash.trim_end() {
+                if recomputed != unpadded_hash(&row.hash) {
                     report.first_break = Some(broken(format!(
                         "stored hash {} does not match the recomputed {recomputed}: the event or one before it was altered",
-                        row.hash.trim_end()
+                        unpadded_hash(&row.hash)
                     )));
                     return Ok(report);
                 }
@@ -135,14 +135,14 @@ impl Store {
                 .await?
         });
         if let Some((seq, hash)) = head
-            && (seq != report.events_checked || hash.trim_end() != report.head_hash)
+            && (seq != report.events_checked || unpadded_hash(&hash) != report.head_hash)
         {
             report.first_break = Some(ChainBreak {
                 seq: report.events_checked + 1,
                 event_id: None,
                 problem: format!(
                     "the practice head says seq {seq} with hash {}, but the events end at seq {} with hash {}: events are missing",
-                    hash.trim_end(),
+                    unpadded_hash(&hash),
                     report.events_checked,
                     report.head_hash
                 ),

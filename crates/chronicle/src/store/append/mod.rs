@@ -1,0 +1,364 @@
+//! Appending events. Three steps, so the rules live in pure code:
+//! 1. [`Store::prepare`] checks each event on its own (fields, registry, schema, actor);
+//! 2. inside the write transaction the store reads what the rules need (the practice head,
+//!    the roles involved, the streams' versions, events with the same ids) into an
+//!    [`AppendContext`], and [`plan()`] decides everything: access, idempotency, versions,
+//!    seq, time and hashes;
+//! 3. the planned rows are written and the transaction commits, or nothing is written.
+//!
+//! This module holds the database side (steps 1 and 3 and the reads of step 2); the pure
+//! decisions live in [`plan`](mod@plan).
+
+mod plan;
+
+use chrono::Utc;
+use serde_json::Value;
+use sqlx::QueryBuilder;
+
+use self::plan::{AppendContext, Prepared, in_batch, plan};
+use super::rows::{EventRow, HeadRow, unpadded_hash};
+use super::sql::{AppendContextSql, ContextRow, EVENT_COLUMNS, RawContextRow};
+use super::{Store, in_write_transaction};
+use crate::access::MEMBERSHIP_EVENT_TYPES;
+use crate::chain::{ZERO_HASH, canonical_json};
+use crate::error::{Error, Result};
+use crate::model::{ActorType, Event, NewEvent, Principal, Role};
+use crate::rules::check_new_event;
+
+/// Rows per multi-row INSERT: well under SQLite's and PostgreSQL's bind limits.
+const INSERT_CHUNK: usize = 200;
+
+impl Store {
+    /// Appends one event. See [`Store::append_batch`] for the rules.
+    pub async fn append(&self, principal: &Principal, event: NewEvent) -> Result<Event> {
+        let mut stored = self
+            .append_batch(principal, vec![event])
+            .await
+            .map_err(|e| match e {
+                Error::InBatch { source, .. } => *source,
+                other => other,
+            })?;
+        Ok(stored.swap_remove(0))
+    }
+
+    /// Appends events to one practice, all or nothing, and returns one stored event per
+    /// input (a reused id with identical content returns the event stored before).
+    /// A `practice.created` by a user for a practice without events also appends a
+    /// `membership.created` making that user owner.
+    pub async fn append_batch(
+        &self,
+        principal: &Principal,
+        events: Vec<NewEvent>,
+    ) -> Result<Vec<Event>> {
+        if events.is_empty() {
+            return Err(Error::invalid(
+                "/events",
+                "a batch needs at least one event",
+            ));
+        }
+        let practice_id = events[0].practice_id.clone();
+        let prepared = events
+            .into_iter()
+            .enumerate()
+            .map(|(index, event)| {
+                if event.practice_id != practice_id {
+                    return Err(in_batch(index, Error::invalid(
+                        "/practiceId",
+                        format!("a batch appends to one practice; the first event targets {practice_id:?}"),
+                    )));
+                }
+                self.prepare(principal, event).map_err(|e| in_batch(index, e))
+            })
+            .collect::<Result<Vec<_>>>()?;
+
+        let mut users: Vec<&str> = prepared
+            .iter()
+            .filter_map(|p| p.membership.as_ref().map(|m| m.0.as_str()))
+            .collect();
+        users.extend(principal.user_id());
+        users.sort_unstable();
+        users.dedup();
+        let mut streams: Vec<(&str, &str)> = prepared
+            .iter()
+            .map(|p| {
+                (
+                    p.event.aggregate_type.as_str(),
+                    p.event.aggregate_id.as_str(),
+                )
+            })
+            .collect();
+        streams.sort_unstable();
+        streams.dedup();
+
+        let plan = in_write_transaction!(self, |tx, sql, Db| {
+            let mut context = AppendContext::default();
+            if let Some(lock_head) = sql.lock_head {
+                let mut head: Option<HeadRow> = sqlx::query_as(lock_head)
+                    .bind(&practice_id)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                if head.is_none() {
+                    // A new practice: create its head row so concurrent first appends queue on it.
+                    sqlx::query("INSERT INTO practice_heads (practice_id, seq, hash) VALUES ($1, 0, $2) ON CONFLICT (practice_id) DO NOTHING")
+                        .bind(&practice_id)
+                        .bind(ZERO_HASH)
+                        .execute(&mut *tx)
+                        .await?;
+                    head = sqlx::query_as(lock_head)
+                        .bind(&practice_id)
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                }
+                let head = head.expect("practice head exists after insert");
+                context.absorb(ContextRow::Head {
+                    seq: head.seq,
+                    hash: unpadded_hash(&head.hash).to_string(),
+                    last_event_at: head.last_event_at,
+                });
+            }
+
+            // Everything else the rules need, in one statement per chunk of streams: each
+            // statement is a round trip (a thread hop on SQLite), and appends are latency-bound.
+            for (chunk_index, chunk) in streams.chunks(Db::CONTEXT_CHUNK).enumerate() {
+                let first = chunk_index == 0;
+                let mut q = Db::append_context(
+                    &practice_id,
+                    chunk,
+                    if first { &users } else { &[] },
+                    first && sql.lock_head.is_none(),
+                );
+                let found: Vec<RawContextRow> = if Db::CONTEXT_AS_JSON {
+                    let rows: String = q.build_query_scalar().fetch_one(&mut *tx).await?;
+                    serde_json::from_str(&rows).map_err(Error::undecodable)?
+                } else {
+                    q.build_query_as().fetch_all(&mut *tx).await?
+                };
+                for row in found {
+                    context.absorb(ContextRow::decode(row)?);
+                }
+            }
+
+            let ids: Vec<&str> = prepared
+                .iter()
+                .filter_map(|p| p.event.id.as_deref())
+                .collect();
+            for chunk in ids.chunks(INSERT_CHUNK) {
+                let mut q = QueryBuilder::new(format!(
+                    "SELECT {EVENT_COLUMNS} FROM events WHERE practice_id = "
+                ));
+                q.push_bind(&practice_id).push(" AND id IN (");
+                let mut list = q.separated(", ");
+                for id in chunk {
+                    list.push_bind(*id);
+                }
+                q.push(")");
+                let found: Vec<EventRow> = q.build_query_as().fetch_all(&mut *tx).await?;
+                for row in found {
+                    let event = row.into_event()?;
+                    context.existing.insert(event.id.clone(), event);
+                }
+            }
+
+            let plan = plan(principal, &practice_id, &context, prepared, Utc::now())?;
+
+            for (user, role, seq) in &plan.memberships {
+                sqlx::query(
+                    "INSERT INTO memberships (practice_id, user_id, role, since_seq, updated_seq) VALUES ($1, $2, $3, $4, $4) \
+                     ON CONFLICT (practice_id, user_id) DO UPDATE SET role = excluded.role, updated_seq = excluded.updated_seq",
+                )
+                .bind(&practice_id)
+                .bind(user)
+                .bind(role.as_str())
+                .bind(seq)
+                .execute(&mut *tx)
+                .await?;
+            }
+            let chunks: Vec<_> = plan.rows.chunks(INSERT_CHUNK).collect();
+            for (index, chunk) in chunks.iter().enumerate() {
+                // The last INSERT also moves the practice head, in the same round trip.
+                let head = (index + 1 == chunks.len()).then(|| &chunk[chunk.len() - 1].0);
+                let mut q = QueryBuilder::new(if head.is_some() {
+                    sql.with_head_prefix
+                } else {
+                    ""
+                });
+                q.push(format_args!("INSERT INTO events ({EVENT_COLUMNS}) "));
+                q.push_values(chunk.iter(), |mut row, (event, payload_json)| {
+                    row.push_bind(&event.practice_id)
+                        .push_bind(event.seq)
+                        .push_bind(&event.id)
+                        .push_bind(&event.aggregate_type)
+                        .push_bind(&event.aggregate_id)
+                        .push_bind(event.version)
+                        .push_bind(&event.event_type)
+                        .push_bind(payload_json)
+                        .push_bind(event.actor_type.as_str())
+                        .push_bind(&event.actor_id)
+                        .push_bind(event.created_at)
+                        .push_bind(&event.hash);
+                });
+                if let Some(last) = head {
+                    q.push(sql.with_head_infix);
+                    q.push("INSERT INTO practice_heads (practice_id, seq, hash, last_event_at) VALUES (");
+                    let mut values = q.separated(", ");
+                    values
+                        .push_bind(&practice_id)
+                        .push_bind(last.seq)
+                        .push_bind(&last.hash)
+                        .push_bind(last.created_at);
+                    q.push(
+                        ") ON CONFLICT (practice_id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash, \
+                         last_event_at = excluded.last_event_at",
+                    );
+                }
+                q.build().execute(&mut *tx).await?;
+            }
+            if plan.rows.is_empty() {
+                tx.rollback().await?;
+            } else {
+                tx.commit().await?;
+            }
+            plan
+        });
+        if let Some((last, _)) = plan.rows.last() {
+            self.notify_appended(&practice_id, last.seq);
+        }
+        Ok(plan.into_results())
+    }
+
+    /// The checks one event must pass on its own, before any database work.
+    pub(crate) fn prepare(&self, principal: &Principal, mut event: NewEvent) -> Result<Prepared> {
+        let violations = check_new_event(&event);
+        if !violations.is_empty() {
+            return Err(Error::Invalid { violations });
+        }
+        let payload_json = canonical_json(&event.payload);
+        let limit = self.options().max_payload_bytes;
+        if payload_json.len() > limit {
+            return Err(Error::invalid(
+                "/payload",
+                format!(
+                    "is {} bytes as canonical JSON; the limit is {limit} bytes",
+                    payload_json.len()
+                ),
+            ));
+        }
+        self.registry()
+            .validate(&event.event_type, &event.aggregate_type, &event.payload)?;
+        check_actor(principal, &mut event)?;
+        if event.created_at.is_some() && *principal != Principal::System {
+            return Err(Error::invalid(
+                "/createdAt",
+                "is set by the store; only the system principal may import events with their own time",
+            ));
+        }
+        if event.aggregate_type == "practice" && event.aggregate_id != event.practice_id {
+            return Err(Error::invalid(
+                "/aggregateId",
+                format!(
+                    "a practice event's aggregateId must be its practiceId {:?}",
+                    event.practice_id
+                ),
+            ));
+        }
+        let membership = if MEMBERSHIP_EVENT_TYPES.contains(&event.event_type.as_str()) {
+            // The schema guarantees both fields; the aggregate is the member's user id.
+            let user = event.payload["userId"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string();
+            let role: Role = event.payload["role"]
+                .as_str()
+                .unwrap_or_default()
+                .parse()
+                .map_err(|e: String| Error::invalid("/payload/role", e))?;
+            if event.aggregate_id != user {
+                return Err(Error::invalid(
+                    "/aggregateId",
+                    format!(
+                        "a membership event's aggregateId must be the member's userId {user:?}"
+                    ),
+                ));
+            }
+            Some((user, role))
+        } else {
+            None
+        };
+        // Canonical form only changes how floats are written (1.0 becomes 1); reparse only then,
+        // so the payload returned equals the one later read back.
+        let payload = if has_float(&event.payload) {
+            serde_json::from_str(&payload_json).expect("canonical JSON parses")
+        } else {
+            std::mem::take(&mut event.payload)
+        };
+        Ok(Prepared {
+            event,
+            payload,
+            payload_json,
+            membership,
+        })
+    }
+}
+
+impl AppendContext {
+    /// Takes in one row of what the store read.
+    fn absorb(&mut self, row: ContextRow) {
+        match row {
+            ContextRow::Head {
+                seq,
+                hash,
+                last_event_at,
+            } => {
+                self.head_seq = seq;
+                self.head_hash = hash;
+                self.head_time = last_event_at;
+            }
+            ContextRow::Role { user_id, role } => {
+                self.roles.insert(user_id, role);
+            }
+            ContextRow::StreamVersion {
+                aggregate_type,
+                aggregate_id,
+                version,
+            } => {
+                if let Some(version) = version {
+                    self.versions
+                        .insert((aggregate_type, aggregate_id), version);
+                }
+            }
+        }
+    }
+}
+
+fn has_float(value: &Value) -> bool {
+    match value {
+        Value::Number(n) => n.is_f64(),
+        Value::Array(items) => items.iter().any(has_float),
+        Value::Object(map) => map.values().any(has_float),
+        _ => false,
+    }
+}
+
+/// A human event's actor is the principal: filled in when absent, refused when different.
+fn check_actor(principal: &Principal, event: &mut NewEvent) -> Result<()> {
+    if event.actor_type != ActorType::Human {
+        return Ok(());
+    }
+    match (principal, &event.actor_id) {
+        (Principal::User(user), None) => event.actor_id = Some(user.clone()),
+        (Principal::User(user), Some(actor)) if actor != user => {
+            return Err(Error::invalid(
+                "/actorId",
+                format!("a human event's actorId must be the principal {user:?}, not {actor:?}"),
+            ));
+        }
+        (Principal::System, None) => {
+            return Err(Error::invalid(
+                "/actorId",
+                "is required for human events appended by the system principal",
+            ));
+        }
+        _ => {}
+    }
+    Ok(())
+}

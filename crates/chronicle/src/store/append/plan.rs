@@ -1,0 +1,706 @@
+//! The pure half of an append: given what the store read in the write transaction (an
+//! [`AppendContext`]) and the events that passed their own checks ([`Prepared`]), [`plan`]
+//! decides access, idempotency, versions, seq, createdAt and hashes. No database here, so
+//! every rule is tested without one (see the tests below).
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use serde_json::{Value, json};
+
+use crate::access::{RoleChange, authorize_append};
+use crate::chain::{HashedFields, ZERO_HASH, canonical_json, chain_hash};
+use crate::error::{Error, Result};
+use crate::model::{ActorType, Event, NewEvent, Principal, Role};
+
+/// An event that passed the checks that need no database.
+#[derive(Debug, Clone)]
+pub(crate) struct Prepared {
+    pub(super) event: NewEvent,
+    pub(super) payload: Value,
+    pub(super) payload_json: String,
+    /// For membership events: whose role, and which role.
+    pub(super) membership: Option<(String, Role)>,
+}
+
+/// What the rules need from the database, read inside the write transaction.
+#[derive(Debug)]
+pub(crate) struct AppendContext {
+    pub head_seq: i64,
+    pub head_hash: String,
+    pub head_time: Option<DateTime<Utc>>,
+    /// Roles of the principal and of every membership event's target.
+    pub roles: HashMap<String, Role>,
+    /// Current version of each stream the batch touches (absent = 0).
+    pub versions: HashMap<(String, String), i64>,
+    /// Stored events whose ids the batch reuses.
+    pub existing: HashMap<String, Event>,
+}
+
+impl Default for AppendContext {
+    /// The context of a practice without events: seq 0, chaining from [`ZERO_HASH`].
+    fn default() -> Self {
+        Self {
+            head_seq: 0,
+            head_hash: ZERO_HASH.to_string(),
+            head_time: None,
+            roles: HashMap::new(),
+            versions: HashMap::new(),
+            existing: HashMap::new(),
+        }
+    }
+}
+
+/// What became of one input event.
+#[derive(Debug)]
+pub(crate) enum Outcome {
+    /// Appended as `rows[index]`.
+    Appended(usize),
+    /// A retry of an event stored before.
+    Existing(Box<Event>),
+}
+
+/// What to write and what to answer.
+#[derive(Debug, Default)]
+pub(crate) struct Plan {
+    /// New rows, in seq order, with their canonical payload text.
+    pub rows: Vec<(Event, String)>,
+    /// One outcome per input event, in input order.
+    pub results: Vec<Outcome>,
+    /// Membership read-model changes: (user, role, seq of the event).
+    pub memberships: Vec<(String, Role, i64)>,
+}
+
+impl Plan {
+    /// The stored event for each input, moving the new rows out.
+    pub(super) fn into_results(self) -> Vec<Event> {
+        let mut rows: Vec<Option<Event>> = self
+            .rows
+            .into_iter()
+            .map(|(event, _)| Some(event))
+            .collect();
+        self.results
+            .into_iter()
+            .map(|outcome| match outcome {
+                Outcome::Appended(index) => rows[index].take().expect("each row answers one input"),
+                Outcome::Existing(event) => *event,
+            })
+            .collect()
+    }
+}
+
+/// `error`, as the refusal of the batch's event at `index`.
+pub(super) fn in_batch(index: usize, error: Error) -> Error {
+    Error::InBatch {
+        index,
+        source: Box::new(error),
+    }
+}
+
+/// Decides the whole append from the context: access, idempotency, concurrency, position,
+/// time and hash of every event. Pure, so it runs the same on both backends.
+pub(crate) fn plan(
+    principal: &Principal,
+    practice_id: &str,
+    context: &AppendContext,
+    prepared: Vec<Prepared>,
+    now: DateTime<Utc>,
+) -> Result<Plan> {
+    let now = DateTime::from_timestamp_micros(now.timestamp_micros())
+        .expect("current time is representable");
+    let mut roles = context.roles.clone();
+    let mut versions = context.versions.clone();
+    let mut seq = context.head_seq;
+    let mut hash = context.head_hash.clone();
+    let mut time = context.head_time;
+    let mut seen_ids: HashMap<String, usize> = HashMap::new();
+    let mut plan = Plan::default();
+
+    for (index, item) in prepared.into_iter().enumerate() {
+        let at = |e| in_batch(index, e);
+        let event = &item.event;
+        let principal_role = principal.user_id().and_then(|u| roles.get(u).copied());
+        let creates_practice = event.event_type == "practice.created" && seq == 0;
+
+        if let Principal::User(_) = principal
+            && !creates_practice
+        {
+            let change = item.membership.as_ref().map(|(user, granted)| RoleChange {
+                granted: *granted,
+                current: roles.get(user).copied(),
+            });
+            authorize_append(practice_id, principal_role, &event.event_type, change).map_err(at)?;
+        }
+
+        if let Some(id) = &event.id {
+            if let Some(first) = seen_ids.insert(id.clone(), index) {
+                return Err(at(Error::invalid(
+                    "/id",
+                    format!("{id:?} is used twice in this batch (also by event {first})"),
+                )));
+            }
+            if let Some(stored) = context.existing.get(id) {
+                if same_content(stored, &item) {
+                    plan.results
+                        .push(Outcome::Existing(Box::new(stored.clone())));
+                    continue;
+                }
+                return Err(at(Error::Conflict {
+                    reason: format!(
+                        "event id {id:?} already exists in this practice with different content"
+                    ),
+                }));
+            }
+        }
+
+        let stream = (event.aggregate_type.clone(), event.aggregate_id.clone());
+        let current = versions.get(&stream).copied().unwrap_or(0);
+        if let Some(expected) = event.expected_version
+            && expected != current
+        {
+            return Err(at(Error::VersionConflict {
+                aggregate_type: stream.0,
+                aggregate_id: stream.1,
+                expected,
+                current,
+            }));
+        }
+        if event.event_type == "practice.created" && current > 0 {
+            return Err(at(Error::Conflict {
+                reason: format!("practice {practice_id:?} was already created"),
+            }));
+        }
+        if let Some((user, granted)) = &item.membership {
+            match (event.event_type.as_str(), roles.get(user)) {
+                ("membership.created", Some(existing)) => {
+                    return Err(at(Error::Conflict {
+                        reason: format!(
+                            "user {user:?} is already a member of this practice (role {existing})"
+                        ),
+                    }));
+                }
+                ("membership.role_changed", None) => {
+                    return Err(at(Error::invalid(
+                        "/payload/userId",
+                        format!(
+                            "user {user:?} is not a member of this practice; append membership.created first"
+                        ),
+                    )));
+                }
+                _ => {}
+            }
+            roles.insert(user.clone(), *granted);
+        }
+
+        let created_at = match event.created_at {
+            Some(given) => {
+                if let Some(last) = time.filter(|last| given < *last) {
+                    return Err(at(Error::invalid(
+                        "/createdAt",
+                        format!(
+                            "{given} is earlier than the practice's last event ({last}); time never goes backwards along seq"
+                        ),
+                    )));
+                }
+                DateTime::from_timestamp_micros(given.timestamp_micros()).unwrap_or(given)
+            }
+            None => time.map_or(now, |last| last.max(now)),
+        };
+        seq += 1;
+        let version = current + 1;
+        versions.insert(stream, version);
+        let stored = seal(
+            SealInput {
+                id: event
+                    .id
+                    .clone()
+                    .unwrap_or_else(|| uuid::Uuid::now_v7().to_string()),
+                practice_id,
+                seq,
+                version,
+                event_type: &event.event_type,
+                aggregate_type: &event.aggregate_type,
+                aggregate_id: &event.aggregate_id,
+                payload: item.payload,
+                payload_json: &item.payload_json,
+                actor_type: event.actor_type,
+                actor_id: event.actor_id.clone(),
+                created_at,
+            },
+            &hash,
+        );
+        hash = stored.hash.clone();
+        time = Some(created_at);
+        if let Some((user, role)) = &item.membership {
+            plan.memberships.push((user.clone(), *role, seq));
+        }
+        plan.results.push(Outcome::Appended(plan.rows.len()));
+        plan.rows.push((stored, item.payload_json));
+
+        if creates_practice && let Principal::User(user) = principal {
+            // The author of a new practice becomes its owner, in the same transaction.
+            seq += 1;
+            let stream = ("membership".to_string(), user.clone());
+            let version = versions.get(&stream).copied().unwrap_or(0) + 1;
+            versions.insert(stream, version);
+            let payload = json!({"role": "owner", "userId": user});
+            let payload_json = canonical_json(&payload);
+            let owner = seal(
+                SealInput {
+                    id: uuid::Uuid::now_v7().to_string(),
+                    practice_id,
+                    seq,
+                    version,
+                    event_type: "membership.created",
+                    aggregate_type: "membership",
+                    aggregate_id: user,
+                    payload,
+                    payload_json: &payload_json,
+                    actor_type: ActorType::System,
+                    actor_id: None,
+                    created_at,
+                },
+                &hash,
+            );
+            hash = owner.hash.clone();
+            roles.insert(user.clone(), Role::Owner);
+            plan.memberships.push((user.clone(), Role::Owner, seq));
+            plan.rows.push((owner, payload_json));
+        }
+    }
+    Ok(plan)
+}
+
+struct SealInput<'a> {
+    id: String,
+    practice_id: &'a str,
+    seq: i64,
+    version: i64,
+    event_type: &'a str,
+    aggregate_type: &'a str,
+    aggregate_id: &'a str,
+    payload: Value,
+    payload_json: &'a str,
+    actor_type: ActorType,
+    actor_id: Option<String>,
+    created_at: DateTime<Utc>,
+}
+
+/// Builds the stored event and its chain hash.
+fn seal(input: SealInput<'_>, previous_hash: &str) -> Event {
+    let hash = chain_hash(
+        previous_hash,
+        &HashedFields {
+            id: &input.id,
+            practice_id: input.practice_id,
+            seq: input.seq,
+            aggregate_type: input.aggregate_type,
+            aggregate_id: input.aggregate_id,
+            version: input.version,
+            event_type: input.event_type,
+            payload_json: input.payload_json,
+            actor_type: input.actor_type,
+            actor_id: input.actor_id.as_deref(),
+            created_at: input.created_at,
+        },
+    );
+    Event {
+        id: input.id,
+        practice_id: input.practice_id.to_string(),
+        seq: input.seq,
+        aggregate_type: input.aggregate_type.to_string(),
+        aggregate_id: input.aggregate_id.to_string(),
+        version: input.version,
+        event_type: input.event_type.to_string(),
+        payload: input.payload,
+        actor_type: input.actor_type,
+        actor_id: input.actor_id,
+        created_at: input.created_at,
+        hash,
+    }
+}
+
+/// A retry is the same event if everything the client chose is the same.
+fn same_content(stored: &Event, item: &Prepared) -> bool {
+    let event = &item.event;
+    stored.aggregate_type == event.aggregate_type
+        && stored.aggregate_id == event.aggregate_id
+        && stored.event_type == event.event_type
+        && stored.actor_type == event.actor_type
+        && stored.actor_id == event.actor_id
+        && stored.payload == item.payload
+}
+
+#[cfg(test)]
+mod tests {
+    //! Each test: given an [`AppendContext`] (what the store read), when these events are
+    //! planned, then this plan or this refusal.
+
+    use chrono::TimeDelta;
+
+    use super::*;
+    use crate::access::MEMBERSHIP_EVENT_TYPES;
+
+    const PRACTICE: &str = "p1";
+
+    /// The clock the planner is given.
+    fn now() -> DateTime<Utc> {
+        "2026-03-02T09:30:00.123456Z".parse().unwrap()
+    }
+
+    /// The hash at the head of the existing practice in [`member`].
+    fn head_hash() -> String {
+        "ab".repeat(32)
+    }
+
+    fn alice() -> Principal {
+        Principal::user("alice")
+    }
+
+    /// An existing practice (seven events, the last a minute ago) where alice has `role`
+    /// and patient `pa1` is at version 3.
+    fn member(role: Option<Role>) -> AppendContext {
+        AppendContext {
+            head_seq: 7,
+            head_hash: head_hash(),
+            head_time: Some(now() - TimeDelta::minutes(1)),
+            roles: role.map(|r| ("alice".to_string(), r)).into_iter().collect(),
+            versions: [(("patient".to_string(), "pa1".to_string()), 3)].into(),
+            existing: HashMap::new(),
+        }
+    }
+
+    /// An event by alice, as a human.
+    fn by_alice(
+        event_type: &str,
+        aggregate_type: &str,
+        aggregate_id: &str,
+        payload: Value,
+    ) -> NewEvent {
+        let mut event = NewEvent::new(
+            PRACTICE,
+            aggregate_type,
+            aggregate_id,
+            event_type,
+            payload,
+            ActorType::Human,
+        );
+        event.actor_id = Some("alice".into());
+        event
+    }
+
+    fn patient_updated(expected_version: Option<i64>) -> NewEvent {
+        let mut event = by_alice(
+            "patient.updated",
+            "patient",
+            "pa1",
+            json!({"phone": "+44 20 7946 0000"}),
+        );
+        event.expected_version = expected_version;
+        event
+    }
+
+    /// What `Store::prepare` hands the planner for an event that passed its checks.
+    fn prepared(event: NewEvent) -> Prepared {
+        let membership = MEMBERSHIP_EVENT_TYPES
+            .contains(&event.event_type.as_str())
+            .then(|| {
+                let user = event.payload["userId"].as_str().unwrap().to_string();
+                let role = event.payload["role"].as_str().unwrap().parse().unwrap();
+                (user, role)
+            });
+        Prepared {
+            payload: event.payload.clone(),
+            payload_json: canonical_json(&event.payload),
+            membership,
+            event,
+        }
+    }
+
+    fn when(principal: &Principal, context: &AppendContext, events: Vec<NewEvent>) -> Result<Plan> {
+        plan(
+            principal,
+            PRACTICE,
+            context,
+            events.into_iter().map(prepared).collect(),
+            now(),
+        )
+    }
+
+    /// The batch position and the error behind a refused plan.
+    fn refused(result: Result<Plan>) -> (usize, Error) {
+        match result {
+            Err(Error::InBatch { index, source }) => (index, *source),
+            other => panic!("expected a refused batch, got {other:?}"),
+        }
+    }
+
+    /// The chain hash of a planned row, recomputed from its fields.
+    fn rehash(previous: &str, (event, payload_json): &(Event, String)) -> String {
+        chain_hash(
+            previous,
+            &HashedFields {
+                id: &event.id,
+                practice_id: &event.practice_id,
+                seq: event.seq,
+                aggregate_type: &event.aggregate_type,
+                aggregate_id: &event.aggregate_id,
+                version: event.version,
+                event_type: &event.event_type,
+                payload_json,
+                actor_type: event.actor_type,
+                actor_id: event.actor_id.as_deref(),
+                created_at: event.created_at,
+            },
+        )
+    }
+
+    #[test]
+    fn the_first_event_of_a_new_practice_is_seq_1_and_its_author_becomes_owner() {
+        let given = AppendContext::default();
+
+        let plan = when(
+            &alice(),
+            &given,
+            vec![by_alice(
+                "practice.created",
+                "practice",
+                PRACTICE,
+                json!({"name": "Smile!"}),
+            )],
+        )
+        .unwrap();
+
+        assert_eq!(plan.rows.len(), 2);
+        let (created, owner) = (&plan.rows[0].0, &plan.rows[1].0);
+        assert_eq!(
+            (created.seq, created.version, created.event_type.as_str()),
+            (1, 1, "practice.created")
+        );
+        assert_eq!(created.created_at, now());
+        assert_eq!(created.hash, rehash(ZERO_HASH, &plan.rows[0]));
+        assert_eq!(
+            (owner.seq, owner.version, owner.event_type.as_str()),
+            (2, 1, "membership.created")
+        );
+        assert_eq!(
+            (owner.aggregate_type.as_str(), owner.aggregate_id.as_str()),
+            ("membership", "alice")
+        );
+        assert_eq!(owner.payload, json!({"role": "owner", "userId": "alice"}));
+        assert_eq!(
+            (owner.actor_type, owner.actor_id.as_deref()),
+            (ActorType::System, None)
+        );
+        assert_eq!(owner.created_at, now());
+        assert_eq!(owner.hash, rehash(&created.hash, &plan.rows[1]));
+        assert_eq!(
+            plan.memberships,
+            vec![("alice".to_string(), Role::Owner, 2)]
+        );
+        assert!(matches!(plan.results[..], [Outcome::Appended(0)]));
+        let answered = plan.into_results();
+        assert_eq!(answered.len(), 1);
+        assert_eq!(answered[0].seq, 1);
+    }
+
+    #[test]
+    fn an_event_continues_the_practice_head_and_its_stream() {
+        let given = member(Some(Role::Frontdesk));
+
+        let plan = when(&alice(), &given, vec![patient_updated(Some(3))]).unwrap();
+
+        assert_eq!(plan.rows.len(), 1);
+        let event = &plan.rows[0].0;
+        assert_eq!((event.seq, event.version), (8, 4));
+        assert_eq!(event.created_at, now());
+        assert_eq!(event.hash, rehash(&head_hash(), &plan.rows[0]));
+        assert!(plan.memberships.is_empty());
+    }
+
+    #[test]
+    fn an_expected_version_behind_the_stream_is_a_version_conflict() {
+        let given = member(Some(Role::Frontdesk));
+
+        let (index, error) = refused(when(&alice(), &given, vec![patient_updated(Some(2))]));
+
+        assert_eq!(index, 0);
+        match error {
+            Error::VersionConflict {
+                aggregate_type,
+                aggregate_id,
+                expected,
+                current,
+            } => assert_eq!(
+                (
+                    aggregate_type.as_str(),
+                    aggregate_id.as_str(),
+                    expected,
+                    current
+                ),
+                ("patient", "pa1", 2, 3)
+            ),
+            other => panic!("expected a version conflict, got {other:?}"),
+        }
+    }
+
+    /// The context after `event` was stored: it exists, and the head and stream moved on.
+    fn after_storing(event: NewEvent) -> (AppendContext, Event) {
+        let mut given = member(Some(Role::Frontdesk));
+        let stored = when(&alice(), &given, vec![event])
+            .unwrap()
+            .into_results()
+            .remove(0);
+        given.head_seq = stored.seq;
+        given.head_hash = stored.hash.clone();
+        given.head_time = Some(stored.created_at);
+        given
+            .versions
+            .insert(("patient".into(), "pa1".into()), stored.version);
+        given.existing.insert(stored.id.clone(), stored.clone());
+        (given, stored)
+    }
+
+    #[test]
+    fn a_retry_with_the_same_id_and_content_returns_the_stored_event() {
+        let mut event = patient_updated(Some(3));
+        event.id = Some("e1".into());
+        let (given, stored) = after_storing(event.clone());
+
+        let plan = when(&alice(), &given, vec![event]).unwrap();
+
+        assert!(plan.rows.is_empty(), "nothing new to write");
+        assert!(plan.memberships.is_empty());
+        assert_eq!(plan.into_results(), vec![stored.clone()]);
+        assert_eq!(
+            (stored.id.as_str(), stored.seq, stored.version),
+            ("e1", 8, 4)
+        );
+    }
+
+    #[test]
+    fn the_same_id_with_different_content_is_a_conflict() {
+        let mut event = patient_updated(None);
+        event.id = Some("e1".into());
+        let (given, _) = after_storing(event.clone());
+        event.payload = json!({"phone": "+44 20 7946 9999"});
+
+        let (index, error) = refused(when(&alice(), &given, vec![event]));
+
+        assert_eq!(index, 0);
+        match error {
+            Error::Conflict { reason } => assert_eq!(
+                reason,
+                r#"event id "e1" already exists in this practice with different content"#
+            ),
+            other => panic!("expected a conflict, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn created_at_never_decreases_along_seq_when_the_head_is_in_the_future() {
+        let mut given = member(Some(Role::Frontdesk));
+        let head_time = now() + TimeDelta::hours(1);
+        given.head_time = Some(head_time);
+
+        let plan = when(
+            &alice(),
+            &given,
+            vec![patient_updated(None), patient_updated(None)],
+        )
+        .unwrap();
+
+        let times: Vec<_> = plan
+            .rows
+            .iter()
+            .map(|(e, _)| (e.seq, e.created_at))
+            .collect();
+        assert_eq!(times, vec![(8, head_time), (9, head_time)]);
+    }
+
+    #[test]
+    fn an_import_dated_before_the_head_is_refused() {
+        let given = member(None);
+        let mut event = patient_updated(None);
+        let given_at = now() - TimeDelta::hours(1);
+        event.created_at = Some(given_at);
+
+        let (index, error) = refused(when(&Principal::System, &given, vec![event]));
+
+        assert_eq!(index, 0);
+        let last = given.head_time.unwrap();
+        match error {
+            Error::Invalid { violations } => assert_eq!(
+                violations,
+                vec![crate::error::Violation::new(
+                    "/createdAt",
+                    format!(
+                        "{given_at} is earlier than the practice's last event ({last}); time never goes backwards along seq"
+                    )
+                )]
+            ),
+            other => panic!("expected an invalid createdAt, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_viewer_is_refused() {
+        let given = member(Some(Role::Viewer));
+
+        let (index, error) = refused(when(&alice(), &given, vec![patient_updated(None)]));
+
+        assert_eq!(index, 0);
+        match error {
+            Error::Forbidden { reason } => {
+                assert_eq!(reason, "a viewer may read but not append patient.updated")
+            }
+            other => panic!("expected forbidden, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_non_member_is_told_the_practice_is_not_found() {
+        let given = member(None);
+
+        let (index, error) = refused(when(&alice(), &given, vec![patient_updated(None)]));
+
+        assert_eq!(index, 0);
+        match error {
+            Error::PracticeNotFound { practice_id } => assert_eq!(practice_id, PRACTICE),
+            other => panic!("expected practice not found, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_batch_whose_event_2_fails_names_index_2_and_plans_nothing() {
+        let given = member(Some(Role::Frontdesk));
+        // Events 0 and 1 move pa1 from 3 to 5; event 2 still expects 4.
+        let events = vec![
+            patient_updated(Some(3)),
+            patient_updated(Some(4)),
+            patient_updated(Some(4)),
+        ];
+
+        let result = when(&alice(), &given, events);
+
+        let Err(error) = result else {
+            panic!("expected the whole batch refused, got {result:?}");
+        };
+        assert_eq!(
+            error.to_string(),
+            "event 2 of the batch was refused, nothing was written: \
+             version conflict on patient/pa1: expected version 4, current version is 5"
+        );
+        match refused(Err(error)) {
+            (
+                2,
+                Error::VersionConflict {
+                    expected: 4,
+                    current: 5,
+                    ..
+                },
+            ) => {}
+            other => panic!("expected event 2's version conflict, got {other:?}"),
+        }
+    }
+}
