@@ -718,3 +718,217 @@ fn a_saved_location_that_fails_at_start_opens_the_embedded_store_and_says_why() 
         "{info}"
     );
 }
+
+/// The HTTP server over the same store file as `app`, answering `GET path` as `user`.
+struct HttpEdge {
+    base: String,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+impl HttpEdge {
+    fn start(app: &TestApp) -> Self {
+        let url = format!("sqlite://{}", app.dir.path().join("embedded.db").display());
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let base = tauri::async_runtime::block_on(async move {
+            let store = chronicle::Store::open(&url).await.unwrap();
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let base = format!("http://{}", listener.local_addr().unwrap());
+            let options = chronicle_cli::http::ApiOptions::for_store(&store);
+            tauri::async_runtime::spawn(chronicle_cli::http::serve(
+                listener,
+                store,
+                options,
+                async move {
+                    let _ = stopped.await;
+                },
+            ));
+            base
+        });
+        Self {
+            base,
+            stop: Some(stop),
+        }
+    }
+
+    /// The body of a 2xx answer, or the `error` object of any other.
+    fn get(&self, user: &str, path: &str) -> Result<Value, Value> {
+        let url = format!("{}{path}", self.base);
+        let user = user.to_string();
+        tauri::async_runtime::block_on(async move {
+            let response = reqwest::Client::new()
+                .get(url)
+                .header("x-user-id", user)
+                .send()
+                .await
+                .unwrap();
+            let ok = response.status().is_success();
+            let body: Value = response.json().await.unwrap();
+            if ok {
+                Ok(body)
+            } else {
+                Err(body["error"].clone())
+            }
+        })
+    }
+}
+
+impl Drop for HttpEdge {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+/// Figures computed from the clock at the moment of the call (lag in time, recent rate):
+/// two calls a few milliseconds apart differ in them by design, so they are set aside.
+fn without_clock_figures(mut status: Value) -> Value {
+    for row in status["projectors"].as_array_mut().unwrap() {
+        row["lagSeconds"] = Value::Null;
+        row["eventsPerSecond"] = Value::Null;
+    }
+    status
+}
+
+#[test]
+fn the_http_and_desktop_edges_answer_the_same_json_for_the_same_operation() {
+    let (app, practices) = TestApp::seeded();
+    let practice = &practices[0];
+    app.view_as("olivia.owner");
+    app.caught_up();
+    let http = HttpEdge::start(&app);
+    let same = |what: &str, desktop: Result<Value, Value>, over_http: Result<Value, Value>| {
+        assert_eq!(
+            desktop, over_http,
+            "{what}: the desktop command and the HTTP route answer the same JSON"
+        );
+        let answer = desktop.unwrap_or_else(|error| error);
+        assert!(
+            answer.as_object().is_some_and(|o| !o.is_empty()),
+            "{what}: a real answer, not an empty one: {answer}"
+        );
+    };
+
+    assert!(
+        app.call("practices", json!({}))
+            .is_ok_and(|p| p["practices"].as_array().unwrap().len() == 3)
+    );
+    same(
+        "practices",
+        app.call("practices", json!({})),
+        http.get("olivia.owner", "/v1/practices"),
+    );
+    same(
+        "a timeline page",
+        app.call(
+            "timeline",
+            json!({"practiceId": practice, "query": {"eventTypes": ["patient.created", "patient.updated"], "direction": "backward", "limit": 7}}),
+        ),
+        http.get(
+            "olivia.owner",
+            &format!("/v1/practices/{practice}/events?eventTypes=patient.created,patient.updated&direction=backward&limit=7"),
+        ),
+    );
+    let page = app.ok(
+        "aggregates",
+        json!({"practiceId": practice, "query": {"aggregateType": "patient", "limit": 1}}),
+    );
+    let patient = page["items"][0]["aggregateId"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    same(
+        "an aggregate's events",
+        app.call(
+            "aggregate_events",
+            json!({"practiceId": practice, "aggregateType": "patient", "aggregateId": patient, "query": {"limit": 50}}),
+        ),
+        http.get(
+            "olivia.owner",
+            &format!("/v1/practices/{practice}/aggregates/patient/{patient}/events?limit=50"),
+        ),
+    );
+    same(
+        "projector status",
+        app.call(
+            "projector_status",
+            json!({"query": {"practiceId": practice}}),
+        )
+        .map(without_clock_figures),
+        http.get(
+            "olivia.owner",
+            &format!("/v1/practices/{practice}/projectors"),
+        )
+        .map(without_clock_figures),
+    );
+    same(
+        "every practice's projector status",
+        app.call("projector_status", json!({"query": {}}))
+            .map(without_clock_figures),
+        http.get("olivia.owner", "/v1/projectors")
+            .map(without_clock_figures),
+    );
+
+    // Errors: the same code, message and details.
+    same(
+        "an unknown projector",
+        app.call(
+            "projector_retry",
+            json!({"practiceId": practice, "projectorName": "nope"}),
+        ),
+        // The same operation over HTTP is a POST; the error is the layer's either way.
+        tauri::async_runtime::block_on(async {
+            let response = reqwest::Client::new()
+                .post(format!(
+                    "{}/v1/practices/{practice}/projectors/nope/retry",
+                    http.base
+                ))
+                .header("x-user-id", "olivia.owner")
+                .send()
+                .await
+                .unwrap();
+            let body: Value = response.json().await.unwrap();
+            Err(body["error"].clone())
+        }),
+    );
+    same(
+        "a page size out of range",
+        app.call(
+            "timeline",
+            json!({"practiceId": practice, "query": {"limit": 5000}}),
+        ),
+        http.get(
+            "olivia.owner",
+            &format!("/v1/practices/{practice}/events?limit=5000"),
+        ),
+    );
+    app.view_as("mallory");
+    same(
+        "a practice the caller may not see",
+        app.call("timeline", json!({"practiceId": practice, "query": {}})),
+        http.get("mallory", &format!("/v1/practices/{practice}/events")),
+    );
+    let refused = app.call("practices", json!({})).unwrap();
+    assert_eq!(
+        refused,
+        json!({"practices": []}),
+        "a stranger sees nothing on either edge"
+    );
+}
+
+#[test]
+fn an_opened_practice_moves_to_the_front_of_the_recent_ones() {
+    let app = TestApp::fresh();
+    for practice in ["a", "b", "a", "c"] {
+        app.ok("practice_opened", json!({"practiceId": practice}));
+    }
+    assert_eq!(
+        app.ok("settings_get", json!({}))["recentPractices"],
+        json!(["c", "a", "b"])
+    );
+    assert_eq!(
+        app.saved.lock().unwrap().recent_practices,
+        ["c", "a", "b"],
+        "the rule's result is what is saved"
+    );
+}

@@ -86,3 +86,34 @@ impl IntoResponse for ApiError {
         (self.status(), Json(ErrorBody { error: self.0 })).into_response()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_status_follows_the_code_the_engine_gave() {
+        let incompatible = ApiError::from(chronicle::Error::IncompatibleStore {
+            location: "x.db".into(),
+            reason: "a newer schema".into(),
+        });
+        assert_eq!(
+            (incompatible.0.code, incompatible.status()),
+            (
+                ErrorCode::IncompatibleStore,
+                StatusCode::SERVICE_UNAVAILABLE
+            ),
+            "an incompatible store keeps its own code over HTTP"
+        );
+        let registry = ApiError::from(chronicle::Error::Registry("bad.json: not JSON".into()));
+        assert_eq!(
+            (registry.0.code, registry.status()),
+            (ErrorCode::Registry, StatusCode::INTERNAL_SERVER_ERROR)
+        );
+        let unknown = ApiError::from(chronicle::Error::UnknownProjector {
+            name: "x".into(),
+            known: vec!["a".into()],
+        });
+        assert_eq!(unknown.status(), StatusCode::NOT_FOUND);
+    }
+}

@@ -282,6 +282,38 @@ pub async fn seed_writes_deterministic_demo_data(backend: Backend) {
 }
 
 #[test]
+fn every_as_obeys_the_id_rules() {
+    for command in [
+        vec!["append"],
+        vec!["events", "--practice", "p1"],
+        vec!["projectors", "status"],
+        vec![
+            "projectors",
+            "retry",
+            "--practice",
+            "p1",
+            "--projector",
+            "aggregate_index",
+        ],
+    ] {
+        for bad in [" alice", "al\tice", ""] {
+            let mut args = command.clone();
+            args.extend(["--db", "sqlite:///nonexistent/never-opened.db", "--as", bad]);
+            let refused = run(&args, "{}");
+            assert_eq!(refused.status.code(), Some(2), "{args:?}");
+            let stderr = text(&refused.stderr);
+            assert!(
+                stderr.contains("--as")
+                    && (stderr.contains("whitespace")
+                        || stderr.contains("U+0009")
+                        || stderr.contains("empty")),
+                "{args:?} names the rule: {stderr}"
+            );
+        }
+    }
+}
+
+#[test]
 fn usage_and_connection_problems_exit_2() {
     let usage = run(&["events"], "");
     assert_eq!(usage.status.code(), Some(2), "missing --practice");

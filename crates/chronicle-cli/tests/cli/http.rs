@@ -134,6 +134,54 @@ pub async fn missing_user_header_is_401(backend: Backend) {
     assert_eq!(status, 401, "a blank user is no user: {body}");
 }
 
+pub async fn malformed_identities_are_400_naming_the_header(backend: Backend) {
+    let s = TestServer::start(backend).await;
+    s.practice(P, OWNER).await;
+    let long = "u".repeat(256);
+    for (user, why) in [
+        ("al\tice", "control character U+0009"),
+        (long.as_str(), "the limit is 255"),
+    ] {
+        let (status, body) = answer(
+            s.client
+                .get(format!("{}/v1/practices", s.base))
+                .header("x-user-id", user),
+        )
+        .await;
+        assert_eq!(status, 400, "{user:?}: {body}");
+        assert_error_shape(&body, "invalid");
+        assert_eq!(detail_paths(&body), ["/headers/x-user-id"]);
+        assert!(
+            body["error"]["details"][0]["message"]
+                .as_str()
+                .unwrap()
+                .contains(why),
+            "{body}"
+        );
+    }
+    // A gateway that appends the header instead of replacing it must not let the client's
+    // value through.
+    let (status, body) = answer(
+        s.client
+            .post(format!("{}/v1/events/append", s.base))
+            .header("x-user-id", "mallory")
+            .header("x-user-id", OWNER)
+            .json(&patient(P, "pat-two-ids")),
+    )
+    .await;
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(detail_paths(&body), ["/headers/x-user-id"]);
+    let (_, page) = answer(s.get(
+        OWNER,
+        &format!("/v1/practices/{P}/events?aggregateType=patient"),
+    ))
+    .await;
+    assert!(
+        page["items"].as_array().unwrap().is_empty(),
+        "nothing was appended: {page}"
+    );
+}
+
 pub async fn malformed_and_invalid_requests_are_400_naming_the_field(backend: Backend) {
     let s = TestServer::start(backend).await;
     s.practice(P, OWNER).await;

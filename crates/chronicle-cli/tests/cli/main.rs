@@ -33,6 +33,7 @@ mod api {
     on_both_backends!(http:
         seed_endpoints_answer_in_the_seeds_shapes,
         missing_user_header_is_401,
+        malformed_identities_are_400_naming_the_header,
         malformed_and_invalid_requests_are_400_naming_the_field,
         schema_and_registry_refusals_are_422,
         access_refusals_are_403_and_identical_for_unknown_practices,

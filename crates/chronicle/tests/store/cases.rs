@@ -968,6 +968,34 @@ pub async fn checkpoints_read_write_and_refuse_bad_moves(backend: Backend) {
         .await
         .unwrap_err();
     assert_eq!(err.violations()[0].path, "/projectorName");
+
+    // A stopped projector is retryable, as the status says: the engine and the screens agree.
+    t.store
+        .save_checkpoint(&update(2, CheckpointState::Stopped))
+        .await
+        .unwrap();
+    let status = t
+        .store
+        .projector_status(&owner(), Some(P), &["aggregate_index"])
+        .await
+        .unwrap();
+    assert_eq!(
+        (status[0].state, status[0].retryable),
+        (CheckpointState::Stopped, true)
+    );
+    t.store
+        .retry_projector(&owner(), P, "aggregate_index")
+        .await
+        .expect("a stopped projector can be retried");
+    let retried = t
+        .store
+        .projector_status(&owner(), Some(P), &["aggregate_index"])
+        .await
+        .unwrap();
+    assert_eq!(
+        (retried[0].state, retried[0].retryable),
+        (CheckpointState::CatchingUp, false)
+    );
 }
 
 pub async fn expected_version_conflicts_under_concurrency(backend: Backend) {

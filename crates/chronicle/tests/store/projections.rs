@@ -333,6 +333,7 @@ pub async fn a_poison_event_stops_only_its_projector_and_retry_resumes(backend: 
     for s in &status {
         if s.practice_id == P && s.projector_name == "picky" {
             assert_eq!(s.state, CheckpointState::Failed);
+            assert!(s.retryable, "a failed projector offers a retry");
             assert_eq!(
                 s.error_event_id.as_deref(),
                 Some(poison.id.as_str()),
@@ -342,8 +343,8 @@ pub async fn a_poison_event_stops_only_its_projector_and_retry_resumes(backend: 
             assert!(s.last_seq < poison.seq && s.lag > 0);
         } else {
             assert_eq!(
-                (s.state, s.lag),
-                (CheckpointState::CaughtUp, 0),
+                (s.state, s.lag, s.retryable),
+                (CheckpointState::CaughtUp, 0, false),
                 "{} of {} goes on",
                 s.projector_name,
                 s.practice_id
