@@ -127,13 +127,31 @@ pub fn split_password(location: &str) -> Result<StoreUrl, CommandError> {
             format!("is not a valid PostgreSQL URL ({e}); expected postgres://USER@HOST/DB"),
         )
     })?;
-    let password = url.password().map(|p| {
+    let mut password = url.password().map(|p| {
         percent_encoding::percent_decode_str(p)
             .decode_utf8_lossy()
             .into_owned()
     });
     // Cannot fail for a URL with a host, which every postgres:// URL that parsed has.
     let _ = url.set_password(None);
+    // `?password=` is a password too (libpq and sqlx accept it): it is never saved either.
+    let is_password = |key: &str| key.eq_ignore_ascii_case("password");
+    let pairs: Vec<(String, String)> = url.query_pairs().into_owned().collect();
+    if pairs.iter().any(|(key, _)| is_password(key)) {
+        let mut kept = Vec::new();
+        for (key, value) in pairs {
+            if is_password(&key) {
+                password.get_or_insert(value);
+            } else {
+                kept.push((key, value));
+            }
+        }
+        if kept.is_empty() {
+            url.set_query(None);
+        } else {
+            url.query_pairs_mut().clear().extend_pairs(kept);
+        }
+    }
     Ok(StoreUrl {
         saved: url.to_string(),
         password,
@@ -162,6 +180,19 @@ mod tests {
         assert_eq!(split.password.as_deref(), Some("s@cret"));
         let reopened = with_password(&split.saved, split.password.as_deref());
         assert_eq!(reopened, "postgres://ann:s%40cret@db.example:5433/chron");
+        let query =
+            split_password("postgres://ann@db.example/chron?sslmode=require&password=s3cret")
+                .unwrap();
+        assert_eq!(
+            (query.saved.as_str(), query.password.as_deref()),
+            (
+                "postgres://ann@db.example/chron?sslmode=require",
+                Some("s3cret")
+            ),
+            "a password given as ?password= is split out too"
+        );
+        let only = split_password("postgres://ann@db.example/chron?Password=x").unwrap();
+        assert_eq!(only.saved, "postgres://ann@db.example/chron");
         let sqlite = split_password("sqlite:///tmp/a.db").unwrap();
         assert_eq!(
             (sqlite.saved.as_str(), sqlite.password),

@@ -278,6 +278,12 @@ export type ErrorCode =
 "payload_too_large" | 
 /**  The method is not allowed on this route. */
 "method_not_allowed" | 
+/**  The request named a host this server does not answer for (DNS rebinding, a wrong name). */
+"host_not_allowed" | 
+/**  A page from another origin tried to change data or open a stream. */
+"origin_not_allowed" | 
+/**  The caller (or everyone together) holds as many live streams as allowed. */
+"too_many_requests" | 
 /**  The store cannot be reached. */
 "unavailable" | 
 /**  The store is not one this version can open. */

@@ -80,6 +80,12 @@ pub enum ErrorCode {
     PayloadTooLarge,
     /// The method is not allowed on this route.
     MethodNotAllowed,
+    /// The request named a host this server does not answer for (DNS rebinding, a wrong name).
+    HostNotAllowed,
+    /// A page from another origin tried to change data or open a stream.
+    OriginNotAllowed,
+    /// The caller (or everyone together) holds as many live streams as allowed.
+    TooManyRequests,
     /// The store cannot be reached.
     Unavailable,
     /// The store is not one this version can open.
@@ -118,6 +124,9 @@ impl ErrorCode {
             ErrorCode::Conflict => "conflict",
             ErrorCode::PayloadTooLarge => "payload_too_large",
             ErrorCode::MethodNotAllowed => "method_not_allowed",
+            ErrorCode::HostNotAllowed => "host_not_allowed",
+            ErrorCode::OriginNotAllowed => "origin_not_allowed",
+            ErrorCode::TooManyRequests => "too_many_requests",
             ErrorCode::Unavailable => "unavailable",
             ErrorCode::IncompatibleStore => "incompatible_store",
             ErrorCode::InvalidUrl => "invalid_url",
@@ -240,6 +249,12 @@ pub enum Error {
         /// Where in the request the name was given (`/eventId`, `/eventType`).
         path: String,
     },
+    /// The caller, or everyone together, holds as many live streams as allowed.
+    #[error("too many live streams: {reason}")]
+    TooManyStreams {
+        /// Whose cap, and what to do.
+        reason: String,
+    },
     /// No projector has this name.
     #[error("no projector {name:?}; the projectors are {}", known.join(", "))]
     UnknownProjector {
@@ -294,6 +309,7 @@ impl Error {
             Error::Conflict { .. } => ErrorCode::Conflict,
             Error::NotFound { .. } => ErrorCode::NotFound,
             Error::UnknownProjector { .. } => ErrorCode::UnknownProjector,
+            Error::TooManyStreams { .. } => ErrorCode::TooManyRequests,
             Error::InBatch { source, .. } => source.code(),
             Error::Registry(_) => ErrorCode::Registry,
             Error::Database(_) => ErrorCode::Internal,

@@ -24,9 +24,27 @@ pub fn data_dir() -> PathBuf {
     base.join(APP_IDENTIFIER)
 }
 
-/// `sqlite://` URL of the default embedded store, creating its folder.
+/// `sqlite://` URL of the default embedded store, creating its folder readable by this user
+/// only (`0700`: the store holds patients' data, and other local users must not read it).
 pub fn default_store_url() -> std::io::Result<String> {
     let dir = data_dir();
-    std::fs::create_dir_all(&dir)?;
+    create_private_dir(&dir)?;
     Ok(format!("sqlite://{}", dir.join(STORE_FILE).display()))
+}
+
+/// Creates `dir` (and its parents) and makes it `0700`, also when it already existed.
+pub fn create_private_dir(dir: &std::path::Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)?;
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
+    }
+    #[cfg(not(unix))]
+    {
+        std::fs::create_dir_all(dir)
+    }
 }

@@ -13,6 +13,12 @@ pub const MAX_TYPE_LEN: usize = 100;
 pub const MAX_ID_LEN: usize = 255;
 /// Default payload cap: 1 MiB of canonical JSON.
 pub const DEFAULT_MAX_PAYLOAD_BYTES: usize = 1024 * 1024;
+/// Default cap on the events of one batch append.
+pub const DEFAULT_MAX_BATCH_EVENTS: usize = 10_000;
+/// Default payload bytes of one page of events (4 MiB).
+pub const DEFAULT_MAX_PAGE_BYTES: usize = 4 * 1024 * 1024;
+/// Most events the seed's unpaged aggregate read returns; longer streams must be paged.
+pub const MAX_UNPAGED_EVENTS: usize = 10_000;
 /// Largest integer a JSON number carries exactly through canonicalization (2^53 - 1).
 const MAX_SAFE_INTEGER: u64 = (1 << 53) - 1;
 
@@ -79,7 +85,52 @@ pub fn check_new_event(event: &NewEvent) -> Vec<Violation> {
         ));
     }
     check_numbers("/payload", &event.payload, &mut out);
+    check_strings("/payload", &event.payload, &mut out);
     out
+}
+
+/// The first C0 control character other than tab, newline and carriage return, with its
+/// position. U+0000 in particular cannot be stored in a PostgreSQL TEXT column: a projector
+/// copying such a string into a read model would fail on that event forever.
+fn forbidden_control(text: &str) -> Option<(usize, char)> {
+    text.chars()
+        .enumerate()
+        .find(|(_, c)| (*c as u32) < 0x20 && !matches!(c, '\t' | '\n' | '\r'))
+}
+
+/// Refuses control characters in every string of the payload, keys included.
+fn check_strings(path: &str, value: &Value, out: &mut Vec<Violation>) {
+    let refuse = |out: &mut Vec<Violation>, path: &str, what: &str, (index, ch): (usize, char)| {
+        out.push(Violation::new(
+            path,
+            format!(
+                "{what} contains control character U+{:04X} at position {index}; only tab, newline and carriage return are allowed",
+                ch as u32
+            ),
+        ));
+    };
+    match value {
+        Value::String(text) => {
+            if let Some(found) = forbidden_control(text) {
+                refuse(out, path, "the text", found);
+            }
+        }
+        Value::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                check_strings(&format!("{path}/{i}"), item, out);
+            }
+        }
+        Value::Object(map) => {
+            for (key, item) in map {
+                let item_path = format!("{path}/{}", escape_pointer(key));
+                if let Some(found) = forbidden_control(key) {
+                    refuse(out, &item_path, "the key", found);
+                }
+                check_strings(&item_path, item, out);
+            }
+        }
+        _ => {}
+    }
 }
 
 /// Canonical JSON (RFC 8785) represents numbers as IEEE doubles; integers beyond 2^53
@@ -180,6 +231,34 @@ mod tests {
         assert!(
             check_new_event(&e).is_empty(),
             "100 two-byte characters fit VarChar(100)"
+        );
+    }
+
+    #[test]
+    fn control_characters_in_payload_strings_and_keys_are_refused_with_their_pointer() {
+        let v = check_new_event(&event(json!({
+            "note": "fine\ttabs\nand\r\nlines",
+            "name": "nul\u{0}byte",
+            "list": ["ok", "bell\u{7}"],
+            "k\u{1b}ey": 1,
+        })));
+        let found: Vec<(&str, bool)> = v
+            .iter()
+            .map(|x| (x.path.as_str(), x.message.contains("the key")))
+            .collect();
+        assert_eq!(
+            found,
+            [
+                ("/payload/k\u{1b}ey", true),
+                ("/payload/list/1", false),
+                ("/payload/name", false)
+            ],
+            "every offending string and key, tab, newline and carriage return allowed: {v:?}"
+        );
+        assert!(
+            v[2].message.contains("U+0000 at position 3"),
+            "{}",
+            v[2].message
         );
     }
 

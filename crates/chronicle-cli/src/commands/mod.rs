@@ -99,6 +99,9 @@ pub struct DbArgs {
     /// Largest event payload accepted, in bytes of canonical JSON.
     #[arg(long, default_value_t = chronicle::rules::DEFAULT_MAX_PAYLOAD_BYTES, value_name = "BYTES")]
     pub max_payload_bytes: usize,
+    /// Most events one batch append may carry.
+    #[arg(long, default_value_t = chronicle::rules::DEFAULT_MAX_BATCH_EVENTS, value_name = "N")]
+    pub max_batch_events: usize,
 }
 
 impl DbArgs {
@@ -115,6 +118,7 @@ impl DbArgs {
         let options = StoreOptions {
             registry_dir: self.registry_dir.clone(),
             max_payload_bytes: self.max_payload_bytes,
+            max_batch_events: self.max_batch_events.max(1),
             ..StoreOptions::default()
         };
         Ok(Store::open_with(&url, options).await?)

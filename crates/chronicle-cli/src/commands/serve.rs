@@ -3,6 +3,7 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use chronicle::api::live::LiveLimits;
 use chronicle::projection::{Runner, RunnerOptions, builtin};
 use chronicle_cli::http::{self, ApiOptions};
 use tracing_subscriber::EnvFilter;
@@ -36,6 +37,17 @@ pub struct Args {
     /// Serve the API only, even when `ui/dist` exists.
     #[arg(long, conflicts_with = "ui_dir")]
     pub no_ui: bool,
+    /// A host name the server also answers for (repeatable): the name a gateway in front of it
+    /// uses. Without it, only loopback names with the listening port are served, so a web page
+    /// cannot reach the server by rebinding its own name to this machine.
+    #[arg(long = "allowed-host", value_name = "NAME")]
+    pub allowed_hosts: Vec<String>,
+    /// Most live streams one user may hold at once.
+    #[arg(long, default_value_t = LiveLimits::default().per_user, value_name = "N")]
+    pub max_streams_per_user: usize,
+    /// Most live streams the server holds at once.
+    #[arg(long, default_value_t = LiveLimits::default().total, value_name = "N")]
+    pub max_streams: usize,
 }
 
 pub async fn run(args: Args) -> Outcome {
@@ -63,6 +75,11 @@ pub async fn run(args: Args) -> Outcome {
     options.request_timeout = Duration::from_secs(args.request_timeout.max(1));
     options.max_batch_body_bytes = args.max_batch_body_bytes;
     options.ui_dir = console_dir(&args)?;
+    options.allowed_hosts = args.allowed_hosts.clone();
+    options.live_limits = LiveLimits {
+        per_user: args.max_streams_per_user.max(1),
+        total: args.max_streams.max(1),
+    };
     // One line on stdout (scripts read the address from it); a closed stdout must not matter later.
     let console = match &options.ui_dir {
         Some(dir) => format!("; web console at http://{address}/ from {}", dir.display()),

@@ -5,7 +5,9 @@
 //! |---|---|
 //! | 400 | `invalid` (malformed JSON, fields, parameters, headers) |
 //! | 401 | `unauthenticated` (no `x-user-id`) |
-//! | 403 | `practice_not_found` (also for a practice that exists: a non-member learns nothing), `forbidden` |
+//! | 403 | `practice_not_found` (also for a practice that exists: a non-member learns nothing), `forbidden`, `origin_not_allowed` |
+//! | 421 | `host_not_allowed` (a `Host` this server does not answer for) |
+//! | 429 | `too_many_requests` (live streams over the caller's or the server's cap) |
 //! | 404 | `not_found`, `unknown_projector` |
 //! | 405 | `method_not_allowed` |
 //! | 409 | `version_conflict`, `conflict` |
@@ -38,7 +40,11 @@ pub fn status_for(code: ErrorCode) -> StatusCode {
     match code {
         ErrorCode::Invalid => StatusCode::BAD_REQUEST,
         ErrorCode::Unauthenticated => StatusCode::UNAUTHORIZED,
-        ErrorCode::PracticeNotFound | ErrorCode::Forbidden => StatusCode::FORBIDDEN,
+        ErrorCode::PracticeNotFound | ErrorCode::Forbidden | ErrorCode::OriginNotAllowed => {
+            StatusCode::FORBIDDEN
+        }
+        ErrorCode::HostNotAllowed => StatusCode::MISDIRECTED_REQUEST,
+        ErrorCode::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
         ErrorCode::NotFound | ErrorCode::UnknownProjector => StatusCode::NOT_FOUND,
         ErrorCode::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
         ErrorCode::VersionConflict | ErrorCode::Conflict | ErrorCode::StoreNotEmpty => {

@@ -6,6 +6,7 @@ pub mod console;
 pub mod error;
 pub mod events;
 pub mod extract;
+pub mod guard;
 pub mod live;
 pub mod openapi;
 pub mod projectors;
@@ -20,7 +21,7 @@ use axum::Router;
 use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use chronicle::api::live::Announcements;
+use chronicle::api::live::{Announcements, LiveLimits};
 use chronicle::{ErrorCode, Store};
 use tokio::sync::watch;
 use utoipa::OpenApi;
@@ -29,7 +30,7 @@ use utoipa_axum::routes;
 
 use error::ApiError;
 
-/// Limits and timeouts of the server.
+/// Limits, timeouts and who may call the server.
 #[derive(Debug, Clone)]
 pub struct ApiOptions {
     /// Largest body of a single append: the store's payload limit plus room for the envelope.
@@ -40,6 +41,10 @@ pub struct ApiOptions {
     pub request_timeout: Duration,
     /// The built web console (`ui/dist`), served at `/`; `None` serves the API only.
     pub ui_dir: Option<std::path::PathBuf>,
+    /// Host names a gateway in front may use, besides loopback names with the server's port.
+    pub allowed_hosts: Vec<String>,
+    /// How many live streams one user, and everyone, may hold.
+    pub live_limits: LiveLimits,
 }
 
 impl ApiOptions {
@@ -50,6 +55,8 @@ impl ApiOptions {
             max_batch_body_bytes: 32 * 1024 * 1024,
             request_timeout: Duration::from_secs(30),
             ui_dir: None,
+            allowed_hosts: Vec::new(),
+            live_limits: LiveLimits::default(),
         }
     }
 }
@@ -119,6 +126,8 @@ pub fn openapi_document() -> utoipa::openapi::OpenApi {
         max_batch_body_bytes: 0,
         request_timeout: Duration::ZERO,
         ui_dir: None,
+        allowed_hosts: Vec::new(),
+        live_limits: LiveLimits::default(),
     };
     OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
         .merge(bounded_routes(&options))
@@ -126,10 +135,25 @@ pub fn openapi_document() -> utoipa::openapi::OpenApi {
         .into_openapi()
 }
 
-/// The whole API as a router. Starts the live-update relays, so call it inside a Tokio runtime.
-pub fn router(store: Store, options: &ApiOptions, shutdown: watch::Receiver<bool>) -> Router {
+/// The whole API as a router for a server listening on `port` (`None`: any port, for a
+/// router used without a listener). Starts the live-update relays, so call it inside a Tokio
+/// runtime.
+pub fn router(
+    store: Store,
+    options: &ApiOptions,
+    port: Option<u16>,
+    shutdown: watch::Receiver<bool>,
+) -> Router {
+    let allowed = Arc::new(guard::AllowedHosts {
+        port,
+        names: options
+            .allowed_hosts
+            .iter()
+            .map(|name| name.to_ascii_lowercase())
+            .collect(),
+    });
     let state = AppState {
-        announcements: Announcements::start(&store, shutdown.clone()),
+        announcements: Announcements::start(&store, options.live_limits, shutdown.clone()),
         store,
         shutdown,
         ui: options.ui_dir.as_deref().map(console::Console::new),
@@ -147,6 +171,10 @@ pub fn router(store: Store, options: &ApiOptions, shutdown: watch::Receiver<bool
         .layer(axum::Extension(openapi::Document(document)))
         .fallback(console::or_not_found)
         .method_not_allowed_fallback(method_not_allowed)
+        // Outermost: nothing runs for a request meant for another host or a foreign page.
+        .layer(axum::middleware::from_fn(
+            move |request: Request, next: Next| guard::check(allowed.clone(), request, next),
+        ))
         .with_state(state)
 }
 
@@ -195,7 +223,8 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let (stop, stopped) = watch::channel(false);
-    let app = router(store, &options, stopped);
+    let port = listener.local_addr()?.port();
+    let app = router(store, &options, Some(port), stopped);
     axum::serve(
         listener,
         app.into_make_service_with_connect_info::<SocketAddr>(),

@@ -3,10 +3,14 @@
 //! projector status that follows the runners ([`StatusWatch`]), and bursts gathered into one
 //! update ([`next_burst`]). On PostgreSQL the relay holds one notification connection per
 //! channel, so every stream follows other processes' appends and runners; on SQLite it
-//! carries this process's changes, and a periodic look ([`FALLBACK`]) catches the rest.
+//! carries this process's changes, and one periodic look at the heads of the practices being
+//! watched ([`FALLBACK`]) catches the rest. Idle streams cost the database nothing of their
+//! own: that look, and a practice's projector status, are shared by all its streams. How
+//! many streams one user, and everyone together, may hold is capped ([`LiveLimits`]).
 
-use std::collections::VecDeque;
-use std::time::Duration;
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use tokio::sync::{broadcast, watch};
 
@@ -26,23 +30,91 @@ pub const FALLBACK: Duration = Duration::from_secs(5);
 /// Announcements closer together than this are reported as one update.
 pub const COALESCE: Duration = Duration::from_millis(100);
 
-/// The store's announcements, relayed once per process to every live stream in it.
+/// How many live streams may be open at once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LiveLimits {
+    /// By one user.
+    pub per_user: usize,
+    /// By everyone together.
+    pub total: usize,
+}
+
+impl Default for LiveLimits {
+    fn default() -> Self {
+        LiveLimits {
+            per_user: 16,
+            total: 1024,
+        }
+    }
+}
+
+#[derive(Default)]
+struct Open {
+    total: usize,
+    by_user: HashMap<String, usize>,
+    by_practice: HashMap<String, usize>,
+}
+
+/// A place among the open streams, given back when the stream ends.
+pub struct StreamPermit {
+    hub: Arc<Hub>,
+    user: String,
+    practice_id: String,
+}
+
+impl Drop for StreamPermit {
+    fn drop(&mut self) {
+        let mut guard = self.hub.open.lock().expect("open streams lock");
+        let open = &mut *guard;
+        open.total -= 1;
+        for (map, key) in [
+            (&mut open.by_user, &self.user),
+            (&mut open.by_practice, &self.practice_id),
+        ] {
+            if let Some(count) = map.get_mut(key) {
+                *count -= 1;
+                if *count == 0 {
+                    map.remove(key);
+                }
+            }
+        }
+    }
+}
+
+struct Hub {
+    limits: LiveLimits,
+    open: Mutex<Open>,
+    /// Each watched practice's status, as last read, for every stream of that practice.
+    statuses: tokio::sync::Mutex<HashMap<String, (Instant, ProjectorStatusList)>>,
+}
+
+/// The store's announcements, relayed once per process to every live stream in it, and the
+/// streams' shared state: their caps, the shared head look, the shared projector status.
 #[derive(Clone)]
 pub struct Announcements {
     appended: broadcast::Sender<Appended>,
     checkpoints: broadcast::Sender<CheckpointMoved>,
+    hub: Arc<Hub>,
 }
 
 impl Announcements {
-    /// Starts the relays (call inside a Tokio runtime); they end when `shutdown` flips.
-    pub fn start(store: &Store, shutdown: watch::Receiver<bool>) -> Self {
+    /// Starts the relays and the shared head look (call inside a Tokio runtime); they end
+    /// when `shutdown` flips.
+    pub fn start(store: &Store, limits: LiveLimits, shutdown: watch::Receiver<bool>) -> Self {
         let appended = broadcast::channel(1024).0;
         let checkpoints = broadcast::channel(1024).0;
+        let hub = Arc::new(Hub {
+            limits,
+            open: Mutex::new(Open::default()),
+            statuses: tokio::sync::Mutex::new(HashMap::new()),
+        });
         relay(store.clone(), appended.clone(), shutdown.clone());
-        relay(store.clone(), checkpoints.clone(), shutdown);
+        relay(store.clone(), checkpoints.clone(), shutdown.clone());
+        look_at_heads(store.clone(), hub.clone(), appended.clone(), shutdown);
         Self {
             appended,
             checkpoints,
+            hub,
         }
     }
 
@@ -55,6 +127,99 @@ impl Announcements {
     pub fn checkpoints(&self) -> broadcast::Receiver<CheckpointMoved> {
         self.checkpoints.subscribe()
     }
+
+    /// A place for one more stream of `caller` on `practice_id`, or
+    /// [`Error::TooManyStreams`] when the caller, or everyone, holds as many as allowed.
+    pub fn admit(&self, caller: &Principal, practice_id: &str) -> Result<StreamPermit> {
+        let user = caller.user_id().unwrap_or("").to_string();
+        let limits = self.hub.limits;
+        let mut open = self.hub.open.lock().expect("open streams lock");
+        if open.total >= limits.total {
+            return Err(Error::TooManyStreams {
+                reason: format!(
+                    "the server holds {} live streams, as many as it allows; try again later",
+                    limits.total
+                ),
+            });
+        }
+        let mine = open.by_user.get(&user).copied().unwrap_or(0);
+        if mine >= limits.per_user {
+            return Err(Error::TooManyStreams {
+                reason: format!(
+                    "{caller} holds {mine} live streams, as many as one user may; close one first"
+                ),
+            });
+        }
+        open.total += 1;
+        *open.by_user.entry(user.clone()).or_default() += 1;
+        *open.by_practice.entry(practice_id.to_string()).or_default() += 1;
+        Ok(StreamPermit {
+            hub: self.hub.clone(),
+            user,
+            practice_id: practice_id.to_string(),
+        })
+    }
+
+    /// The practice's projector status, read at most once per [`COALESCE`] for all its
+    /// streams together (the caller's access was checked when its stream opened).
+    async fn status(&self, store: &Store, practice_id: &str) -> Result<ProjectorStatusList> {
+        let mut statuses = self.hub.statuses.lock().await;
+        if let Some((read_at, status)) = statuses.get(practice_id)
+            && read_at.elapsed() < COALESCE
+        {
+            return Ok(status.clone());
+        }
+        let query = ProjectorStatusQuery {
+            practice_id: Some(practice_id.to_string()),
+        };
+        let status = super::operations::projector_status(store, &Principal::System, query).await?;
+        statuses.retain(|_, (read_at, _)| read_at.elapsed() < FALLBACK * 2);
+        statuses.insert(practice_id.to_string(), (Instant::now(), status.clone()));
+        Ok(status)
+    }
+}
+
+/// Every [`FALLBACK`], one read of the heads of the practices that have streams open; a head
+/// that moved without an announcement (another process on SQLite, a notification lost while
+/// a listener reconnected) is announced here, once for all its streams.
+fn look_at_heads(
+    store: Store,
+    hub: Arc<Hub>,
+    to: broadcast::Sender<Appended>,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    tokio::spawn(async move {
+        let mut seen: HashMap<String, i64> = HashMap::new();
+        loop {
+            tokio::select! {
+                _ = tokio::time::sleep(FALLBACK) => {}
+                _ = shutdown.wait_for(|stopped| *stopped) => return,
+            }
+            let watched: Vec<String> = {
+                let open = hub.open.lock().expect("open streams lock");
+                open.by_practice.keys().cloned().collect()
+            };
+            seen.retain(|practice, _| watched.contains(practice));
+            if watched.is_empty() {
+                continue;
+            }
+            let heads = match store.heads(&watched).await {
+                Ok(heads) => heads,
+                Err(error) => {
+                    tracing::warn!(%error, "could not look at the practices' heads");
+                    continue;
+                }
+            };
+            for (practice_id, seq) in heads {
+                // A practice looked at for the first time is announced too: its streams may
+                // have opened before a change this look is the first to see. An extra wake
+                // costs a stream one read of what is past its position.
+                if seen.insert(practice_id.clone(), seq) != Some(seq) {
+                    let _ = to.send(Appended { practice_id, seq });
+                }
+            }
+        }
+    });
 }
 
 fn relay<T>(store: Store, to: broadcast::Sender<T>, mut shutdown: watch::Receiver<bool>)
@@ -91,29 +256,31 @@ where
     });
 }
 
-/// Waits for an announcement `relevant` says matters (or for missed ones: a lagged receiver),
-/// or for [`FALLBACK`]; `false` when shutting down.
+/// Waits for an announcement `relevant` says matters (or for missed ones: a lagged
+/// receiver), or for `tick` when given; `false` when shutting down. Other processes' appends
+/// arrive as announcements too (see [`look_at_heads`]), so a tail needs no timer of its own.
 pub async fn wait_for<T: Clone>(
     receiver: &mut broadcast::Receiver<T>,
     relevant: impl Fn(&T) -> bool,
+    tick: Option<Duration>,
     shutdown: &mut watch::Receiver<bool>,
 ) -> bool {
-    let fallback = tokio::time::sleep(FALLBACK);
-    tokio::pin!(fallback);
+    let timer = tokio::time::sleep(tick.unwrap_or(Duration::MAX / 4));
+    tokio::pin!(timer);
     loop {
         tokio::select! {
             received = receiver.recv() => match received {
                 Ok(announced) if !relevant(&announced) => continue,
                 Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => return true,
-                // The relays' senders live as long as their owner; wait out the fallback.
+                // The relays' senders live as long as their owner; wait for the timer or the end.
                 Err(broadcast::error::RecvError::Closed) => break,
             },
-            _ = &mut fallback => return true,
+            _ = &mut timer => return true,
             _ = shutdown.wait_for(|stopped| *stopped) => return false,
         }
     }
     tokio::select! {
-        _ = &mut fallback => true,
+        _ = &mut timer => true,
         _ = shutdown.wait_for(|stopped| *stopped) => false,
     }
 }
@@ -138,6 +305,7 @@ pub async fn next_burst<T: Announcement>(feed: &mut Feed<T>) -> Option<Vec<T>> {
 /// A practice's events after a seq, as they are appended. Events are always read from the
 /// store; announcements only say when to look, so a missed one loses nothing.
 pub struct PracticeTail {
+    _permit: StreamPermit,
     store: Store,
     caller: Principal,
     practice_id: String,
@@ -159,6 +327,7 @@ impl PracticeTail {
         shutdown: watch::Receiver<bool>,
     ) -> Result<Self> {
         store.read_access(caller, practice_id).await?;
+        let permit = announcements.admit(caller, practice_id)?;
         // Subscribe before reading the head, so nothing appended in between is missed.
         let receiver = announcements.appended();
         let after = match after {
@@ -183,6 +352,7 @@ impl PracticeTail {
             }
         };
         Ok(Self {
+            _permit: permit,
             store: store.clone(),
             caller: caller.clone(),
             practice_id: practice_id.to_string(),
@@ -221,7 +391,7 @@ impl PracticeTail {
             }
             let (practice_id, after) = (&self.practice_id, self.after);
             let relevant = |a: &Appended| &a.practice_id == practice_id && a.seq > after;
-            if !wait_for(&mut self.announcements, relevant, &mut self.shutdown).await {
+            if !wait_for(&mut self.announcements, relevant, None, &mut self.shutdown).await {
                 return None;
             }
         }
@@ -245,8 +415,9 @@ pub enum StatusUpdate {
 /// runners in other processes on SQLite). Which checkpoints moved is read from the statuses
 /// themselves, so it does not depend on announcements arriving.
 pub struct StatusWatch {
+    _permit: StreamPermit,
+    announcements: Announcements,
     store: Store,
-    caller: Principal,
     practice_id: String,
     appended: broadcast::Receiver<Appended>,
     checkpoints: broadcast::Receiver<CheckpointMoved>,
@@ -266,8 +437,9 @@ impl StatusWatch {
     ) -> Result<Self> {
         store.read_access(caller, practice_id).await?;
         Ok(Self {
+            _permit: announcements.admit(caller, practice_id)?,
+            announcements: announcements.clone(),
             store: store.clone(),
-            caller: caller.clone(),
             practice_id: practice_id.to_string(),
             appended: announcements.appended(),
             checkpoints: announcements.checkpoints(),
@@ -286,10 +458,9 @@ impl StatusWatch {
             if let Some(moved) = self.moved.pop_front() {
                 return Some(StatusUpdate::CheckpointMoved(moved));
             }
-            let query = ProjectorStatusQuery {
-                practice_id: Some(self.practice_id.clone()),
-            };
-            let status = super::operations::projector_status(&self.store, &self.caller, query)
+            let status = self
+                .announcements
+                .status(&self.store, &self.practice_id)
                 .await
                 .ok()?;
             if self.last.as_ref() != Some(&status) {
@@ -301,9 +472,10 @@ impl StatusWatch {
             }
             let practice_id = self.practice_id.clone();
             let (mut shutdown_a, mut shutdown_b) = (self.shutdown.clone(), self.shutdown.clone());
+            // The tick refreshes the time-based figures (lag in seconds, events per second).
             let open = tokio::select! {
-                open = wait_for(&mut self.appended, |a| a.practice_id == practice_id, &mut shutdown_a) => open,
-                open = wait_for(&mut self.checkpoints, |m| m.practice_id == practice_id, &mut shutdown_b) => open,
+                open = wait_for(&mut self.appended, |a| a.practice_id == practice_id, Some(FALLBACK), &mut shutdown_a) => open,
+                open = wait_for(&mut self.checkpoints, |m| m.practice_id == practice_id, Some(FALLBACK), &mut shutdown_b) => open,
             };
             if !open {
                 return None;

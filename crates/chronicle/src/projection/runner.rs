@@ -65,8 +65,8 @@ impl Runner {
     /// One pass: every (practice, projector) until caught up, halted or busy.
     pub async fn run_once(&self) -> Result<PassReport> {
         let mut report = PassReport::default();
-        for practice in self.store.practices_with_events().await? {
-            for projector in &self.projectors {
+        for projector in &self.projectors {
+            for practice in self.store.practices_with_work(projector.name()).await? {
                 loop {
                     match self
                         .store

@@ -20,7 +20,7 @@ use std::time::Duration;
 use sqlx::{PgPool, SqlitePool};
 
 use crate::registry::Registry;
-use crate::rules::DEFAULT_MAX_PAYLOAD_BYTES;
+use crate::rules::{DEFAULT_MAX_BATCH_EVENTS, DEFAULT_MAX_PAGE_BYTES, DEFAULT_MAX_PAYLOAD_BYTES};
 
 pub use checkpoint::{Checkpoint, CheckpointState, CheckpointUpdate};
 pub use feed::{Announcement, AppendFeed, CheckpointFeed, Feed};
@@ -120,6 +120,11 @@ pub struct StoreOptions {
     pub registry_dir: Option<PathBuf>,
     /// Largest canonical payload accepted, in bytes.
     pub max_payload_bytes: usize,
+    /// Most events one batch append may carry; checked before any lock or validation.
+    pub max_batch_events: usize,
+    /// Payload bytes one page of events may hold: a page of large events ends early (its
+    /// cursor continues), so no page is built bigger than this in memory.
+    pub max_page_bytes: usize,
     /// Pool size.
     pub max_connections: u32,
     /// How long to wait for a connection (and for the server on open).
@@ -131,6 +136,8 @@ impl Default for StoreOptions {
         Self {
             registry_dir: None,
             max_payload_bytes: DEFAULT_MAX_PAYLOAD_BYTES,
+            max_batch_events: DEFAULT_MAX_BATCH_EVENTS,
+            max_page_bytes: DEFAULT_MAX_PAGE_BYTES,
             max_connections: 8,
             connect_timeout: Duration::from_secs(5),
         }

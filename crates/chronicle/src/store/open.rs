@@ -147,6 +147,7 @@ async fn open_sqlite(url: &str, rest: &str, options: &StoreOptions) -> Result<(B
             reason: "give a file path, e.g. sqlite:///var/lib/chronicle/events.db (in-memory stores are not supported)".into(),
         });
     }
+    create_private_file(path);
     let connect = SqliteConnectOptions::new()
         .filename(path)
         .create_if_missing(true)
@@ -177,6 +178,19 @@ async fn open_sqlite(url: &str, rest: &str, options: &StoreOptions) -> Result<(B
         writer: Arc::new(tokio::sync::Mutex::new(Some(writer))),
     };
     Ok((backend, path.to_string()))
+}
+
+/// Creates a new store file readable and writable by this user only (`0600`). SQLite gives
+/// the `-wal` and `-shm` files it creates beside it the same permissions, so other local users
+/// can read none of them. An existing file is left as it is.
+/// Any failure here (the file exists, a missing folder) is left to SQLite's own open, which
+/// reports it the usual way.
+fn create_private_file(path: &str) {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let _ = options.open(path);
 }
 
 async fn open_postgres(url: &str, options: &StoreOptions) -> Result<(Backend, String)> {
@@ -216,16 +230,34 @@ fn classify_open_error(backend: &'static str, location: &str, error: sqlx::Error
 
 /// The URL with any password replaced, safe for messages and logs.
 pub fn redact(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
+    let (base, query) = match url.split_once('?') {
+        Some((base, query)) => (base, Some(query)),
+        None => (url, None),
+    };
+    let mut out = match (base.find("://"), base.rfind('@')) {
         (Some(scheme_end), Some(at)) if at > scheme_end => {
-            let credentials = &url[scheme_end + 3..at];
+            let credentials = &base[scheme_end + 3..at];
             match credentials.split_once(':') {
-                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme_end + 3], &url[at..]),
-                None => url.to_string(),
+                Some((user, _)) => format!("{}{user}:***{}", &base[..scheme_end + 3], &base[at..]),
+                None => base.to_string(),
             }
         }
-        _ => url.to_string(),
+        _ => base.to_string(),
+    };
+    if let Some(query) = query {
+        let pairs: Vec<String> = query
+            .split('&')
+            .map(|pair| match pair.split_once('=') {
+                Some((key, _)) if key.to_ascii_lowercase().contains("password") => {
+                    format!("{key}=***")
+                }
+                _ => pair.to_string(),
+            })
+            .collect();
+        out.push('?');
+        out.push_str(&pairs.join("&"));
     }
+    out
 }
 
 #[cfg(test)]
@@ -240,5 +272,13 @@ mod tests {
         );
         assert_eq!(redact("postgres://app@db/x"), "postgres://app@db/x");
         assert_eq!(redact("sqlite:///tmp/a.db"), "sqlite:///tmp/a.db");
+        assert_eq!(
+            redact("postgres://app@db/x?sslmode=require&password=s3cret&PassWord=two"),
+            "postgres://app@db/x?sslmode=require&password=***&PassWord=***"
+        );
+        assert_eq!(
+            redact("postgres://app:p%40ss@db/x?sslpassword=k"),
+            "postgres://app:***@db/x?sslpassword=***"
+        );
     }
 }

@@ -61,12 +61,19 @@ impl<'t> From<&'t mut sqlx::PgConnection> for ProjectionTx<'t> {
 }
 
 impl Store {
-    /// Practices that have events, for the runner to visit.
-    pub(crate) async fn practices_with_events(&self) -> Result<Vec<String>> {
+    /// The practices where `projector` has something to do: events past its checkpoint, no
+    /// checkpoint yet, or a state to settle (caught up, or halted for an operator). Idle
+    /// practices are not returned, so a pass over them reads one index and writes nothing.
+    pub(crate) async fn practices_with_work(&self, projector: &str) -> Result<Vec<String>> {
         Ok(dispatch!(self, |pool, _sql| {
             sqlx::query_scalar(
-                "SELECT practice_id FROM practice_heads WHERE seq > 0 ORDER BY practice_id",
+                "SELECT h.practice_id FROM practice_heads h LEFT JOIN projector_checkpoints c \
+                 ON c.practice_id = h.practice_id AND c.projector_name = $1 \
+                 WHERE h.seq > 0 AND (c.practice_id IS NULL OR c.last_seq < h.seq OR c.state <> $2) \
+                 ORDER BY h.practice_id",
             )
+            .bind(projector)
+            .bind(CheckpointState::CaughtUp.as_str())
             .fetch_all(pool)
             .await?
         }))

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use sqlx::QueryBuilder;
 
-use super::rows::{EventRow, into_events, unpadded_hash};
+use super::rows::{EventRow, unpadded_hash};
 use super::sql::EVENT_COLUMNS;
 use super::{Store, dispatch};
 use crate::cursor::{self, page_limit};
@@ -121,6 +121,25 @@ impl Store {
         }
     }
 
+    /// The head seq of each of `practice_ids` that has one, in one read (for live streams'
+    /// shared look; no access check: callers checked access when their streams opened).
+    pub async fn heads(&self, practice_ids: &[String]) -> Result<Vec<(String, i64)>> {
+        if practice_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        Ok(dispatch!(self, |pool, _sql| {
+            let mut q = QueryBuilder::new(
+                "SELECT practice_id, seq FROM practice_heads WHERE practice_id IN (",
+            );
+            let mut list = q.separated(", ");
+            for id in practice_ids {
+                list.push_bind(id);
+            }
+            q.push(")");
+            q.build_query_as().fetch_all(pool).await?
+        }))
+    }
+
     /// The practices the principal can see (all of them for the system principal).
     pub async fn practices(&self, principal: &Principal) -> Result<Vec<PracticeSummary>> {
         type Row = (
@@ -217,8 +236,8 @@ impl Store {
             start = start.max(cursor::decode::<i64>(c)? + 1);
         }
         self.read_access(principal, practice_id).await?;
-        let rows: Vec<EventRow> = dispatch!(self, |pool, _sql| {
-            sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        let rows = dispatch!(self, |pool, _sql| {
+            let rows = sqlx::query_as(sqlx::AssertSqlSafe(format!(
                 "SELECT {EVENT_COLUMNS} FROM events WHERE practice_id = $1 AND aggregate_type = $2 \
                  AND aggregate_id = $3 AND version >= $4 ORDER BY version LIMIT $5"
             )))
@@ -227,14 +246,15 @@ impl Store {
             .bind(aggregate_id)
             .bind(start)
             .bind(limit + 1)
-            .fetch_all(pool)
-            .await?
+            .fetch(pool);
+            within_budget(rows, limit, self.options().max_page_bytes).await?
         });
-        page(into_events(rows)?, limit, |e| cursor::encode(&e.version))
+        Ok(page_of_events(rows, |e| cursor::encode(&e.version)))
     }
 
     /// Every event of one aggregate from `from_version` (default 1), in version order: the
-    /// seed's "all events for an aggregate". Reads page by page; the whole stream is returned.
+    /// seed's "all events for an aggregate". Reads page by page; the whole stream is returned,
+    /// up to [`crate::rules::MAX_UNPAGED_EVENTS`] events (longer streams must be paged).
     pub async fn all_aggregate_events(
         &self,
         principal: &Principal,
@@ -243,9 +263,12 @@ impl Store {
         aggregate_id: &str,
         from_version: Option<i64>,
     ) -> Result<Vec<Event>> {
+        // At most this many pages: MAX_UNPAGED_EVENTS events, and no more than as many
+        // page byte budgets, whatever the events weigh.
+        let most_pages = crate::rules::MAX_UNPAGED_EVENTS / crate::cursor::MAX_LIMIT as usize;
         let mut events = Vec::new();
         let mut request = PageRequest::first(crate::cursor::MAX_LIMIT);
-        loop {
+        for _ in 0..most_pages {
             let page = self
                 .aggregate_events(
                     principal,
@@ -262,6 +285,15 @@ impl Store {
                 None => return Ok(events),
             }
         }
+        Err(Error::invalid(
+            "/limit",
+            format!(
+                "this aggregate's events from that version are more than one answer carries \
+                 ({} events or {} MiB of payloads); ask for pages with limit and cursor",
+                crate::rules::MAX_UNPAGED_EVENTS,
+                most_pages * self.options().max_page_bytes / (1024 * 1024)
+            ),
+        ))
     }
 
     /// Events of one type in a practice, oldest first; limit default 100, at most 1000.
@@ -277,8 +309,8 @@ impl Store {
         let cursor = page_request.cursor.as_deref();
         let after = cursor.map(cursor::decode::<i64>).transpose()?.unwrap_or(0);
         self.read_access(principal, practice_id).await?;
-        let rows: Vec<EventRow> = dispatch!(self, |pool, _sql| {
-            sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        let rows = dispatch!(self, |pool, _sql| {
+            let rows = sqlx::query_as(sqlx::AssertSqlSafe(format!(
                 "SELECT {EVENT_COLUMNS} FROM events WHERE practice_id = $1 AND event_type = $2 \
                  AND seq > $3 ORDER BY seq LIMIT $4"
             )))
@@ -286,10 +318,10 @@ impl Store {
             .bind(event_type)
             .bind(after)
             .bind(limit + 1)
-            .fetch_all(pool)
-            .await?
+            .fetch(pool);
+            within_budget(rows, limit, self.options().max_page_bytes).await?
         });
-        page(into_events(rows)?, limit, |e| cursor::encode(&e.seq))
+        Ok(page_of_events(rows, |e| cursor::encode(&e.seq)))
     }
 
     /// A practice's events in seq order (or reverse), narrowed by the filter.
@@ -306,7 +338,7 @@ impl Store {
         let cursor = page_request.cursor.as_deref();
         let position = cursor.map(cursor::decode::<i64>).transpose()?;
         self.read_access(principal, practice_id).await?;
-        let rows: Vec<EventRow> = dispatch!(self, |pool, _sql| {
+        let rows = dispatch!(self, |pool, _sql| {
             let mut q = QueryBuilder::new(format!(
                 "SELECT {EVENT_COLUMNS} FROM events WHERE practice_id = "
             ));
@@ -359,9 +391,10 @@ impl Store {
                 Direction::Backward => " ORDER BY seq DESC LIMIT ",
             });
             q.push_bind(limit + 1);
-            q.build_query_as().fetch_all(pool).await?
+            let rows = q.build_query_as().fetch(pool);
+            within_budget(rows, limit, self.options().max_page_bytes).await?
         });
-        page(into_events(rows)?, limit, |e| cursor::encode(&e.seq))
+        Ok(page_of_events(rows, |e| cursor::encode(&e.seq)))
     }
 
     /// The aggregates of a practice, ordered by type then id.
@@ -434,6 +467,46 @@ impl Store {
 }
 
 /// Trims the look-ahead row and makes the next cursor from the last item kept.
+/// Rows of one page of events, as read: at most `limit + 1` (one more says "there is more"),
+/// and no more payload bytes than `budget`. When the budget ends a page early, a sentinel
+/// `None` row stands for "more", so the caller's cursor continues after the last event kept.
+/// Rows are read one by one from the database, so no more than the budget is ever held.
+async fn within_budget(
+    mut rows: impl futures_util::Stream<Item = std::result::Result<EventRow, sqlx::Error>> + Unpin,
+    limit: i64,
+    budget: usize,
+) -> Result<Vec<Option<Event>>> {
+    use futures_util::TryStreamExt;
+    let mut kept = Vec::new();
+    let mut bytes = 0usize;
+    while let Some(row) = rows.try_next().await? {
+        if kept.len() as i64 == limit {
+            kept.push(None); // the one more
+            break;
+        }
+        bytes += row.payload_json.len();
+        // The first event always fits, so a page always moves the cursor on.
+        if bytes > budget && !kept.is_empty() {
+            kept.push(None);
+            break;
+        }
+        kept.push(Some(row.into_event()?));
+    }
+    Ok(kept)
+}
+
+/// A page of what [`within_budget`] read.
+fn page_of_events(rows: Vec<Option<Event>>, cursor_of: impl Fn(&Event) -> String) -> Page<Event> {
+    let more = rows.last().is_some_and(Option::is_none);
+    let items: Vec<Event> = rows.into_iter().flatten().collect();
+    let next_cursor = if more {
+        items.last().map(cursor_of)
+    } else {
+        None
+    };
+    Page { items, next_cursor }
+}
+
 fn page<T>(mut items: Vec<T>, limit: i64, cursor_of: impl Fn(&T) -> String) -> Result<Page<T>> {
     let more = items.len() as i64 > limit;
     items.truncate(limit as usize);

@@ -18,7 +18,7 @@ use sqlx::QueryBuilder;
 use self::plan::{AppendContext, Prepared, in_batch, plan};
 use super::rows::{EventRow, HeadRow, unpadded_hash};
 use super::sql::{AppendContextSql, ContextRow, EVENT_COLUMNS, RawContextRow};
-use super::{Store, in_write_transaction};
+use super::{Store, dispatch, in_write_transaction};
 use crate::access::MEMBERSHIP_EVENT_TYPES;
 use crate::chain::{ZERO_HASH, canonical_json};
 use crate::error::{Error, Result};
@@ -27,6 +27,8 @@ use crate::rules::check_new_event;
 
 /// Rows per multi-row INSERT: well under SQLite's and PostgreSQL's bind limits.
 const INSERT_CHUNK: usize = 200;
+/// Batches up to this size are checked on the calling task; larger ones on a blocking thread.
+const PREPARE_INLINE: usize = 64;
 
 impl Store {
     /// Appends one event. See [`Store::append_batch`] for the rules.
@@ -56,20 +58,32 @@ impl Store {
                 "a batch needs at least one event",
             ));
         }
+        let cap = self.options().max_batch_events;
+        if events.len() > cap {
+            return Err(Error::invalid(
+                "/events",
+                format!(
+                    "a batch carries at most {cap} events (the store's max_batch_events); this one has {}: split it",
+                    events.len()
+                ),
+            ));
+        }
         let practice_id = events[0].practice_id.clone();
-        let prepared = events
-            .into_iter()
-            .enumerate()
-            .map(|(index, event)| {
-                if event.practice_id != practice_id {
-                    return Err(in_batch(index, Error::invalid(
-                        "/practiceId",
-                        format!("a batch appends to one practice; the first event targets {practice_id:?}"),
-                    )));
-                }
-                self.prepare(principal, event).map_err(|e| in_batch(index, e))
-            })
-            .collect::<Result<Vec<_>>>()?;
+        // Refuse a caller who may not write here before any expensive work or lock, so a
+        // stranger cannot make a practice's writers wait. The transaction decides again.
+        self.refuse_early(principal, &practice_id, &events[0].event_type)
+            .await?;
+        let prepared = if events.len() > PREPARE_INLINE {
+            // Validation, canonical JSON and schema checks of a large batch are CPU work: keep
+            // them off the async threads that serve everyone else.
+            let (store, principal, practice) =
+                (self.clone(), principal.clone(), practice_id.clone());
+            tokio::task::spawn_blocking(move || store.prepare_all(&principal, &practice, events))
+                .await
+                .map_err(|e| Error::undecodable(format!("batch preparation stopped: {e}")))??
+        } else {
+            self.prepare_all(principal, &practice_id, events)?
+        };
 
         let mut users: Vec<&str> = prepared
             .iter()
@@ -224,6 +238,63 @@ impl Store {
             self.notify_appended(&practice_id, last.seq);
         }
         Ok(plan.into_results())
+    }
+
+    /// Every event's own checks, each error naming its position in the batch.
+    fn prepare_all(
+        &self,
+        principal: &Principal,
+        practice_id: &str,
+        events: Vec<NewEvent>,
+    ) -> Result<Vec<Prepared>> {
+        events
+            .into_iter()
+            .enumerate()
+            .map(|(index, event)| {
+                if event.practice_id != practice_id {
+                    return Err(in_batch(index, Error::invalid(
+                        "/practiceId",
+                        format!("a batch appends to one practice; the first event targets {practice_id:?}"),
+                    )));
+                }
+                self.prepare(principal, event).map_err(|e| in_batch(index, e))
+            })
+            .collect()
+    }
+
+    /// Refuses, without taking the write lock, a user who cannot append to the practice
+    /// whatever the batch holds: a non-member of a practice that exists (the same answer as
+    /// for one that does not), or a viewer. Everything else is decided in the transaction.
+    async fn refuse_early(
+        &self,
+        principal: &Principal,
+        practice_id: &str,
+        event_type: &str,
+    ) -> Result<()> {
+        let Principal::User(_) = principal else {
+            return Ok(());
+        };
+        match self.read_access(principal, practice_id).await {
+            Ok(Some(Role::Viewer)) => {
+                crate::access::authorize_append(practice_id, Some(Role::Viewer), event_type, None)
+            }
+            Ok(_) => Ok(()),
+            // Creating a practice: the transaction makes its author the owner.
+            Err(Error::PracticeNotFound { .. }) if !self.practice_exists(practice_id).await? => {
+                Ok(())
+            }
+            Err(error) => Err(error),
+        }
+    }
+
+    async fn practice_exists(&self, practice_id: &str) -> Result<bool> {
+        let head: Option<i64> = dispatch!(self, |pool, _sql| {
+            sqlx::query_scalar("SELECT seq FROM practice_heads WHERE practice_id = $1 AND seq > 0")
+                .bind(practice_id)
+                .fetch_optional(pool)
+                .await?
+        });
+        Ok(head.is_some())
     }
 
     /// The checks one event must pass on its own, before any database work.
