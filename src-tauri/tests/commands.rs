@@ -699,6 +699,29 @@ fn a_postgres_password_is_used_but_never_saved() {
     let on_disk = serde_json::to_string(&*app.saved.lock().unwrap()).unwrap();
     assert!(!on_disk.contains("s3cret"), "{on_disk}");
     assert_eq!(app.ok("store_info", json!({}))["backend"], "postgres");
+
+    // The same password given as a query parameter is a password too.
+    let mut as_query = url::Url::parse(&url).unwrap();
+    as_query.set_query(Some("application_name=chronicle&password=qu3ry-secret"));
+    settings["storeLocation"] = json!(as_query.to_string());
+    let saved = app.ok(
+        "settings_set",
+        json!({"settings": settings, "storePassword": null}),
+    );
+    let location = saved["storeLocation"].as_str().unwrap();
+    assert!(
+        !location.contains("qu3ry-secret") && location.contains("application_name=chronicle"),
+        "saved without the password, with the other parameters: {location}"
+    );
+    let on_disk = serde_json::to_string(&*app.saved.lock().unwrap()).unwrap();
+    assert!(!on_disk.contains("qu3ry-secret"), "{on_disk}");
+    assert!(
+        !app.ok("store_info", json!({}))["location"]
+            .as_str()
+            .unwrap()
+            .contains("qu3ry-secret"),
+        "nor shown"
+    );
 }
 
 #[test]

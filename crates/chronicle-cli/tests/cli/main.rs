@@ -4,6 +4,7 @@
 
 mod commands;
 mod fuzz;
+mod hardening;
 mod http;
 mod openapi;
 mod support;
@@ -47,6 +48,16 @@ mod api {
         projector_status_reset_retry_and_live_updates,
         read_model_endpoints_answer_from_the_projections,
         the_web_console_is_served_beside_the_api,
+    );
+}
+
+mod guarded {
+    on_both_backends!(hardening:
+        another_host_or_a_foreign_page_is_refused,
+        a_gateways_host_name_is_served_when_allowed,
+        control_characters_in_a_payload_are_400_with_the_pointer,
+        live_streams_are_capped_per_user_and_in_total,
+        a_flood_by_one_caller_leaves_room_for_others,
     );
 }
 

@@ -2,6 +2,7 @@
 //! real PostgreSQL server: `sqlite::NAME` and `postgres::NAME`.
 
 mod cases;
+mod hardening;
 mod projections;
 mod support;
 
@@ -42,6 +43,16 @@ on_both_backends!(
 );
 
 on_both_backends!(
+    limits, hardening:
+    batches_over_the_cap_are_refused_naming_it,
+    strangers_and_viewers_are_refused_without_waiting_for_the_write_lock,
+    control_characters_never_reach_the_store,
+    pages_end_early_at_their_byte_budget_and_continue,
+    the_unpaged_aggregate_read_stops_at_its_cap,
+    a_runner_pass_over_idle_practices_writes_nothing,
+);
+
+on_both_backends!(
     store, cases:
     append_assigns_seq_version_hash_and_time,
     practice_created_makes_the_author_owner,
@@ -71,6 +82,34 @@ on_both_backends!(
 mod backend_specific {
     use crate::support::{Backend, TestStore, fresh_url, pg_admin_url};
     use chronicle::{Error, Store};
+
+    #[tokio::test]
+    async fn a_new_sqlite_store_is_readable_by_its_owner_only() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let folder = dir.path().join("data");
+        chronicle::paths::create_private_dir(&folder).unwrap();
+        let mode =
+            |path: &std::path::Path| std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&folder), 0o700, "the data folder");
+        let path = folder.join("events.db");
+        let t = Store::open(&format!("sqlite://{}", path.display()))
+            .await
+            .unwrap();
+        t.append(
+            &chronicle::Principal::user("owner-1"),
+            crate::support::practice_created("p1", "Smile"),
+        )
+        .await
+        .unwrap();
+        for file in ["events.db", "events.db-wal", "events.db-shm"] {
+            assert_eq!(
+                mode(&folder.join(file)),
+                0o600,
+                "{file} is the owner's only"
+            );
+        }
+    }
 
     #[tokio::test]
     async fn unknown_scheme_and_in_memory_urls_are_refused() {
