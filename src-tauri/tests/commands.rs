@@ -679,9 +679,7 @@ fn settings_persist_and_a_store_that_cannot_open_leaves_the_old_one() {
 
 #[test]
 fn a_postgres_password_is_used_but_never_saved() {
-    let Ok(url) = std::env::var("CHRONICLE_TEST_PG_URL") else {
-        panic!("CHRONICLE_TEST_PG_URL is not set: run the tests through scripts/with-postgres.sh");
-    };
+    let url = chronicle_testing::pg_admin_url();
     let app = TestApp::fresh();
     let mut parsed = url::Url::parse(&url).unwrap();
     parsed.set_password(Some("s3cret:with/odd@chars")).unwrap();

@@ -9,64 +9,42 @@ mod http;
 mod openapi;
 mod support;
 
-macro_rules! on_both_backends {
-    ($module:ident: $($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-                async fn $name() {
-                    crate::$module::$name(crate::support::Backend::Sqlite).await;
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-                async fn $name() {
-                    crate::$module::$name(crate::support::Backend::Postgres).await;
-                }
-            )*
-        }
-    };
-}
+use chronicle_testing::on_both_backends;
 
-mod api {
-    on_both_backends!(http:
-        seed_endpoints_answer_in_the_seeds_shapes,
-        missing_user_header_is_401,
-        malformed_identities_are_400_naming_the_header,
-        malformed_and_invalid_requests_are_400_naming_the_field,
-        schema_and_registry_refusals_are_422,
-        access_refusals_are_403_and_identical_for_unknown_practices,
-        conflicts_are_409_with_the_current_version,
-        bodies_over_the_limit_are_413,
-        unknown_routes_and_methods_answer_in_the_error_shape,
-        batch_append_is_all_or_nothing,
-        timeline_aggregates_practices_and_event_by_id,
-        registry_verify_and_health,
-        live_stream_delivers_new_events_and_resumes_after_last_event_id,
-        projector_status_reset_retry_and_live_updates,
-        read_model_endpoints_answer_from_the_projections,
-        the_web_console_is_served_beside_the_api,
-    );
-}
+on_both_backends!(
+    api, http:
+    seed_endpoints_answer_in_the_seeds_shapes,
+    missing_user_header_is_401,
+    malformed_identities_are_400_naming_the_header,
+    malformed_and_invalid_requests_are_400_naming_the_field,
+    schema_and_registry_refusals_are_422,
+    access_refusals_are_403_and_identical_for_unknown_practices,
+    conflicts_are_409_with_the_current_version,
+    bodies_over_the_limit_are_413,
+    unknown_routes_and_methods_answer_in_the_error_shape,
+    batch_append_is_all_or_nothing,
+    timeline_aggregates_practices_and_event_by_id,
+    registry_verify_and_health,
+    live_stream_delivers_new_events_and_resumes_after_last_event_id,
+    projector_status_reset_retry_and_live_updates,
+    read_model_endpoints_answer_from_the_projections,
+    the_web_console_is_served_beside_the_api,
+);
 
-mod guarded {
-    on_both_backends!(hardening:
-        another_host_or_a_foreign_page_is_refused,
-        a_gateways_host_name_is_served_when_allowed,
-        control_characters_in_a_payload_are_400_with_the_pointer,
-        live_streams_are_capped_per_user_and_in_total,
-        a_flood_by_one_caller_leaves_room_for_others,
-    );
-}
+on_both_backends!(
+    guarded, hardening:
+    another_host_or_a_foreign_page_is_refused,
+    a_gateways_host_name_is_served_when_allowed,
+    control_characters_in_a_payload_are_400_with_the_pointer,
+    live_streams_are_capped_per_user_and_in_total,
+    a_flood_by_one_caller_leaves_room_for_others,
+);
 
-mod cli {
-    on_both_backends!(commands:
-        append_prints_stored_events_and_events_reads_them,
-        a_bad_line_names_its_number_and_writes_nothing,
-        seed_writes_deterministic_demo_data,
-        projectors_commands_run_report_reset_and_retry,
-        a_runner_killed_mid_batch_resumes_without_repeating_or_skipping,
-    );
-}
+on_both_backends!(
+    cli, commands:
+    append_prints_stored_events_and_events_reads_them,
+    a_bad_line_names_its_number_and_writes_nothing,
+    seed_writes_deterministic_demo_data,
+    projectors_commands_run_report_reset_and_retry,
+    a_runner_killed_mid_batch_resumes_without_repeating_or_skipping,
+);

@@ -1,43 +1,12 @@
 //! A real server on an ephemeral loopback port, on a fresh SQLite file or a fresh
 //! PostgreSQL database (on the server named by CHRONICLE_TEST_PG_URL; scripts/test.sh starts it).
+//! The backends and fresh URLs come from `chronicle-testing`, shared with the other suites.
 
 use chronicle::Store;
 use chronicle_cli::http::{self, ApiOptions};
+pub use chronicle_testing::{Backend, fresh_url};
 use serde_json::{Value, json};
 use sqlx::Connection;
-
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub enum Backend {
-    Sqlite,
-    Postgres,
-}
-
-/// A store URL nobody else uses; the folder lives as long as the returned guard.
-pub async fn fresh_url(backend: Backend) -> (String, Option<tempfile::TempDir>) {
-    match backend {
-        Backend::Sqlite => {
-            let dir = tempfile::tempdir().expect("temp dir");
-            (
-                format!("sqlite://{}", dir.path().join("events.db").display()),
-                Some(dir),
-            )
-        }
-        Backend::Postgres => {
-            let admin = std::env::var("CHRONICLE_TEST_PG_URL")
-                .expect("CHRONICLE_TEST_PG_URL must point at a PostgreSQL server; scripts/test.sh starts one");
-            let name = format!("t_{}", uuid::Uuid::now_v7().simple());
-            let mut conn = sqlx::PgConnection::connect(&admin)
-                .await
-                .expect("connect to the test PostgreSQL server");
-            sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-                .execute(&mut conn)
-                .await
-                .expect("create database");
-            let base = admin.rsplit_once('/').map(|(b, _)| b).unwrap_or(&admin);
-            (format!("{base}/{name}"), None)
-        }
-    }
-}
 
 pub struct TestServer {
     pub base: String,

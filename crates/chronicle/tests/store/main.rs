@@ -6,28 +6,7 @@ mod hardening;
 mod projections;
 mod support;
 
-macro_rules! on_both_backends {
-    ($wrapper:ident, $module:ident: $($name:ident),* $(,)?) => {
-        mod $wrapper {
-            mod sqlite {
-                $(
-                    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-                    async fn $name() {
-                        crate::$module::$name(crate::support::Backend::Sqlite).await;
-                    }
-                )*
-            }
-            mod postgres {
-                $(
-                    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-                    async fn $name() {
-                        crate::$module::$name(crate::support::Backend::Postgres).await;
-                    }
-                )*
-            }
-        }
-    };
-}
+use chronicle_testing::on_both_backends;
 
 on_both_backends!(
     projector_runner, projections:

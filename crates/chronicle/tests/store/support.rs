@@ -1,27 +1,17 @@
 //! Opens a fresh store per test on either backend. PostgreSQL tests create a throwaway
 //! database on the server named by `CHRONICLE_TEST_PG_URL` (scripts/test.sh starts one).
+//! The backends and fresh URLs come from `chronicle-testing`, shared with the other suites.
 
 use chronicle::{ActorType, NewEvent, Principal, Store, StoreOptions};
+pub use chronicle_testing::{Backend, fresh_url, pg_admin_url};
 use serde_json::{Value, json};
 use sqlx::Connection;
-
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub enum Backend {
-    Sqlite,
-    Postgres,
-}
 
 pub struct TestStore {
     pub store: Store,
     pub url: String,
     pub backend: Backend,
     _dir: Option<tempfile::TempDir>,
-}
-
-pub fn pg_admin_url() -> String {
-    std::env::var("CHRONICLE_TEST_PG_URL").expect(
-        "CHRONICLE_TEST_PG_URL must point at a PostgreSQL server; scripts/test.sh starts one and sets it",
-    )
 }
 
 impl TestStore {
@@ -85,29 +75,6 @@ impl TestStore {
                 .append(&owner_p, membership(practice, user, role))
                 .await
                 .unwrap_or_else(|e| panic!("add {user} as {role}: {e}"));
-        }
-    }
-}
-
-pub async fn fresh_url(backend: Backend) -> (String, Option<tempfile::TempDir>) {
-    match backend {
-        Backend::Sqlite => {
-            let dir = tempfile::tempdir().expect("temp dir");
-            let url = format!("sqlite://{}", dir.path().join("events.db").display());
-            (url, Some(dir))
-        }
-        Backend::Postgres => {
-            let admin = pg_admin_url();
-            let name = format!("t_{}", uuid::Uuid::now_v7().simple());
-            let mut conn = sqlx::PgConnection::connect(&admin)
-                .await
-                .expect("connect to the test PostgreSQL server");
-            sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-                .execute(&mut conn)
-                .await
-                .expect("create test database");
-            let base = admin.rsplit_once('/').map(|(b, _)| b).unwrap_or(&admin);
-            (format!("{base}/{name}"), None)
         }
     }
 }
