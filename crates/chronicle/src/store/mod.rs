@@ -166,6 +166,11 @@ pub struct Store {
 
 struct Inner {
     backend: Backend,
+    /// Who appended to which practice lately: they skip the early access read (see
+    /// `Store::refuse_early`). Only ever a shortcut past an early refusal, never a grant: the
+    /// append's transaction decides with the roles it reads under the lock.
+    recent_writers:
+        std::sync::Mutex<std::collections::HashMap<(String, String), std::time::Instant>>,
     appended: tokio::sync::broadcast::Sender<Appended>,
     checkpoints: tokio::sync::broadcast::Sender<CheckpointMoved>,
     registry: Registry,

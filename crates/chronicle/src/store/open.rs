@@ -60,6 +60,7 @@ impl Store {
         };
         let store = Store {
             inner: Arc::new(Inner {
+                recent_writers: Default::default(),
                 appended: tokio::sync::broadcast::channel(1024).0,
                 checkpoints: tokio::sync::broadcast::channel(1024).0,
                 backend,

@@ -19,7 +19,10 @@ fn owner() -> Principal {
 /// Holds the practice's write lock from another connection, as a long append would: on
 /// PostgreSQL its head row, on SQLite the database's one writer.
 enum HeldLock {
-    #[expect(dead_code, reason = "held open, never read: the lock lasts as long as the connection")]
+    #[expect(
+        dead_code,
+        reason = "held open, never read: the lock lasts as long as the connection"
+    )]
     Sqlite(sqlx::SqliteConnection),
     Postgres(sqlx::PgConnection),
 }

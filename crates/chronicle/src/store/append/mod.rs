@@ -29,6 +29,10 @@ use crate::rules::check_new_event;
 const INSERT_CHUNK: usize = 200;
 /// Batches up to this size are checked on the calling task; larger ones on a blocking thread.
 const PREPARE_INLINE: usize = 64;
+/// How long a successful append lets its author skip the early access read.
+const RECENT_WRITER: std::time::Duration = std::time::Duration::from_secs(10);
+/// At most this many recent writers are remembered.
+const RECENT_WRITERS_KEPT: usize = 10_000;
 
 impl Store {
     /// Appends one event. See [`Store::append_batch`] for the rules.
@@ -237,6 +241,9 @@ impl Store {
         if let Some((last, _)) = plan.rows.last() {
             self.notify_appended(&practice_id, last.seq);
         }
+        if let Some(user) = principal.user_id() {
+            self.note_writer(&practice_id, user);
+        }
         Ok(plan.into_results())
     }
 
@@ -271,9 +278,12 @@ impl Store {
         practice_id: &str,
         event_type: &str,
     ) -> Result<()> {
-        let Principal::User(_) = principal else {
+        let Principal::User(user) = principal else {
             return Ok(());
         };
+        if self.wrote_lately(practice_id, user) {
+            return Ok(());
+        }
         match self.read_access(principal, practice_id).await {
             Ok(Some(Role::Viewer)) => {
                 crate::access::authorize_append(practice_id, Some(Role::Viewer), event_type, None)
@@ -285,6 +295,37 @@ impl Store {
             }
             Err(error) => Err(error),
         }
+    }
+
+    /// Whether `user` appended to the practice within [`RECENT_WRITER`]: a member who may
+    /// append, then, unless their role changed since; the transaction checks again anyway.
+    fn wrote_lately(&self, practice_id: &str, user: &str) -> bool {
+        let writers = self
+            .inner
+            .recent_writers
+            .lock()
+            .expect("recent writers lock");
+        writers
+            .get(&(practice_id.to_string(), user.to_string()))
+            .is_some_and(|at| at.elapsed() < RECENT_WRITER)
+    }
+
+    fn note_writer(&self, practice_id: &str, user: &str) {
+        let mut writers = self
+            .inner
+            .recent_writers
+            .lock()
+            .expect("recent writers lock");
+        if writers.len() >= RECENT_WRITERS_KEPT {
+            writers.retain(|_, at| at.elapsed() < RECENT_WRITER);
+            if writers.len() >= RECENT_WRITERS_KEPT {
+                writers.clear();
+            }
+        }
+        writers.insert(
+            (practice_id.to_string(), user.to_string()),
+            std::time::Instant::now(),
+        );
     }
 
     async fn practice_exists(&self, practice_id: &str) -> Result<bool> {
