@@ -84,8 +84,7 @@ pub fn check_new_event(event: &NewEvent) -> Vec<Violation> {
             format!("must be a JSON object, got {}", json_kind(&event.payload)),
         ));
     }
-    check_numbers("/payload", &event.payload, &mut out);
-    check_strings("/payload", &event.payload, &mut out);
+    check_payload_values(&event.payload, &mut vec![Segment::Key("payload")], &mut out);
     out
 }
 
@@ -93,49 +92,41 @@ pub fn check_new_event(event: &NewEvent) -> Vec<Violation> {
 /// position. U+0000 in particular cannot be stored in a PostgreSQL TEXT column: a projector
 /// copying such a string into a read model would fail on that event forever.
 fn forbidden_control(text: &str) -> Option<(usize, char)> {
+    if text.bytes().all(|b| b >= 0x20 || matches!(b, b'\t' | b'\n' | b'\r')) {
+        return None; // the common case, without decoding characters
+    }
     text.chars()
         .enumerate()
         .find(|(_, c)| (*c as u32) < 0x20 && !matches!(c, '\t' | '\n' | '\r'))
 }
 
-/// Refuses control characters in every string of the payload, keys included.
-fn check_strings(path: &str, value: &Value, out: &mut Vec<Violation>) {
-    let refuse = |out: &mut Vec<Violation>, path: &str, what: &str, (index, ch): (usize, char)| {
-        out.push(Violation::new(
-            path,
-            format!(
-                "{what} contains control character U+{:04X} at position {index}; only tab, newline and carriage return are allowed",
-                ch as u32
-            ),
-        ));
-    };
-    match value {
-        Value::String(text) => {
-            if let Some(found) = forbidden_control(text) {
-                refuse(out, path, "the text", found);
-            }
-        }
-        Value::Array(items) => {
-            for (i, item) in items.iter().enumerate() {
-                check_strings(&format!("{path}/{i}"), item, out);
-            }
-        }
-        Value::Object(map) => {
-            for (key, item) in map {
-                let item_path = format!("{path}/{}", escape_pointer(key));
-                if let Some(found) = forbidden_control(key) {
-                    refuse(out, &item_path, "the key", found);
-                }
-                check_strings(&item_path, item, out);
-            }
-        }
-        _ => {}
-    }
+/// One step of a JSON pointer, kept borrowed until a violation needs the pointer written out.
+enum Segment<'a> {
+    Key(&'a str),
+    Index(usize),
 }
 
-/// Canonical JSON (RFC 8785) represents numbers as IEEE doubles; integers beyond 2^53
-/// would silently change, so they are refused instead.
-fn check_numbers(path: &str, value: &Value, out: &mut Vec<Violation>) {
+/// One walk over the payload for the rules of its values: no control characters in strings
+/// and keys, no integer that canonical JSON (RFC 8785, numbers as IEEE doubles) would silently
+/// change. `path` holds the pointer's segments, joined only when a violation needs them, so
+/// a valid payload costs no allocation per value.
+fn check_payload_values<'a>(value: &'a Value, path: &mut Vec<Segment<'a>>, out: &mut Vec<Violation>) {
+    let pointer = |path: &[Segment]| {
+        path.iter().fold(String::new(), |mut pointer, segment| {
+            pointer.push('/');
+            match segment {
+                Segment::Key(key) => pointer.push_str(&escape_pointer(key)),
+                Segment::Index(i) => pointer.push_str(&i.to_string()),
+            }
+            pointer
+        })
+    };
+    let control = |what: &str, (index, ch): (usize, char)| {
+        format!(
+            "{what} contains control character U+{:04X} at position {index}; only tab, newline and carriage return are allowed",
+            ch as u32
+        )
+    };
     match value {
         Value::Number(n) => {
             let unsafe_int = n.as_u64().is_some_and(|v| v > MAX_SAFE_INTEGER)
@@ -143,22 +134,41 @@ fn check_numbers(path: &str, value: &Value, out: &mut Vec<Violation>) {
                     .is_some_and(|v| v.unsigned_abs() > MAX_SAFE_INTEGER);
             if unsafe_int {
                 out.push(Violation::new(
-                    path,
+                    pointer(path),
                     format!("integer {n} is outside ±(2^53-1) and cannot be stored exactly; send it as a string"),
                 ));
             }
         }
+        Value::String(text) => {
+            if let Some(found) = forbidden_control(text) {
+                out.push(Violation::new(pointer(path), control("the text", found)));
+            }
+        }
         Value::Array(items) => {
             for (i, item) in items.iter().enumerate() {
-                check_numbers(&format!("{path}/{i}"), item, out);
+                if matches!(item, Value::Null | Value::Bool(_)) {
+                    continue;
+                }
+                path.push(Segment::Index(i));
+                check_payload_values(item, path, out);
+                path.pop();
             }
         }
         Value::Object(map) => {
             for (key, item) in map {
-                check_numbers(&format!("{path}/{}", escape_pointer(key)), item, out);
+                let bad_key = forbidden_control(key);
+                if bad_key.is_none() && matches!(item, Value::Null | Value::Bool(_)) {
+                    continue;
+                }
+                path.push(Segment::Key(key));
+                if let Some(found) = bad_key {
+                    out.push(Violation::new(pointer(path), control("the key", found)));
+                }
+                check_payload_values(item, path, out);
+                path.pop();
             }
         }
-        _ => {}
+        Value::Null | Value::Bool(_) => {}
     }
 }
 
