@@ -92,7 +92,10 @@ pub fn check_new_event(event: &NewEvent) -> Vec<Violation> {
 /// position. U+0000 in particular cannot be stored in a PostgreSQL TEXT column: a projector
 /// copying such a string into a read model would fail on that event forever.
 fn forbidden_control(text: &str) -> Option<(usize, char)> {
-    if text.bytes().all(|b| b >= 0x20 || matches!(b, b'\t' | b'\n' | b'\r')) {
+    if text
+        .bytes()
+        .all(|b| b >= 0x20 || matches!(b, b'\t' | b'\n' | b'\r'))
+    {
         return None; // the common case, without decoding characters
     }
     text.chars()
@@ -110,7 +113,11 @@ enum Segment<'a> {
 /// and keys, no integer that canonical JSON (RFC 8785, numbers as IEEE doubles) would silently
 /// change. `path` holds the pointer's segments, joined only when a violation needs them, so
 /// a valid payload costs no allocation per value.
-fn check_payload_values<'a>(value: &'a Value, path: &mut Vec<Segment<'a>>, out: &mut Vec<Violation>) {
+fn check_payload_values<'a>(
+    value: &'a Value,
+    path: &mut Vec<Segment<'a>>,
+    out: &mut Vec<Violation>,
+) {
     let pointer = |path: &[Segment]| {
         path.iter().fold(String::new(), |mut pointer, segment| {
             pointer.push('/');
