@@ -81,11 +81,15 @@ impl Drop for StreamPermit {
     }
 }
 
+/// A practice's status as last read, and when.
+type StatusSlot = Arc<tokio::sync::Mutex<Option<(Instant, ProjectorStatusList)>>>;
+
 struct Hub {
     limits: LiveLimits,
     open: Mutex<Open>,
-    /// Each watched practice's status, as last read, for every stream of that practice.
-    statuses: tokio::sync::Mutex<HashMap<String, (Instant, ProjectorStatusList)>>,
+    /// Each watched practice's status, as last read, for every stream of that practice; one
+    /// lock per practice, so a slow read of one practice never holds up another's streams.
+    statuses: Mutex<HashMap<String, StatusSlot>>,
 }
 
 /// The store's announcements, relayed once per process to every live stream in it, and the
@@ -106,7 +110,7 @@ impl Announcements {
         let hub = Arc::new(Hub {
             limits,
             open: Mutex::new(Open::default()),
-            statuses: tokio::sync::Mutex::new(HashMap::new()),
+            statuses: Mutex::new(HashMap::new()),
         });
         relay(store.clone(), appended.clone(), shutdown.clone());
         relay(store.clone(), checkpoints.clone(), shutdown.clone());
@@ -163,8 +167,14 @@ impl Announcements {
     /// The practice's projector status, read at most once per [`COALESCE`] for all its
     /// streams together (the caller's access was checked when its stream opened).
     async fn status(&self, store: &Store, practice_id: &str) -> Result<ProjectorStatusList> {
-        let mut statuses = self.hub.statuses.lock().await;
-        if let Some((read_at, status)) = statuses.get(practice_id)
+        let slot = {
+            let mut statuses = self.hub.statuses.lock().expect("statuses lock");
+            let watched = self.hub.open.lock().expect("open streams lock");
+            statuses.retain(|practice, _| watched.by_practice.contains_key(practice));
+            statuses.entry(practice_id.to_string()).or_default().clone()
+        };
+        let mut slot = slot.lock().await;
+        if let Some((read_at, status)) = slot.as_ref()
             && read_at.elapsed() < COALESCE
         {
             return Ok(status.clone());
@@ -173,8 +183,7 @@ impl Announcements {
             practice_id: Some(practice_id.to_string()),
         };
         let status = super::operations::projector_status(store, &Principal::System, query).await?;
-        statuses.retain(|_, (read_at, _)| read_at.elapsed() < FALLBACK * 2);
-        statuses.insert(practice_id.to_string(), (Instant::now(), status.clone()));
+        *slot = Some((Instant::now(), status.clone()));
         Ok(status)
     }
 }
