@@ -28,6 +28,14 @@ echo "== cargo fmt --check"
 cargo fmt --all --check
 echo "== cargo clippy --all-targets -- -D warnings"
 cargo clippy --workspace --all-targets --locked -- -D warnings
+echo "== the auditors' reference verifier (Python, rfc8785): the chain's known answers"
+if [ ! -x target/tools/py/bin/python ] || ! target/tools/py/bin/python -c 'import rfc8785' 2>/dev/null; then
+  python3 -m venv target/tools/py
+  target/tools/py/bin/pip install --quiet --disable-pip-version-check rfc8785==0.1.4
+fi
+export CHRONICLE_PYTHON="$PWD/target/tools/py/bin/python"
+"$CHRONICLE_PYTHON" tools/verify_chain.py tools/chain-known-answers.json
+
 echo "== cargo test (SQLite and PostgreSQL; includes the bindings drift test)"
 scripts/with-postgres.sh cargo test --workspace --locked
 

@@ -170,4 +170,42 @@ mod tests {
             );
         }
     }
+
+    /// The recipe in docs/engine.md, as an independent implementation computes it
+    /// (`tools/verify_chain.py`: Python's hashlib and the rfc8785 package): a change to the
+    /// formula, the field set or the canonical form fails here, whatever the rest of the
+    /// suite recomputes with this same code.
+    #[test]
+    fn the_chain_gives_the_known_answers_of_the_reference_verifier() {
+        let fixture: serde_json::Value =
+            serde_json::from_str(include_str!("../../../tools/chain-known-answers.json"))
+                .expect("the known answers parse");
+        let mut previous = ZERO_HASH.to_string();
+        for event in fixture["events"].as_array().expect("events") {
+            let text = |field: &str| event[field].as_str().unwrap_or_else(|| panic!("{field}"));
+            let payload_json = canonical_json(&event["payload"]);
+            let fields = HashedFields {
+                id: text("id"),
+                practice_id: text("practiceId"),
+                seq: event["seq"].as_i64().unwrap(),
+                aggregate_type: text("aggregateType"),
+                aggregate_id: text("aggregateId"),
+                version: event["version"].as_i64().unwrap(),
+                event_type: text("eventType"),
+                payload_json: &payload_json,
+                actor_type: text("actorType").parse().unwrap(),
+                actor_id: event["actorId"].as_str(),
+                created_at: text("createdAt").parse().unwrap(),
+            };
+            let hash = chain_hash(&previous, &fields);
+            assert_eq!(
+                hash,
+                text("hash"),
+                "event {} (seq {}): the engine and the reference verifier disagree",
+                text("id"),
+                fields.seq
+            );
+            previous = hash;
+        }
+    }
 }

@@ -1,6 +1,7 @@
 //! The engine's integration suite. Every case runs unchanged against SQLite and against a
 //! real PostgreSQL server: `sqlite::NAME` and `postgres::NAME`.
 
+mod auditors;
 mod cases;
 mod hardening;
 mod projections;
@@ -19,6 +20,11 @@ on_both_backends!(
     read_model_queries_page_by_activity_and_scope_by_principal,
     live_feeds_report_appends_and_checkpoint_moves,
     members_and_known_users_are_scoped_by_practice,
+);
+
+on_both_backends!(
+    auditing, auditors:
+    the_reference_verifier_recomputes_the_stored_chain,
 );
 
 on_both_backends!(
