@@ -545,6 +545,49 @@ pub async fn registry_verify_and_health(backend: Backend) {
     );
     let (status, health) = answer(s.client.get(format!("{}/healthz", s.base))).await;
     assert_eq!((status, health["status"].as_str()), (200, Some("ok")));
+
+    // Tampered behind the engine's back (the database's owner can): /verify names the event.
+    let (_, third) = answer(s.get(
+        OWNER,
+        &format!(
+            "/v1/practices/{P}/events?limit=1&cursor={}",
+            chronicle::cursor::encode(&2i64)
+        ),
+    ))
+    .await;
+    let target = third["items"][0]["id"].as_str().unwrap().to_string();
+    let tamper = if s.url.starts_with("sqlite") {
+        format!(
+            "DROP TRIGGER events_reject_update; UPDATE events SET actor_id = 'mallory' WHERE id = '{target}'"
+        )
+    } else {
+        format!(
+            "ALTER TABLE events DISABLE TRIGGER events_reject_update_delete; UPDATE events SET actor_id = 'mallory' WHERE id = '{target}'"
+        )
+    };
+    raw_sql(&s.url, &tamper).await;
+    let (status, report) = answer(s.get(OWNER, &format!("/v1/practices/{P}/verify"))).await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        (
+            report["firstBreak"]["seq"].as_i64(),
+            report["firstBreak"]["eventId"].as_str()
+        ),
+        (Some(3), Some(target.as_str())),
+        "the edited event is named: {report}"
+    );
+}
+
+async fn raw_sql(url: &str, sql: &str) {
+    use sqlx::Connection;
+    let sql = sqlx::AssertSqlSafe(sql.to_string());
+    if url.starts_with("sqlite") {
+        let mut conn = sqlx::SqliteConnection::connect(url).await.unwrap();
+        sqlx::raw_sql(sql).execute(&mut conn).await.unwrap();
+    } else {
+        let mut conn = sqlx::PgConnection::connect(url).await.unwrap();
+        sqlx::raw_sql(sql).execute(&mut conn).await.unwrap();
+    }
 }
 
 /// Reads SSE frames until `count` events arrive; returns (id, event JSON).

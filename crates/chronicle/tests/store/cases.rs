@@ -1227,6 +1227,28 @@ pub async fn hash_chain_detects_an_edited_payload_and_a_deleted_event(backend: B
         broken.seq, gone.seq,
         "the gap is found where the event was: {broken:?}"
     );
+
+    // The last event deleted: no gap in seq, but the head no longer matches.
+    let t3 = TestStore::new(backend).await;
+    t3.practice_with_staff(P, "owner-1").await;
+    let last = t3
+        .store
+        .append(&owner(), patient(P, "pat-1", "Ann"))
+        .await
+        .unwrap();
+    t3.raw(drop_triggers).await.unwrap();
+    t3.raw(&format!("DELETE FROM events WHERE id = '{}'", last.id))
+        .await
+        .unwrap();
+    let report = t3.store.verify_chain(&owner(), P).await.unwrap();
+    let broken = report
+        .first_break
+        .expect("a deleted last event breaks the chain at the head");
+    assert_eq!(
+        broken.seq, last.seq,
+        "the head names the missing last event: {broken:?}"
+    );
+    assert_eq!(report.events_checked, last.seq - 1);
     if let Some(sql) = restore {
         t.raw(sql).await.unwrap();
     }
