@@ -1104,6 +1104,39 @@ pub async fn retry_with_the_same_id_is_idempotent(backend: Backend) {
         matches!(err, Error::PracticeNotFound { .. }),
         "a non-member's retry learns nothing: {err}"
     );
+
+    // Every field that defines the event makes a reuse of the id a conflict, not a retry.
+    let mut other_aggregate = patient(P, "pat-9", "Ann").with_id(id);
+    other_aggregate.aggregate_id = "pat-9".into();
+    let other_type = patient_updated(P, "pat-1", json!({"notes": "x"})).with_id(id);
+    let mut other_actor = patient(P, "pat-1", "Ann").with_id(id);
+    other_actor.actor_type = ActorType::Ai;
+    other_actor.actor_id = Some("triage-bot".into());
+    let other_author = patient(P, "pat-1", "Ann").with_id(id);
+    for (what, principal, event) in [
+        ("another aggregate", owner(), other_aggregate),
+        ("another event type", owner(), other_type),
+        ("another actor", owner(), other_actor),
+        ("another author", Principal::user("admin-1"), other_author),
+    ] {
+        let err = t.store.append(&principal, event).await.unwrap_err();
+        assert!(
+            matches!(err, Error::Conflict { .. }),
+            "same id, {what}: a conflict, got {err}"
+        );
+    }
+    assert_eq!(head_seq(&t, P).await, before, "none of them was written");
+
+    // Ids are unique per practice (ADR 0002): the same client id in another practice is
+    // another event, and learns nothing about the first.
+    t.practice_with_staff("prac-2", "owner-1").await;
+    let elsewhere = t
+        .store
+        .append(&owner(), patient("prac-2", "pat-1", "Ann").with_id(id))
+        .await
+        .expect("the same id in another practice is a new event");
+    assert_eq!(elsewhere.practice_id, "prac-2");
+    assert_ne!(elsewhere.hash, first.hash);
 }
 
 pub async fn batches_are_all_or_nothing(backend: Backend) {
