@@ -76,25 +76,41 @@ fn user() -> impl Strategy<Value = Option<Vec<u8>>> {
     ]
 }
 
+/// Every route, with hostile segments and query strings where it takes them.
 fn path() -> impl Strategy<Value = String> {
+    let segment = || "[a-zA-Z0-9%._~ -]{0,40}";
+    let query = || "[a-zA-Z0-9%&=?._,:-]{0,60}";
     prop_oneof![
         4 => Just("/v1/events/append".to_string()),
         2 => Just("/v1/events/append-batch".to_string()),
         1 => "[a-zA-Z0-9%._~/-]{0,60}".prop_map(|p| format!("/v1/events/aggregate/fz/{p}")),
-        1 => "[a-zA-Z0-9%&=?._-]{0,60}".prop_map(|q| format!("/v1/practices/fz/events?{q}")),
-        1 => "[a-zA-Z0-9%&=._-]{0,40}".prop_map(|q| format!("/v1/events/type/fz/patient.created?limit={q}")),
+        1 => query().prop_map(|q| format!("/v1/events/type/fz/patient.created?limit={q}")),
+        1 => query().prop_map(|q| format!("/v1/practices/fz/events?{q}")),
+        1 => segment().prop_map(|p| format!("/v1/practices/{p}")),
+        1 => segment().prop_map(|e| format!("/v1/practices/fz/events/{e}")),
+        1 => query().prop_map(|q| format!("/v1/practices/fz/aggregates?{q}")),
+        1 => (segment(), segment(), query()).prop_map(|(t, i, q)| format!("/v1/practices/fz/aggregates/{t}/{i}/events?{q}")),
+        1 => (segment(), query()).prop_map(|(t, q)| format!("/v1/practices/fz/event-types/{t}/events?{q}")),
+        1 => query().prop_map(|q| format!("/v1/practices/fz/aggregates/recent?{q}")),
+        1 => query().prop_map(|q| format!("/v1/practices/fz/activity?{q}")),
+        1 => segment().prop_map(|p| format!("/v1/practices/{p}/verify")),
+        1 => segment().prop_map(|p| format!("/v1/practices/{p}/members")),
+        1 => query().prop_map(|q| format!("/v1/projectors?{q}")),
+        1 => segment().prop_map(|p| format!("/v1/practices/{p}/projectors")),
+        1 => (segment(), prop::sample::select(vec!["reset", "retry"])).prop_map(|(n, a)| format!("/v1/practices/fz/projectors/{n}/{a}")),
+        1 => segment().prop_map(|t| format!("/v1/registry/{t}")),
+        1 => prop::sample::select(vec!["/v1/practices", "/v1/directory/practices", "/v1/users", "/v1/registry", "/healthz", "/openapi.json"]).prop_map(String::from),
     ]
 }
 
-#[test]
-fn hostile_requests_never_get_a_5xx() {
+pub fn hostile_requests_never_get_a_5xx(backend: Backend) {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
         .unwrap();
     let server = runtime.block_on(async {
-        let s = TestServer::start(Backend::Sqlite).await;
+        let s = TestServer::start(backend).await;
         s.practice("fz", "owner-fz").await;
         s
     });
@@ -137,4 +153,14 @@ fn hostile_requests_never_get_a_5xx() {
             .status()
     });
     assert_eq!(alive, 200, "still serving after the barrage");
+}
+
+#[test]
+fn hostile_requests_never_get_a_5xx_on_sqlite() {
+    hostile_requests_never_get_a_5xx(Backend::Sqlite);
+}
+
+#[test]
+fn hostile_requests_never_get_a_5xx_on_postgres() {
+    hostile_requests_never_get_a_5xx(Backend::Postgres);
 }
