@@ -407,11 +407,23 @@ fn usage_and_connection_problems_exit_2() {
 }
 
 /// SIGTERM while appends are in flight: every acknowledged append is stored, exit 0.
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn graceful_shutdown_keeps_every_acknowledged_append() {
-    let (url, _dir) = fresh_url(Backend::Sqlite).await;
+/// How a server stopped, as its clients saw it.
+struct Stopped {
+    exit_code: Option<i32>,
+    acknowledged: Vec<String>,
+    /// How the live stream open at the stop ended: `Ok` when the server closed it properly.
+    live_stream_end: Result<(), String>,
+    /// Whether a new connection after the stop was refused.
+    new_connection_refused: bool,
+}
+
+/// Starts `chronicle serve`, puts 8 writers and one live stream on it, sends `signal` once
+/// some appends are acknowledged, and reports what the clients saw.
+async fn stop_under_load(backend: Backend, signal: &str) -> (Stopped, String) {
+    let (url, dir) = fresh_url(backend).await;
+    std::mem::forget(dir); // the store outlives this function; the OS cleans the temp dir
     let mut server = Command::new(BIN)
-        .args(["serve", "--db", &url, "--listen", "127.0.0.1:0"])
+        .args(["serve", "--db", &url, "--listen", "127.0.0.1:0", "--no-ui"])
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -434,14 +446,34 @@ async fn graceful_shutdown_keeps_every_acknowledged_append() {
         .await
         .unwrap();
     assert_eq!(created.status(), 201);
+    let live = client
+        .get(format!("{base}/v1/practices/p1/live"))
+        .header("x-user-id", "alice")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(live.status(), 200);
+    let live_reader = tokio::spawn(async move {
+        use futures_util::StreamExt;
+        let mut body = live.bytes_stream();
+        loop {
+            match body.next().await {
+                None => return Ok(()),
+                Some(Ok(_)) => continue,
+                Some(Err(error)) => return Err(format!("{error:?}")),
+            }
+        }
+    });
 
+    let count = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let mut writers = Vec::new();
     for w in 0..8 {
-        let client = client.clone();
-        let base = base.clone();
+        let (client, base, count) = (client.clone(), base.clone(), count.clone());
         writers.push(tokio::spawn(async move {
+            // Every request gets a whole 201, or no answer at all once the server stops
+            // (refused or closed before a response): never a 5xx or a half answer.
             let mut acknowledged = Vec::new();
-            for i in 0..1000 {
+            for i in 0..5000 {
                 let sent = client
                     .post(format!("{base}/v1/events/append"))
                     .header("x-user-id", "alice")
@@ -449,22 +481,35 @@ async fn graceful_shutdown_keeps_every_acknowledged_append() {
                     .send()
                     .await;
                 match sent {
-                    Ok(response) if response.status() == 201 => {
-                        let event: Value = response.json().await.unwrap();
+                    Ok(response) => {
+                        assert_eq!(
+                            response.status(),
+                            201,
+                            "an answered append is stored, never a 5xx"
+                        );
+                        let event: Value = response.json().await.expect("a whole answer");
                         acknowledged.push(event["id"].as_str().unwrap().to_string());
+                        count.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                     }
-                    _ => break,
+                    Err(_) => break,
                 }
             }
             acknowledged
         }));
     }
-    tokio::time::sleep(Duration::from_millis(700)).await;
-    let killed = Command::new("kill")
-        .args(["-TERM", &server.id().to_string()])
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    while count.load(std::sync::atomic::Ordering::Relaxed) < 100 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "appends are acknowledged before the stop"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let sent = Command::new("kill")
+        .args([signal, &server.id().to_string()])
         .status()
         .unwrap();
-    assert!(killed.success());
+    assert!(sent.success());
     let mut acknowledged = Vec::new();
     for writer in writers {
         acknowledged.extend(writer.await.unwrap());
@@ -472,13 +517,38 @@ async fn graceful_shutdown_keeps_every_acknowledged_append() {
     let status = tokio::task::spawn_blocking(move || server.wait().unwrap())
         .await
         .unwrap();
-    assert_eq!(status.code(), Some(0), "a graceful stop exits 0");
+    let live_stream_end = tokio::time::timeout(Duration::from_secs(30), live_reader)
+        .await
+        .expect("the live stream ends when the server stops")
+        .unwrap();
+    let new_connection_refused = reqwest::Client::new()
+        .get(format!("{base}/healthz"))
+        .send()
+        .await
+        .is_err();
+    let stopped = Stopped {
+        exit_code: status.code(),
+        acknowledged,
+        live_stream_end,
+        new_connection_refused,
+    };
+    (stopped, url)
+}
+
+pub async fn a_graceful_stop_under_load_keeps_every_acknowledged_append(backend: Backend) {
+    let (stopped, url) = stop_under_load(backend, "-TERM").await;
+    assert_eq!(stopped.exit_code, Some(0), "a graceful stop exits 0");
+    assert_eq!(
+        stopped.live_stream_end,
+        Ok(()),
+        "the live stream open at the stop is closed cleanly, not cut"
+    );
     assert!(
-        !acknowledged.is_empty(),
-        "some appends were acknowledged before the stop"
+        stopped.new_connection_refused,
+        "no new connections after the stop"
     );
     let store = chronicle::Store::open(&url).await.unwrap();
-    for id in &acknowledged {
+    for id in &stopped.acknowledged {
         let found = store
             .event(&chronicle::Principal::System, "p1", id)
             .await
@@ -492,6 +562,27 @@ async fn graceful_shutdown_keeps_every_acknowledged_append() {
             .unwrap()
             .is_intact()
     );
+}
+
+/// The same shape, killed outright: told apart from a graceful stop by its exit and by the
+/// live stream, which is cut rather than closed. What was acknowledged is stored all the same
+/// (every acknowledgement follows a durable commit).
+pub async fn an_abrupt_kill_is_told_apart_from_a_graceful_stop(backend: Backend) {
+    let (stopped, url) = stop_under_load(backend, "-KILL").await;
+    assert_eq!(stopped.exit_code, None, "killed by a signal, no exit code");
+    assert!(
+        stopped.live_stream_end.is_err(),
+        "the live stream is cut, not closed: {:?}",
+        stopped.live_stream_end
+    );
+    let store = chronicle::Store::open(&url).await.unwrap();
+    for id in &stopped.acknowledged {
+        let found = store
+            .event(&chronicle::Principal::System, "p1", id)
+            .await
+            .unwrap();
+        assert!(found.is_some(), "acknowledged event {id} must be stored");
+    }
 }
 
 pub async fn projectors_commands_run_report_reset_and_retry(backend: Backend) {

@@ -42,6 +42,8 @@ on_both_backends!(
 
 on_both_backends!(
     cli, commands:
+    a_graceful_stop_under_load_keeps_every_acknowledged_append,
+    an_abrupt_kill_is_told_apart_from_a_graceful_stop,
     append_prints_stored_events_and_events_reads_them,
     a_bad_line_names_its_number_and_writes_nothing,
     seed_writes_deterministic_demo_data,
