@@ -46,11 +46,20 @@ trap cleanup EXIT
 
 as_pg "$PG_BIN/initdb" -D "$WORK/data" -U chronicle --auth=trust --encoding=UTF8 --locale=C.UTF-8 >"$WORK/initdb.log" 2>&1 \
   || { cat "$WORK/initdb.log" >&2; exit 1; }
+# One role logs in with a password (scram-sha-256), so tests show a password is really used and
+# a wrong one refused; every other role is trusted on loopback.
+sed -i '1i host all chronicle_pw 127.0.0.1/32 scram-sha-256' "$WORK/data/pg_hba.conf"
 as_pg "$PG_BIN/pg_ctl" -D "$WORK/data" -l "$WORK/server.log" -w -t 60 \
   -o "-p $PORT -k $WORK -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=300 -c shared_buffers=256MB ${CHRONICLE_PG_SERVER_OPTIONS:-}" start >/dev/null \
   || { cat "$WORK/server.log" >&2; exit 1; }
 
 export CHRONICLE_TEST_PG_URL="postgres://chronicle@127.0.0.1:$PORT/postgres"
+PW_SECRET="pw-$(date +%s%N)"
+as_pg "$PG_BIN/psql" -h 127.0.0.1 -p "$PORT" -U chronicle -d postgres -qc \
+  "SET password_encryption = 'scram-sha-256'; CREATE ROLE chronicle_pw LOGIN CREATEDB PASSWORD '$PW_SECRET'" >/dev/null
+# Without the password in it: tests pass the password separately, as users should.
+export CHRONICLE_TEST_PG_PASSWORD_URL="postgres://chronicle_pw@127.0.0.1:$PORT/postgres"
+export CHRONICLE_TEST_PG_PASSWORD="$PW_SECRET"
 echo "with-postgres: PostgreSQL $("$PG_BIN/postgres" --version | awk '{print $3}') on 127.0.0.1:$PORT" >&2
 status=0; "$@" || status=$?
 [ -n "${CHRONICLE_PG_SHOW_LOG:-}" ] && cat "$WORK/server.log" >&2

@@ -953,3 +953,45 @@ fn an_opened_practice_moves_to_the_front_of_the_recent_ones() {
         "the rule's result is what is saved"
     );
 }
+
+#[test]
+fn a_wrong_postgres_password_is_refused_clearly_and_the_old_store_stays_open() {
+    let app = TestApp::fresh();
+    let (url, password) =
+        tauri::async_runtime::block_on(chronicle_testing::password_role_database());
+    let before = app.ok("store_info", json!({}))["location"].clone();
+    let mut settings = app.ok("settings_get", json!({}));
+    settings["storeLocation"] = json!(url);
+    let refused = app.err(
+        "settings_set",
+        json!({"settings": settings, "storePassword": "not-the-password"}),
+    );
+    assert_eq!(refused["code"], "unavailable", "{refused}");
+    let message = refused["message"].as_str().unwrap();
+    assert!(
+        message.contains("password authentication failed") && !message.contains("not-the-password"),
+        "says why, without the password: {message}"
+    );
+    assert_eq!(
+        app.ok("store_info", json!({}))["location"],
+        before,
+        "the store it had stays open"
+    );
+    assert_eq!(
+        app.ok("settings_get", json!({}))["storeLocation"],
+        Value::Null
+    );
+
+    let opened = app.ok(
+        "settings_set",
+        json!({"settings": settings, "storePassword": password}),
+    );
+    assert_eq!(
+        opened["storeLocation"],
+        json!(url),
+        "saved without the password"
+    );
+    assert_eq!(app.ok("store_info", json!({}))["backend"], "postgres");
+    let on_disk = serde_json::to_string(&*app.saved.lock().unwrap()).unwrap();
+    assert!(!on_disk.contains(&password), "{on_disk}");
+}

@@ -7,6 +7,8 @@
 //!   (scripts/test.sh and scripts/with-postgres.sh start one and set it);
 //! - [`fresh_url`]: a store URL nobody else uses, a new SQLite file or a throwaway
 //!   PostgreSQL database;
+//! - [`password_role_database`]: a database of the server's role that logs in with a
+//!   password (scram-sha-256), for tests that show a password is really used;
 //! - [`on_both_backends!`]: one case module run as a test on each backend.
 //!
 //! Fixtures that open a store or a server (`TestStore`, `TestServer`) and event helpers
@@ -34,6 +36,31 @@ pub fn pg_admin_url() -> String {
         "CHRONICLE_TEST_PG_URL must point at a PostgreSQL server; scripts/test.sh starts one and sets it \
          (or run the command through scripts/with-postgres.sh)",
     )
+}
+
+/// A new database owned by the test server's password role, as a URL without the password,
+/// and the password (`CHRONICLE_TEST_PG_PASSWORD_URL` and `CHRONICLE_TEST_PG_PASSWORD`, which
+/// scripts/with-postgres.sh sets).
+///
+/// # Panics
+/// When those are not set, or the database cannot be created.
+pub async fn password_role_database() -> (String, String) {
+    let url = std::env::var("CHRONICLE_TEST_PG_PASSWORD_URL").expect(
+        "CHRONICLE_TEST_PG_PASSWORD_URL must name the test server's password role; scripts/with-postgres.sh sets it",
+    );
+    let password = std::env::var("CHRONICLE_TEST_PG_PASSWORD").expect("CHRONICLE_TEST_PG_PASSWORD");
+    let name = format!("pw_{}", uuid::Uuid::now_v7().simple());
+    let mut admin = sqlx::PgConnection::connect(&pg_admin_url())
+        .await
+        .expect("connect to the test PostgreSQL server");
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+        "CREATE DATABASE {name} OWNER chronicle_pw"
+    )))
+    .execute(&mut admin)
+    .await
+    .expect("create the password role's database");
+    let base = url.rsplit_once('/').map(|(b, _)| b).unwrap_or(&url);
+    (format!("{base}/{name}"), password)
 }
 
 /// A store URL nobody else uses; the folder lives as long as the returned guard.

@@ -868,3 +868,37 @@ async fn two_runners_on_postgres_apply_each_event_exactly_once() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_postgres_password_is_used_and_a_wrong_one_is_refused_clearly() {
+    let (url, password) = chronicle_testing::password_role_database().await;
+    let with_password = |secret: &str| {
+        Command::new(BIN)
+            .args(["migrate", "--db", &url])
+            .env("PGPASSWORD", secret)
+            .output()
+            .unwrap()
+    };
+    let opened = with_password(&password);
+    assert_eq!(
+        opened.status.code(),
+        Some(0),
+        "PGPASSWORD opens the store: {}",
+        text(&opened.stderr)
+    );
+    let refused = with_password("not-the-password");
+    assert_eq!(refused.status.code(), Some(2));
+    let stderr = text(&refused.stderr);
+    assert!(
+        stderr.contains("password authentication failed") && !stderr.contains("not-the-password"),
+        "says why, without the password: {stderr}"
+    );
+    let in_url = url.replace("chronicle_pw@", "chronicle_pw:wr0ng-secret@");
+    let refused = run(&["migrate", "--db", &in_url], "");
+    let stderr = text(&refused.stderr);
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(
+        !stderr.contains("wr0ng-secret") && stderr.contains("password authentication failed"),
+        "a password in the URL never reaches the message: {stderr}"
+    );
+}
