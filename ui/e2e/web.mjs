@@ -291,7 +291,13 @@ try {
   // --- the server goes away: a clear message
   step("server stopped");
   server.child.kill("SIGTERM");
-  await new Promise((r) => server.child.once("exit", r));
+  await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error("chronicle serve did not exit within 30 s of SIGTERM")), 30_000);
+    server.child.once("exit", () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
   await viewAs("olivia.owner");
   await page.waitForFunction(() => document.querySelector('[data-testid="error"]')?.getAttribute("data-code") === "unavailable", null, { timeout: T });
   const down = await testid("error").first().textContent();

@@ -421,7 +421,11 @@ pub async fn non_members_learn_nothing_about_a_practice(backend: Backend) {
             "every call hides the practice: {err}"
         );
     }
-    assert!(t.store.event(&mallory, P, "whatever").await.is_err());
+    let err = t.store.event(&mallory, P, "whatever").await.unwrap_err();
+    assert!(
+        matches!(err, Error::PracticeNotFound { .. }),
+        "an event lookup hides the practice too: {err}"
+    );
     assert!(
         t.store.practices(&mallory).await.unwrap().is_empty(),
         "mallory sees no practices"
@@ -507,7 +511,15 @@ pub async fn role_changes_apply_to_the_very_next_append(backend: Backend) {
     let t = TestStore::new(backend).await;
     t.practice_with_staff(P, "owner-1").await;
     let viewer = Principal::user("viewer-1");
-    assert!(t.store.append(&viewer, patient(P, "x", "A")).await.is_err());
+    let err = t
+        .store
+        .append(&viewer, patient(P, "x", "A"))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::Forbidden { .. }),
+        "a viewer may not append: {err}"
+    );
     let mut promote = membership(P, "viewer-1", "frontdesk");
     promote.event_type = "membership.role_changed".into();
     t.store.append(&owner(), promote).await.unwrap();
