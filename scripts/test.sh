@@ -43,4 +43,5 @@ echo "== release builds: the chronicle binary and the desktop app"
 cargo build --release --locked -p chronicle-cli -p chronicle-app
 echo "== web console end-to-end (chromium)"
 CHRONICLE_SHOTS=target/e2e npm run --silent e2e:web
-scripts/e2e-desktop.sh
+# The desktop e2e opens a PostgreSQL store with a password, three ways: it needs the server.
+scripts/with-postgres.sh scripts/e2e-desktop.sh

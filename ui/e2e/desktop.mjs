@@ -2,12 +2,15 @@
 // starts the built app under Xvfb on an empty temporary data folder, and WebdriverIO walks
 // the first-run journey: load the demo data, view as a member and see the practices, open
 // one and see its events, an aggregate, an event and the state at its version, view as a
-// non-member and see none.
+// non-member and see none. Then the settings that must last: a theme, an identity, another
+// store location (and, when scripts/with-postgres.sh provides a server, PostgreSQL with its
+// password given three ways, none of which may reach the settings file); quit; start again;
+// all remembered.
 //
 // Usage (scripts/e2e-desktop.sh sets this up): CHRONICLE_APP=path/to/chronicle-app \
 //   TAURI_DRIVER=path/to/tauri-driver node ui/e2e/desktop.mjs
 import { spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { remote } from "webdriverio";
@@ -41,10 +44,8 @@ async function waitForDriver() {
   fail(`tauri-driver did not listen on port ${port}`);
 }
 
-let browser;
-try {
-  await waitForDriver();
-  browser = await remote({
+const session = () =>
+  remote({
     hostname: "127.0.0.1",
     port,
     logLevel: "warn",
@@ -53,6 +54,13 @@ try {
       "wdio:enforceWebDriverClassic": true,
     },
   });
+const settingsFile = join(data, "dev.chronicle.app", "settings.json");
+const savedSettings = () => (existsSync(settingsFile) ? readFileSync(settingsFile, "utf8") : "");
+
+let browser;
+try {
+  await waitForDriver();
+  browser = await session();
   const title = await browser.getTitle();
   if (title !== "Chronicle") fail(`window title is ${JSON.stringify(title)}, expected "Chronicle"`);
 
@@ -110,6 +118,78 @@ try {
   const left = await browser.$$('[data-testid="practice"]').length;
   if (left !== 0) fail(`a non-member sees ${left} practices`);
   await browser.saveScreenshot(join(shots, "desktop-non-member.png"));
+
+  // --- Settings that last.
+  await viewAs("olivia.owner");
+  await browser.$('[data-testid="theme-select"]').selectByAttribute("value", "dark");
+  await browser.waitUntil(async () => (await browser.execute("return document.documentElement.dataset.theme")) === "dark", {
+    timeout: 10000,
+    timeoutMsg: "the dark theme was not applied",
+  });
+  const openStore = async (location, password, expect) => {
+    await browser.$('[data-testid="nav-store"]').click();
+    const input = await browser.$('[data-testid="store-location-input"]');
+    await input.waitForDisplayed({ timeout: 10000 });
+    await input.clearValue();
+    await input.setValue(location);
+    const secret = await browser.$('[data-testid="store-password-input"]');
+    await secret.clearValue();
+    if (password) await secret.setValue(password);
+    await browser.$('[data-testid="store-open"]').click();
+    await browser.waitUntil(async () => (await browser.$('[data-testid="store-location"]').getText()).includes(expect), {
+      timeout: 20000,
+      timeoutMsg: `the store screen never showed ${expect} after opening ${location.replace(/:[^:@/]*@/, ":***@")}`,
+    });
+  };
+  const pgUrl = process.env.CHRONICLE_TEST_PG_PASSWORD_URL;
+  const pgPassword = process.env.CHRONICLE_TEST_PG_PASSWORD;
+  if (pgUrl && pgPassword) {
+    const url = new URL(pgUrl);
+    const where = `${url.hostname}:${url.port}`;
+    const inUserinfo = new URL(pgUrl);
+    inUserinfo.password = pgPassword;
+    const asQuery = new URL(pgUrl);
+    asQuery.searchParams.set("password", pgPassword);
+    for (const [how, location, field] of [
+      ["its own field", pgUrl, pgPassword],
+      ["the URL's userinfo", inUserinfo.toString(), null],
+      ["?password=", asQuery.toString(), null],
+    ]) {
+      await openStore(location, field, where);
+      const saved = savedSettings();
+      if (!saved.includes("postgres://")) fail(`the PostgreSQL location was not saved (${how}): ${saved}`);
+      if (saved.includes(pgPassword)) fail(`the password given in ${how} reached the settings file: ${saved}`);
+    }
+  } else {
+    console.log("desktop e2e: no PostgreSQL test server (run through scripts/with-postgres.sh for the password checks)");
+  }
+  const second = join(data, "second.db");
+  await openStore(`sqlite://${second}`, null, "second.db");
+  await browser.$('[data-testid="demo-offer"]').waitForDisplayed({ timeout: 20000 });
+  await browser.saveScreenshot(join(shots, "desktop-second-store.png"));
+
+  // --- Quit, start again: everything remembered, read back from the real settings file.
+  await browser.deleteSession();
+  browser = await session();
+  await browser.waitUntil(async () => (await browser.execute("return document.documentElement.dataset.theme")) === "dark", {
+    timeout: 20000,
+    timeoutMsg: "the theme was not remembered",
+  });
+  await browser.waitUntil(async () => (await browser.$('[data-testid="acting-as"]').getText()).includes("olivia.owner"), {
+    timeout: 20000,
+    timeoutMsg: "the identity was not remembered",
+  });
+  await browser.$('[data-testid="nav-store"]').click();
+  await browser.waitUntil(async () => (await browser.$('[data-testid="store-location"]').getText()).includes("second.db"), {
+    timeout: 20000,
+    timeoutMsg: "the store location was not remembered",
+  });
+  const saved = JSON.parse(savedSettings());
+  const remembered = saved.settings ?? saved;
+  if (remembered.theme !== "dark" || remembered.identity !== "olivia.owner" || !String(remembered.storeLocation).endsWith("second.db"))
+    fail(`the settings file holds ${JSON.stringify(saved)}`);
+  if (pgPassword && JSON.stringify(saved).includes(pgPassword)) fail("a password is in the settings file");
+  await browser.saveScreenshot(join(shots, "desktop-restarted.png"));
   console.log(`desktop e2e: ok (screenshots in ${shots})`);
 } catch (error) {
   // What the window showed when a step failed: CI keeps only the log.
