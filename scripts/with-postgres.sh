@@ -57,8 +57,9 @@ export CHRONICLE_TEST_PG_URL="postgres://chronicle@127.0.0.1:$PORT/postgres"
 PW_SECRET="pw-$(date +%s%N)"
 as_pg "$PG_BIN/psql" -h 127.0.0.1 -p "$PORT" -U chronicle -d postgres -qc \
   "SET password_encryption = 'scram-sha-256'; CREATE ROLE chronicle_pw LOGIN CREATEDB PASSWORD '$PW_SECRET'" >/dev/null
+as_pg "$PG_BIN/psql" -h 127.0.0.1 -p "$PORT" -U chronicle -d postgres -qc "CREATE DATABASE chronicle_pw OWNER chronicle_pw" >/dev/null
 # Without the password in it: tests pass the password separately, as users should.
-export CHRONICLE_TEST_PG_PASSWORD_URL="postgres://chronicle_pw@127.0.0.1:$PORT/postgres"
+export CHRONICLE_TEST_PG_PASSWORD_URL="postgres://chronicle_pw@127.0.0.1:$PORT/chronicle_pw"
 export CHRONICLE_TEST_PG_PASSWORD="$PW_SECRET"
 echo "with-postgres: PostgreSQL $("$PG_BIN/postgres" --version | awk '{print $3}') on 127.0.0.1:$PORT" >&2
 status=0; "$@" || status=$?
