@@ -7,7 +7,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
-use chronicle::api::live::next_burst;
+use chronicle::api::live::{follow_every_head, next_burst};
 use chronicle::{Appended, Feed, Store};
 use serde::{Deserialize, Serialize};
 use specta::Type;
@@ -66,12 +66,21 @@ fn emit<R: Runtime, E: Event + Serialize + Clone>(app: &AppHandle<R>, event: E) 
     }
 }
 
-/// Starts the two forwarding tasks for `store`; aborting them stops the forwarding.
+/// Starts the forwarding tasks for `store`; aborting them stops the forwarding. On SQLite,
+/// whose feed carries only this process's appends, one look at every head every few seconds
+/// also reports other processes' (`chronicle append`, `chronicle serve` on the same file).
 pub fn forward(store: &Store, sink: Arc<dyn LiveSink>) -> Vec<JoinHandle<()>> {
-    vec![
+    let mut tasks = vec![
         tokio::spawn(forward_appends(store.clone(), sink.clone())),
-        tokio::spawn(forward_checkpoints(store.clone(), sink)),
-    ]
+        tokio::spawn(forward_checkpoints(store.clone(), sink.clone())),
+    ];
+    if store.backend_name() == "sqlite" {
+        tasks.push(tokio::spawn(follow_every_head(
+            store.clone(),
+            move |appended| sink.appended(EventsAppended(appended)),
+        )));
+    }
+    tasks
 }
 
 async fn forward_appends(store: Store, sink: Arc<dyn LiveSink>) {

@@ -591,6 +591,29 @@ fn live_updates_reach_the_window() {
         app.recorded("checkpoint "),
         "the runner announces checkpoint moves"
     );
+
+    // Another process appending to the same SQLite file (another store handle stands in for
+    // it): the window hears of it too.
+    let url = format!("sqlite://{}", app.dir.path().join("embedded.db").display());
+    let stored = tauri::async_runtime::block_on(async {
+        let other = chronicle::Store::open(&url).await.unwrap();
+        let event = chronicle::NewEvent::new(
+            practices[0].as_str(),
+            "patient",
+            "from-another-process",
+            "patient.created",
+            json!({"firstName": "Otto", "lastName": "Process", "dateOfBirth": "1980-01-01"}),
+            chronicle::ActorType::System,
+        );
+        other
+            .append(&chronicle::Principal::System, event)
+            .await
+            .unwrap()
+    });
+    assert!(
+        app.recorded(&format!("appended {} {}", practices[0], stored.seq)),
+        "another process's append reaches the window"
+    );
 }
 
 #[test]

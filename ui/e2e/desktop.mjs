@@ -1,7 +1,8 @@
 // End-to-end test of the real desktop window: tauri-driver (with Debian's WebKitWebDriver)
 // starts the built app under Xvfb on an empty temporary data folder, and WebdriverIO walks
 // the first-run journey: load the demo data, view as a member and see the practices, open
-// one and see its events, an aggregate, an event and the state at its version, view as a
+// one and see its events (and one appended by `chronicle append` in another process appear
+// without a reload), an aggregate, an event and the state at its version, view as a
 // non-member and see none. Then the settings that must last: a theme, an identity, another
 // store location (and, when scripts/with-postgres.sh provides a server, PostgreSQL with its
 // password given three ways, none of which may reach the settings file); quit; start again;
@@ -9,7 +10,7 @@
 //
 // Usage (scripts/e2e-desktop.sh sets this up): CHRONICLE_APP=path/to/chronicle-app \
 //   TAURI_DRIVER=path/to/tauri-driver node ui/e2e/desktop.mjs
-import { spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -22,7 +23,8 @@ const port = Number(process.env.TAURI_DRIVER_PORT ?? 4444);
 mkdirSync(shots, { recursive: true });
 
 const data = mkdtempSync(join(tmpdir(), "chronicle-e2e-"));
-const driver = spawn(driverBin, ["--port", String(port)], {
+const cli = resolve(process.env.CHRONICLE_BIN ?? "target/release/chronicle");
+const driver = spawn(driverBin, ["--port", String(port), "--native-port", String(port + 1)], {
   env: { ...process.env, XDG_DATA_HOME: data, XDG_CONFIG_HOME: data, RUST_LOG: "warn" },
   stdio: ["ignore", "inherit", "inherit"],
 });
@@ -100,6 +102,23 @@ try {
     timeoutMsg: "the practice's events never appeared",
   });
   await browser.saveScreenshot(join(shots, "desktop-practice.png"));
+
+  // Another process appends to the same store file: the open timeline shows it, no reload.
+  const practiceId = decodeURIComponent((await browser.getUrl()).match(/#\/p\/([^/]+)/)[1]);
+  const store = `sqlite://${join(data, "dev.chronicle.app", "chronicle.db")}`;
+  const appended = {
+    practiceId,
+    aggregateType: "patient",
+    aggregateId: "from-another-process",
+    eventType: "patient.created",
+    payload: { firstName: "Otto", lastName: "Process", dateOfBirth: "1980-01-01" },
+    actorType: "human",
+  };
+  execFileSync(cli, ["append", "--db", store, "--as", "olivia.owner"], { input: JSON.stringify(appended) });
+  await browser.waitUntil(async () => (await browser.$('[data-testid="timeline"]').getText()).includes("from-another-process"), {
+    timeout: 30000,
+    timeoutMsg: "an event appended by another process never appeared in the open timeline",
+  });
 
   // An aggregate → one of its events → the state at that version.
   await browser.$('[data-testid="nav-aggregates"]').click();

@@ -188,6 +188,30 @@ impl Announcements {
     }
 }
 
+/// Which practices' heads moved from one look to the next. A practice looked at for the first
+/// time counts as moved: whoever listens may have started before a change this look is the
+/// first to see, and an extra wake only costs a re-read of what is past their position.
+#[derive(Debug, Default)]
+pub struct HeadLook {
+    seen: HashMap<String, i64>,
+}
+
+impl HeadLook {
+    /// The appends that `heads` (practice, head seq) show since the last look; practices
+    /// not in `heads` are forgotten.
+    pub fn moved(&mut self, heads: Vec<(String, i64)>) -> Vec<Appended> {
+        let before = std::mem::take(&mut self.seen);
+        heads
+            .into_iter()
+            .filter_map(|(practice_id, seq)| {
+                let moved = before.get(&practice_id) != Some(&seq);
+                self.seen.insert(practice_id.clone(), seq);
+                moved.then_some(Appended { practice_id, seq })
+            })
+            .collect()
+    }
+}
+
 /// Every [`FALLBACK`], one read of the heads of the practices that have streams open; a head
 /// that moved without an announcement (another process on SQLite, a notification lost while
 /// a listener reconnected) is announced here, once for all its streams.
@@ -198,7 +222,7 @@ fn look_at_heads(
     mut shutdown: watch::Receiver<bool>,
 ) {
     tokio::spawn(async move {
-        let mut seen: HashMap<String, i64> = HashMap::new();
+        let mut look = HeadLook::default();
         loop {
             tokio::select! {
                 _ = tokio::time::sleep(FALLBACK) => {}
@@ -208,10 +232,6 @@ fn look_at_heads(
                 let open = hub.open.lock().expect("open streams lock");
                 open.by_practice.keys().cloned().collect()
             };
-            seen.retain(|practice, _| watched.contains(practice));
-            if watched.is_empty() {
-                continue;
-            }
             let heads = match store.heads(&watched).await {
                 Ok(heads) => heads,
                 Err(error) => {
@@ -219,16 +239,27 @@ fn look_at_heads(
                     continue;
                 }
             };
-            for (practice_id, seq) in heads {
-                // A practice looked at for the first time is announced too: its streams may
-                // have opened before a change this look is the first to see. An extra wake
-                // costs a stream one read of what is past its position.
-                if seen.insert(practice_id.clone(), seq) != Some(seq) {
-                    let _ = to.send(Appended { practice_id, seq });
-                }
+            for appended in look.moved(heads) {
+                let _ = to.send(appended);
             }
         }
     });
+}
+
+/// For a process that shows every practice of a SQLite store (the desktop app), whose feed
+/// carries only its own appends: every [`FALLBACK`] one read of every practice's head, and
+/// `announce` for each that moved, whichever process appended. Runs until its task is aborted.
+pub async fn follow_every_head(store: Store, mut announce: impl FnMut(Appended)) {
+    let mut look = HeadLook::default();
+    loop {
+        match store.all_heads().await {
+            Ok(heads) => {
+                look.moved(heads).into_iter().for_each(&mut announce);
+            }
+            Err(error) => tracing::warn!(%error, "could not look at the practices' heads"),
+        }
+        tokio::time::sleep(FALLBACK).await;
+    }
 }
 
 fn relay<T>(store: Store, to: broadcast::Sender<T>, mut shutdown: watch::Receiver<bool>)
@@ -519,4 +550,35 @@ fn moved_between(
             projector_name: now.projector_name.clone(),
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_head_look_announces_what_moved_and_what_it_sees_first() {
+        let mut look = HeadLook::default();
+        let heads = |list: &[(&str, i64)]| list.iter().map(|(p, s)| (p.to_string(), *s)).collect();
+        let first = look.moved(heads(&[("a", 3), ("b", 5)]));
+        assert_eq!(first.len(), 2, "first sightings count as moved");
+        assert!(
+            look.moved(heads(&[("a", 3), ("b", 5)])).is_empty(),
+            "nothing moved"
+        );
+        let moved = look.moved(heads(&[("a", 4), ("b", 5)]));
+        assert_eq!(
+            moved,
+            [Appended {
+                practice_id: "a".into(),
+                seq: 4
+            }]
+        );
+        look.moved(heads(&[("a", 4)]));
+        assert_eq!(
+            look.moved(heads(&[("a", 4), ("b", 5)])).len(),
+            1,
+            "a forgotten practice is new again"
+        );
+    }
 }

@@ -140,6 +140,15 @@ impl Store {
         }))
     }
 
+    /// Every practice's head seq (for the desktop app's look at other processes' appends).
+    pub async fn all_heads(&self) -> Result<Vec<(String, i64)>> {
+        Ok(dispatch!(self, |pool, _sql| {
+            sqlx::query_as("SELECT practice_id, seq FROM practice_heads WHERE seq > 0")
+                .fetch_all(pool)
+                .await?
+        }))
+    }
+
     /// The practices the principal can see (all of them for the system principal).
     pub async fn practices(&self, principal: &Principal) -> Result<Vec<PracticeSummary>> {
         type Row = (
