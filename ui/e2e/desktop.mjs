@@ -109,13 +109,13 @@ try {
   const appended = {
     practiceId,
     aggregateType: "patient",
-    aggregateId: "from-another-process",
+    aggregateId: "e2e-live", // short: the timeline shows eight characters of an id
     eventType: "patient.created",
     payload: { firstName: "Otto", lastName: "Process", dateOfBirth: "1980-01-01" },
     actorType: "human",
   };
   execFileSync(cli, ["append", "--db", store, "--as", "olivia.owner"], { input: JSON.stringify(appended) });
-  await browser.waitUntil(async () => (await browser.$('[data-testid="timeline"]').getText()).includes("from-another-process"), {
+  await browser.waitUntil(async () => (await browser.$('[data-testid="timeline"]').getText()).includes("patient/e2e-live"), {
     timeout: 30000,
     timeoutMsg: "an event appended by another process never appeared in the open timeline",
   });
