@@ -96,6 +96,20 @@ try {
   );
   await browser.$$('[data-testid="practice"]')[0].click();
   await browser.$('[data-testid="overview"]').waitForDisplayed({ timeout: 20000 });
+  // The overview's counts add up to the practice's events (the daily activity read model
+  // against the practice head).
+  const digits = (text) => Number(String(text).replace(/[^0-9]/g, ""));
+  await browser.waitUntil(
+    async () => {
+      const head = await browser.$('[data-testid="overview"] .screen-head .muted').getText().catch(() => "");
+      const total = digits(head.split("events")[0]);
+      const cells = await browser.$$('[data-testid="event-type-counts"] td.num');
+      let sum = 0;
+      for (const cell of cells) sum += digits(await cell.getText());
+      return total > 0 && sum === total;
+    },
+    { timeout: 30000, timeoutMsg: "the overview's event-type counts never added up to the practice's events" },
+  );
   await browser.$('[data-testid="nav-timeline"]').click();
   await browser.waitUntil(async () => (await browser.$$('[data-testid="event-row"]').length) > 0, {
     timeout: 20000,
@@ -128,6 +142,14 @@ try {
   await browser.$('[data-testid="aggregate-timeline"] [data-testid="event-row"]').click();
   await browser.$('[data-testid="state-view"]').waitForDisplayed({ timeout: 20000 });
   await browser.$('[data-testid="diff-view"]').waitForExist({ timeout: 20000 });
+  // The state is the one at the chosen event's version, and the diff lists what it changed.
+  const version = await browser.$('[data-testid="event-detail"]').getAttribute("data-version");
+  const stateTitle = await browser.$('[data-testid="state-title"]').getText();
+  if (stateTitle !== `State at version ${version}`) fail(`the state shown is "${stateTitle}" for version ${version}`);
+  const stateText = await browser.$('[data-testid="state-view"]').getText();
+  if (stateText.trim().length === 0) fail("the state at that version is empty");
+  const diffRows = await browser.$$('[data-testid="diff-row"]').length;
+  if (version === "1" && diffRows === 0) fail("a first event's diff lists no field");
   await browser.saveScreenshot(join(shots, "desktop-aggregate.png"));
 
   // A non-member sees nothing.
@@ -175,13 +197,34 @@ try {
       ["?password=", asQuery.toString(), null],
     ]) {
       await openStore(location, field, where);
-      const saved = savedSettings();
-      if (!saved.includes("postgres://")) fail(`the PostgreSQL location was not saved (${how}): ${saved}`);
+      // The plugin rewrites the file in place: wait for a whole one naming the location.
+      let saved = "";
+      await browser.waitUntil(
+        async () => {
+          saved = savedSettings();
+          return saved.includes("postgres://") && saved.trim().endsWith("}");
+        },
+        { timeout: 10000, timeoutMsg: `the PostgreSQL location was not saved (${how}): ${savedSettings()}` },
+      );
       if (saved.includes(pgPassword)) fail(`the password given in ${how} reached the settings file: ${saved}`);
     }
   } else {
     console.log("desktop e2e: no PostgreSQL test server (run through scripts/with-postgres.sh for the password checks)");
   }
+  // A location that cannot be opened: the window says why, and the store stays as it was.
+  await browser.$('[data-testid="nav-store"]').click();
+  const before = await browser.$('[data-testid="store-location"]').getText();
+  const badInput = await browser.$('[data-testid="store-location-input"]');
+  await badInput.clearValue();
+  await badInput.setValue("postgres://nobody@127.0.0.1:1/none");
+  await browser.$('[data-testid="store-open"]').click();
+  await browser.waitUntil(async () => (await browser.$('[data-testid="store-screen"]').getText()).includes("could not be opened"), {
+    timeout: 20000,
+    timeoutMsg: "a store that cannot be opened gave no error in the window",
+  });
+  const after = await browser.$('[data-testid="store-location"]').getText();
+  if (after !== before) fail(`a failed open changed the store from ${before} to ${after}`);
+
   const second = join(data, "second.db");
   await openStore(`sqlite://${second}`, null, "second.db");
   await browser.$('[data-testid="demo-offer"]').waitForDisplayed({ timeout: 20000 });
@@ -203,10 +246,23 @@ try {
     timeout: 20000,
     timeoutMsg: "the store location was not remembered",
   });
-  const saved = JSON.parse(savedSettings());
+  let saved = null;
+  await browser.waitUntil(
+    async () => {
+      try {
+        saved = JSON.parse(savedSettings());
+        return true;
+      } catch {
+        return false; // being rewritten
+      }
+    },
+    { timeout: 10000, timeoutMsg: `the settings file never read whole: ${savedSettings()}` },
+  );
   const remembered = saved.settings ?? saved;
   if (remembered.theme !== "dark" || remembered.identity !== "olivia.owner" || !String(remembered.storeLocation).endsWith("second.db"))
     fail(`the settings file holds ${JSON.stringify(saved)}`);
+  if (!Array.isArray(remembered.recentPractices) || !remembered.recentPractices.includes(practiceId))
+    fail(`the practice opened before the restart is not among the recent ones: ${JSON.stringify(remembered.recentPractices)}`);
   if (pgPassword && JSON.stringify(saved).includes(pgPassword)) fail("a password is in the settings file");
   await browser.saveScreenshot(join(shots, "desktop-restarted.png"));
   console.log(`desktop e2e: ok (screenshots in ${shots})`);
