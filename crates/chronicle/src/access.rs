@@ -176,24 +176,22 @@ mod tests {
             current: Some(Role::Admin),
         };
         assert!(
-            allowed(
-                Some(Role::Admin),
-                "membership.role_changed",
-                Some(grant_owner)
-            )
-            .is_err()
+            matches!(
+                allowed(Some(Role::Admin), "membership.role_changed", Some(grant_owner)),
+                Err(Error::Forbidden { reason }) if reason.contains("only an owner")
+            ),
+            "an admin may not touch the owner role (grant_owner)"
         );
         let demote_owner = RoleChange {
             granted: Role::Viewer,
             current: Some(Role::Owner),
         };
         assert!(
-            allowed(
-                Some(Role::Admin),
-                "membership.role_changed",
-                Some(demote_owner)
-            )
-            .is_err()
+            matches!(
+                allowed(Some(Role::Admin), "membership.role_changed", Some(demote_owner)),
+                Err(Error::Forbidden { reason }) if reason.contains("only an owner")
+            ),
+            "an admin may not touch the owner role (demote_owner)"
         );
         assert!(
             allowed(

@@ -67,7 +67,13 @@ mod tests {
     fn limits_outside_1_to_1000_are_refused() {
         assert_eq!(page_limit(None).unwrap(), 100);
         assert_eq!(page_limit(Some(1000)).unwrap(), 1000);
-        assert!(page_limit(Some(0)).is_err());
-        assert!(page_limit(Some(1001)).is_err());
+        for bad in [0, 1001, -5] {
+            let error = page_limit(Some(bad)).unwrap_err();
+            assert_eq!(
+                error.violations()[0].path,
+                "/limit",
+                "{bad} is refused at /limit: {error}"
+            );
+        }
     }
 }
