@@ -514,9 +514,14 @@ async fn stop_under_load(backend: Backend, signal: &str) -> (Stopped, String) {
     for writer in writers {
         acknowledged.extend(writer.await.unwrap());
     }
-    let status = tokio::task::spawn_blocking(move || server.wait().unwrap())
-        .await
-        .unwrap();
+    // The grace period: in-flight requests finish well within it.
+    let status = tokio::time::timeout(
+        Duration::from_secs(30),
+        tokio::task::spawn_blocking(move || server.wait().unwrap()),
+    )
+    .await
+    .expect("the server exits within 30 s of the signal")
+    .unwrap();
     let live_stream_end = tokio::time::timeout(Duration::from_secs(30), live_reader)
         .await
         .expect("the live stream ends when the server stops")
