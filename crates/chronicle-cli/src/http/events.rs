@@ -45,8 +45,10 @@ impl From<Page<Event>> for SeedEvents {
 #[into_params(parameter_in = Query)]
 pub struct SeedAggregateQuery {
     /// Start at this version (default 1).
+    #[param(minimum = 1)]
     pub from_version: Option<i64>,
     /// Page size, 1 to 1000.
+    #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<i64>,
     /// `nextCursor` of the previous page.
     pub cursor: Option<String>,

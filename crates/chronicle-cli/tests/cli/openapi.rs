@@ -77,4 +77,37 @@ async fn openapi_document_is_valid_and_lists_every_route() {
             "schema {name} is defined"
         );
     }
+
+    // Constraints come from the same query types the server parses, and agree with the engine.
+    let parameter = |path: &str, name: &str| -> serde_json::Value {
+        document["paths"][path]["get"]["parameters"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["name"] == name)
+            .unwrap_or_else(|| panic!("{path} documents {name}"))["schema"]
+            .clone()
+    };
+    for path in [
+        "/v1/practices/{practiceId}/events",
+        "/v1/practices/{practiceId}/aggregates",
+        "/v1/practices/{practiceId}/aggregates/recent",
+        "/v1/events/type/{practiceId}/{eventType}",
+        "/v1/events/aggregate/{practiceId}/{aggregateType}/{aggregateId}",
+    ] {
+        let limit = parameter(path, "limit");
+        assert_eq!(
+            (limit["minimum"].as_f64(), limit["maximum"].as_f64()),
+            (Some(1.0), Some(chronicle::cursor::MAX_LIMIT as f64)),
+            "{path}: limit is documented as the engine enforces it: {limit}"
+        );
+    }
+    assert_eq!(
+        parameter("/v1/practices/{practiceId}/events", "afterSeq")["minimum"],
+        0
+    );
+    assert_eq!(
+        parameter("/v1/practices/{practiceId}/activity", "fromDay")["format"],
+        "date"
+    );
 }

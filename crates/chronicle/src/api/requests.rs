@@ -34,12 +34,18 @@ pub struct TimelineQuery {
     /// Payload contains this text (ASCII case-insensitive).
     pub text: Option<String>,
     /// Only events after this seq (what is newer than a page already shown).
+    #[cfg_attr(feature = "openapi", param(minimum = 0))]
+    #[cfg_attr(feature = "openapi", schema(minimum = 0))]
     pub after_seq: Option<i64>,
     /// Only events before this seq.
+    #[cfg_attr(feature = "openapi", param(minimum = 0))]
+    #[cfg_attr(feature = "openapi", schema(minimum = 0))]
     pub before_seq: Option<i64>,
     /// `forward` (oldest first, the default) or `backward`.
     pub direction: Direction,
     /// Page size, 1 to 1000; default 100.
+    #[cfg_attr(feature = "openapi", param(minimum = 1, maximum = 1000))]
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 1000))]
     pub limit: Option<i64>,
     /// `nextCursor` of the previous page.
     pub cursor: Option<String>,
@@ -81,6 +87,8 @@ pub struct AggregatesQuery {
     /// Aggregate ids starting with this.
     pub id_prefix: Option<String>,
     /// Page size, 1 to 1000; default 100.
+    #[cfg_attr(feature = "openapi", param(minimum = 1, maximum = 1000))]
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 1000))]
     pub limit: Option<i64>,
     /// `nextCursor` of the previous page.
     pub cursor: Option<String>,
@@ -112,6 +120,8 @@ pub struct RecentAggregatesQuery {
     /// Only this aggregate type.
     pub aggregate_type: Option<String>,
     /// Page size, 1 to 1000; default 100.
+    #[cfg_attr(feature = "openapi", param(minimum = 1, maximum = 1000))]
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 1000))]
     pub limit: Option<i64>,
     /// `nextCursor` of the previous page.
     pub cursor: Option<String>,
@@ -125,8 +135,12 @@ pub struct RecentAggregatesQuery {
 #[serde(rename_all = "camelCase", default, deny_unknown_fields)]
 pub struct AggregateEventsQuery {
     /// Start at this version (default 1).
+    #[cfg_attr(feature = "openapi", param(minimum = 1))]
+    #[cfg_attr(feature = "openapi", schema(minimum = 1))]
     pub from_version: Option<i64>,
     /// Page size, 1 to 1000; default 100.
+    #[cfg_attr(feature = "openapi", param(minimum = 1, maximum = 1000))]
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 1000))]
     pub limit: Option<i64>,
     /// `nextCursor` of the previous page.
     pub cursor: Option<String>,
@@ -140,6 +154,8 @@ pub struct AggregateEventsQuery {
 #[serde(rename_all = "camelCase", default, deny_unknown_fields)]
 pub struct PageQuery {
     /// Page size, 1 to 1000; default 100.
+    #[cfg_attr(feature = "openapi", param(minimum = 1, maximum = 1000))]
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 1000))]
     pub limit: Option<i64>,
     /// `nextCursor` of the previous page.
     pub cursor: Option<String>,
@@ -162,8 +178,12 @@ impl From<PageQuery> for PageRequest {
 #[serde(rename_all = "camelCase", default, deny_unknown_fields)]
 pub struct ActivityQuery {
     /// First day, `YYYY-MM-DD`.
+    #[cfg_attr(feature = "openapi", param(format = Date))]
+    #[cfg_attr(feature = "openapi", schema(format = Date))]
     pub from_day: Option<String>,
     /// Last day, `YYYY-MM-DD`.
+    #[cfg_attr(feature = "openapi", param(format = Date))]
+    #[cfg_attr(feature = "openapi", schema(format = Date))]
     pub to_day: Option<String>,
 }
 
