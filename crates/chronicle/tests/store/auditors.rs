@@ -5,8 +5,8 @@
 use std::path::PathBuf;
 use std::process::Command;
 
+use chronicle::Principal;
 use chronicle::demo::DemoOptions;
-use chronicle::{Direction, PageRequest, Principal, TimelineFilter};
 use serde_json::Value;
 
 use crate::support::{Backend, TestStore};
@@ -51,26 +51,12 @@ pub async fn the_reference_verifier_recomputes_the_stored_chain(backend: Backend
         .await
         .unwrap()
         .remove(0);
-    let mut events = Vec::new();
-    let mut request = PageRequest::first(1000);
-    loop {
-        let page = t
-            .store
-            .timeline(
-                &Principal::System,
-                &practice,
-                &TimelineFilter::default(),
-                Direction::Forward,
-                &request,
-            )
-            .await
-            .unwrap();
-        events.extend(page.items.iter().map(|e| serde_json::to_value(e).unwrap()));
-        match page.next_cursor {
-            Some(cursor) => request.cursor = Some(cursor),
-            None => break,
-        }
-    }
+    let events: Vec<Value> = t
+        .all_events(&practice)
+        .await
+        .iter()
+        .map(|e| serde_json::to_value(e).unwrap())
+        .collect();
     assert!(events.len() >= 400);
     let head = t
         .store

@@ -8,10 +8,7 @@ use chronicle::projection::{
     AggregateIndex, ApplyFuture, Arg, ProjectionTx, Projector, ProjectorFailure, Runner,
     RunnerOptions, builtin,
 };
-use chronicle::{
-    ActorType, CheckpointState, Direction, Error, Event, NewEvent, PageRequest, Principal, Role,
-    TimelineFilter,
-};
+use chronicle::{ActorType, CheckpointState, Error, Event, NewEvent, PageRequest, Principal, Role};
 use serde_json::json;
 use sqlx::Connection;
 
@@ -57,32 +54,9 @@ async fn snapshot(t: &TestStore, practice: &str) -> Snapshot {
     }
 }
 
-async fn all_events(t: &TestStore, practice: &str) -> Vec<Event> {
-    let mut events = Vec::new();
-    let mut request = PageRequest::first(1000);
-    loop {
-        let page = t
-            .store
-            .timeline(
-                &Principal::System,
-                practice,
-                &TimelineFilter::default(),
-                Direction::Forward,
-                &request,
-            )
-            .await
-            .unwrap();
-        events.extend(page.items);
-        match page.next_cursor {
-            Some(c) => request.cursor = Some(c),
-            None => return events,
-        }
-    }
-}
-
 /// The read models computed from scratch, straight from the events.
 async fn expected(t: &TestStore, practice: &str) -> Snapshot {
-    let events = all_events(t, practice).await;
+    let events = t.all_events(practice).await;
     let mut aggregates: BTreeMap<(String, String), (i64, i64, String)> = BTreeMap::new();
     let mut daily: BTreeMap<(String, String, String), i64> = BTreeMap::new();
     let mut users: BTreeMap<String, (Option<String>, Option<String>)> = BTreeMap::new();
@@ -380,7 +354,8 @@ pub async fn a_poison_event_stops_only_its_projector_and_retry_resumes(backend: 
                 .unwrap()
         }
     };
-    let patient_seqs: Vec<(i64,)> = all_events(&t, P)
+    let patient_seqs: Vec<(i64,)> = t
+        .all_events(P)
         .await
         .iter()
         .filter(|e| e.event_type.starts_with("patient."))

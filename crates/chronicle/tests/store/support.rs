@@ -59,6 +59,30 @@ impl TestStore {
         }
     }
 
+    /// Every event of the practice in seq order, read page by page as the system principal.
+    pub async fn all_events(&self, practice: &str) -> Vec<chronicle::Event> {
+        let mut events = Vec::new();
+        let mut request = chronicle::PageRequest::first(1000);
+        loop {
+            let page = self
+                .store
+                .timeline(
+                    &Principal::System,
+                    practice,
+                    &chronicle::TimelineFilter::default(),
+                    chronicle::Direction::Forward,
+                    &request,
+                )
+                .await
+                .unwrap();
+            events.extend(page.items);
+            match page.next_cursor {
+                Some(cursor) => request.cursor = Some(cursor),
+                None => return events,
+            }
+        }
+    }
+
     /// Creates a practice owned by `owner` with one member per other role.
     pub async fn practice_with_staff(&self, practice: &str, owner: &str) {
         let owner_p = Principal::user(owner);
