@@ -6,7 +6,9 @@ independently of the Rust code: an auditor's reference verifier.
 
 where the first event of a practice chains from 32 zero bytes and the canonical bytes are the
 RFC 8785 (JCS) form of {actorId, actorType, aggregateId, aggregateType, createdAt (RFC 3339,
-microseconds, Z), eventType, id, payload, practiceId, seq, version}.
+microseconds, Z), eventType, id, payload, practiceId, seq, version} (chain form 1), plus
+recordedBy, the principal that appended the event, for events that carry it (chain form 2).
+Once a practice's events carry recordedBy, every later event must carry it.
 
 Usage: verify_chain.py FILE
   FILE holds one practice's events in seq order: a JSON array, a page ({"items": [...]}), the
@@ -41,6 +43,8 @@ def hashed_timestamp(text):
 
 def chain_hash(previous_hex, event):
     hashed = {field: event.get(field) for field in HASHED_FIELDS}
+    if event.get("recordedBy") is not None:
+        hashed["recordedBy"] = event["recordedBy"]
     hashed["createdAt"] = hashed_timestamp(event["createdAt"])
     canonical = rfc8785.dumps(hashed)
     return hashlib.sha256(bytes.fromhex(previous_hex) + canonical).hexdigest()
@@ -70,10 +74,15 @@ def verify(events):
         # A slice of a chain: the first event's predecessor is not in the file; trust the
         # slice's first hash as its start and check everything after it.
         previous = None
+    form_2_began = False
     for event in events:
         seq = event["seq"]
         if seq != expected_seq:
             return seq, f"expected seq {expected_seq}, found {seq}: events are missing or out of order"
+        if event.get("recordedBy") is not None:
+            form_2_began = True
+        elif form_2_began:
+            return seq, "recordedBy is missing after the chain moved to form 2"
         if previous is not None:
             computed = chain_hash(previous, event)
             if computed != event["hash"]:

@@ -51,11 +51,12 @@ enum Command {
     /// Projector checkpoints and read models: status, run, reset, retry.
     #[command(subcommand)]
     Projectors(commands::projectors::Command),
-    /// Apply schema migrations and print the schema version.
+    /// Apply schema migrations and print the schema version; on PostgreSQL, grant the app's
+    /// runtime role what it needs (--app-role).
     #[command(
-        after_help = "Example:\n  chronicle migrate --db postgres://chronicle@localhost/chronicle"
+        after_help = "Example:\n  chronicle migrate --db postgres://owner@localhost/chronicle --app-role chronicle_app\n  chronicle serve --db postgres://chronicle_app@localhost/chronicle"
     )]
-    Migrate(commands::DbArgs),
+    Migrate(commands::MigrateArgs),
 }
 
 fn main() -> ExitCode {

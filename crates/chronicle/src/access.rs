@@ -2,10 +2,18 @@
 //! without a database; the store looks the roles up inside the append transaction.
 
 use crate::error::{Error, Result};
-use crate::model::Role;
+use crate::model::{ActorType, Role};
 
 /// Event types that change memberships and so need owner or admin.
-pub const MEMBERSHIP_EVENT_TYPES: [&str; 2] = ["membership.created", "membership.role_changed"];
+pub const MEMBERSHIP_EVENT_TYPES: [&str; 3] = [
+    "membership.created",
+    "membership.role_changed",
+    "membership.removed",
+];
+
+/// Event types about the store's projectors, appended by the projector operations (owner or
+/// admin) and never by an ordinary append.
+pub const PROJECTOR_EVENT_TYPES: [&str; 1] = ["projector.event_skipped"];
 
 /// What a caller may do in one practice, from the same role table the engine enforces. Every
 /// read of a practice returns it, so a UI enables and explains its controls from this and never
@@ -23,8 +31,11 @@ pub struct Capabilities {
     pub manage_members: bool,
     /// Grant or take away the owner role (owner).
     pub grant_owner: bool,
-    /// Reset and retry projectors (owner, admin).
+    /// Reset, retry and skip a poison event of projectors (owner, admin).
     pub manage_projectors: bool,
+    /// Append events whose actor is `system` (owner, admin): who appended them is recorded
+    /// either way, as `recordedBy`.
+    pub act_as_system: bool,
     /// Export timelines (every member: what they may read, they may take away).
     pub export: bool,
 }
@@ -40,6 +51,7 @@ impl Capabilities {
             manage_members: matches!(rank, Role::Owner | Role::Admin),
             grant_owner: rank == Role::Owner,
             manage_projectors: matches!(rank, Role::Owner | Role::Admin),
+            act_as_system: matches!(rank, Role::Owner | Role::Admin),
             export: true,
         }
     }
@@ -58,8 +70,8 @@ pub fn authorize_projector_operation(role: Option<Role>, action: &str) -> Result
 /// A change to someone's role, as a membership event asks for it.
 #[derive(Debug, Clone, Copy)]
 pub struct RoleChange {
-    /// The role being granted.
-    pub granted: Role,
+    /// The role being granted; `None` when the member is removed.
+    pub granted: Option<Role>,
     /// The target's role before the event, if a member.
     pub current: Option<Role>,
 }
@@ -90,14 +102,38 @@ pub fn authorize_append(
         });
     }
     if let Some(change) = role_change
-        && (change.granted == Role::Owner || change.current == Some(Role::Owner))
+        && (change.granted == Some(Role::Owner) || change.current == Some(Role::Owner))
         && !may.grant_owner
     {
         return Err(Error::Forbidden {
             reason: format!("only an owner may grant or take away the owner role; you are {role}"),
         });
     }
+    if PROJECTOR_EVENT_TYPES.contains(&event_type) && !may.manage_projectors {
+        return Err(Error::Forbidden {
+            reason: format!("only an owner or admin may append {event_type}; you are {role}"),
+        });
+    }
     Ok(())
+}
+
+/// Which actor a member may name. `human` is always the member themself (the store fills in
+/// or checks the id); `ai` names an agent acting through any member who may append; `system`
+/// (work done on behalf of the practice) only an owner or admin. Whatever the actor, the
+/// event records the member as `recordedBy`, so no claim hides who appended it.
+pub fn authorize_actor(role: Option<Role>, actor_type: ActorType) -> Result<()> {
+    match role {
+        Some(role)
+            if actor_type == ActorType::System && !Capabilities::of(Some(role)).act_as_system =>
+        {
+            Err(Error::Forbidden {
+                reason: format!(
+                    "only an owner or admin may append events with actorType \"system\"; you are {role}"
+                ),
+            })
+        }
+        _ => Ok(()),
+    }
 }
 
 #[cfg(test)]
@@ -155,7 +191,7 @@ mod tests {
     fn frontdesk_appends_everyday_events_but_not_memberships() {
         assert!(allowed(Some(Role::Frontdesk), "appointment.requested", None).is_ok());
         let change = RoleChange {
-            granted: Role::Viewer,
+            granted: Some(Role::Viewer),
             current: None,
         };
         assert!(matches!(
@@ -167,12 +203,12 @@ mod tests {
     #[test]
     fn admins_manage_members_but_only_owners_touch_owners() {
         let viewer = RoleChange {
-            granted: Role::Viewer,
+            granted: Some(Role::Viewer),
             current: None,
         };
         assert!(allowed(Some(Role::Admin), "membership.created", Some(viewer)).is_ok());
         let grant_owner = RoleChange {
-            granted: Role::Owner,
+            granted: Some(Role::Owner),
             current: Some(Role::Admin),
         };
         assert!(
@@ -183,7 +219,7 @@ mod tests {
             "an admin may not touch the owner role (grant_owner)"
         );
         let demote_owner = RoleChange {
-            granted: Role::Viewer,
+            granted: Some(Role::Viewer),
             current: Some(Role::Owner),
         };
         assert!(
@@ -201,5 +237,38 @@ mod tests {
             )
             .is_ok()
         );
+    }
+
+    #[test]
+    fn only_owners_remove_owners_and_only_managers_append_projector_events() {
+        let remove_owner = RoleChange {
+            granted: None,
+            current: Some(Role::Owner),
+        };
+        assert!(matches!(
+            allowed(Some(Role::Admin), "membership.removed", Some(remove_owner)),
+            Err(Error::Forbidden { reason }) if reason.contains("only an owner")
+        ));
+        assert!(allowed(Some(Role::Owner), "membership.removed", Some(remove_owner)).is_ok());
+        assert!(matches!(
+            allowed(Some(Role::Frontdesk), "membership.removed", None),
+            Err(Error::Forbidden { .. })
+        ));
+        assert!(matches!(
+            allowed(Some(Role::Frontdesk), "projector.event_skipped", None),
+            Err(Error::Forbidden { .. })
+        ));
+        assert!(allowed(Some(Role::Admin), "projector.event_skipped", None).is_ok());
+    }
+
+    #[test]
+    fn the_system_actor_is_for_owners_and_admins() {
+        assert!(authorize_actor(Some(Role::Frontdesk), ActorType::Ai).is_ok());
+        assert!(matches!(
+            authorize_actor(Some(Role::Frontdesk), ActorType::System),
+            Err(Error::Forbidden { .. })
+        ));
+        assert!(authorize_actor(Some(Role::Admin), ActorType::System).is_ok());
+        assert!(authorize_actor(None, ActorType::System).is_ok());
     }
 }

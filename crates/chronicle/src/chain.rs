@@ -3,6 +3,11 @@
 //! are the RFC 8785 (JCS) serialization of the event's fields and payload. The first event
 //! of a practice chains from [`ZERO_HASH`]. Any edit, gap or reorder changes every later
 //! hash, so an auditor recomputing the chain finds the first event that breaks it.
+//!
+//! Two canonical forms exist. Form 1 (events stored before `recordedBy` existed) covers the
+//! eleven fields below; form 2 adds `recordedBy`, the principal that appended the event. An
+//! event is in form 2 exactly when it carries `recordedBy`; once a practice's chain has a
+//! form-2 event, every later event must be form 2 (see ADR 0007).
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::Value;
@@ -12,6 +17,20 @@ use crate::model::ActorType;
 
 /// The hash the first event of every practice chains from.
 pub const ZERO_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+/// The canonical form of events without `recordedBy`.
+pub const CHAIN_FORM_1: u8 = 1;
+/// The canonical form of events with `recordedBy`: what the store writes now.
+pub const CHAIN_FORM_2: u8 = 2;
+
+/// The canonical form an event is hashed in.
+pub fn chain_form(recorded_by: Option<&str>) -> u8 {
+    if recorded_by.is_some() {
+        CHAIN_FORM_2
+    } else {
+        CHAIN_FORM_1
+    }
+}
 
 /// The fields that the hash covers. `payload_json` is the payload's canonical text.
 pub struct HashedFields<'a> {
@@ -37,6 +56,8 @@ pub struct HashedFields<'a> {
     pub actor_id: Option<&'a str>,
     /// Store time.
     pub created_at: DateTime<Utc>,
+    /// Who appended it; `None` for form-1 events, whose bytes omit the key.
+    pub recorded_by: Option<&'a str>,
 }
 
 /// RFC 8785 text of a JSON value: sorted keys, no whitespace, shortest numbers.
@@ -52,7 +73,7 @@ pub fn format_timestamp(at: DateTime<Utc>) -> String {
 
 /// The canonical bytes of an event: what its hash covers. Equal to the RFC 8785 form of
 /// `{actorId, actorType, aggregateId, aggregateType, createdAt, eventType, id, payload,
-/// practiceId, seq, version}`; written out directly (keys already in canonical order) so
+/// practiceId, recordedBy, seq, version}` (`recordedBy` only in form 2); written out directly (keys already in canonical order) so
 /// the stored payload text is hashed as is, without re-parsing it.
 pub fn canonical_event_bytes(fields: &HashedFields<'_>) -> Vec<u8> {
     // serde_json escapes strings exactly as RFC 8785 does (", \\, control characters as
@@ -82,6 +103,10 @@ pub fn canonical_event_bytes(fields: &HashedFields<'_>) -> Vec<u8> {
     out.extend_from_slice(fields.payload_json.as_bytes());
     out.extend_from_slice(b",\"practiceId\":");
     string(&mut out, fields.practice_id);
+    if let Some(recorder) = fields.recorded_by {
+        out.extend_from_slice(b",\"recordedBy\":");
+        string(&mut out, recorder);
+    }
     out.extend_from_slice(b",\"seq\":");
     out.extend_from_slice(fields.seq.to_string().as_bytes());
     out.extend_from_slice(b",\"version\":");
@@ -119,6 +144,7 @@ mod tests {
             actor_type: ActorType::Human,
             actor_id: Some("u1"),
             created_at: DateTime::from_timestamp_micros(1_700_000_000_123_456).unwrap(),
+            recorded_by: None,
         }
     }
 
@@ -153,16 +179,23 @@ mod tests {
     fn hand_written_event_bytes_equal_rfc_8785_of_the_event_object() {
         let payload = json!({"z": [1.5, "ünï\u{1}\u{1f}\t\"q\"/\u{7f}\u{2028}", 1e21], "a": null, "€": {"b": 2, "a": 1}});
         let text = canonical_json(&payload);
-        for actor_id in [Some("u1 \\ \"quoted\""), None] {
+        for (actor_id, recorded_by) in [
+            (Some("u1 \\ \"quoted\""), None),
+            (None, Some("rée\\\"x\u{1}")),
+        ] {
             let mut f = fields(&text);
             f.actor_id = actor_id;
+            f.recorded_by = recorded_by;
             f.aggregate_id = "pat/\u{7f}é";
-            let document = json!({
+            let mut document = json!({
                 "id": f.id, "practiceId": f.practice_id, "seq": f.seq, "aggregateType": f.aggregate_type,
                 "aggregateId": f.aggregate_id, "version": f.version, "eventType": f.event_type,
                 "payload": payload, "actorType": f.actor_type.as_str(), "actorId": f.actor_id,
                 "createdAt": format_timestamp(f.created_at),
             });
+            if let Some(recorder) = recorded_by {
+                document["recordedBy"] = json!(recorder);
+            }
             assert_eq!(
                 String::from_utf8(canonical_event_bytes(&f)).unwrap(),
                 canonical_json(&document),
@@ -196,6 +229,7 @@ mod tests {
                 actor_type: text("actorType").parse().unwrap(),
                 actor_id: event["actorId"].as_str(),
                 created_at: text("createdAt").parse().unwrap(),
+                recorded_by: event["recordedBy"].as_str(),
             };
             let hash = chain_hash(&previous, &fields);
             assert_eq!(

@@ -33,11 +33,12 @@ mod store;
 pub use error::{Error, ErrorCode, Result, Violation};
 pub use model::{
     ActorType, AggregateSummary, Event, NewEvent, Page, PracticeSummary, Principal, Role,
+    STORE_RECORDER, SYSTEM_RECORDER,
 };
 pub use registry::{EventType, Registry};
 pub use store::{
     AggregateFilter, Announcement, AppendFeed, Appended, ChainBreak, ChainReport, Checkpoint,
     CheckpointFeed, CheckpointMoved, CheckpointState, CheckpointUpdate, DailyCount, Direction,
-    Feed, IndexedAggregate, MAX_KNOWN_USERS, Member, PageRequest, PracticeListing, Store,
-    StoreOptions, TimelineFilter,
+    Feed, IndexedAggregate, MAX_KNOWN_USERS, Member, MembershipProblem, PageRequest,
+    PracticeListing, RemovedMember, Store, StoreOptions, TimelineFilter,
 };

@@ -115,6 +115,14 @@ impl Principal {
         Principal::User(id.into())
     }
 
+    /// What its appends record as `recordedBy`.
+    pub fn recorder(&self) -> &str {
+        match self {
+            Principal::User(id) => id,
+            Principal::System => SYSTEM_RECORDER,
+        }
+    }
+
     /// The user id, if this is a user.
     pub fn user_id(&self) -> Option<&str> {
         match self {
@@ -240,7 +248,18 @@ pub struct Event {
     pub created_at: DateTime<Utc>,
     /// Hex SHA-256 over the previous event's hash and this event's canonical bytes.
     pub hash: String,
+    /// The authenticated principal that appended it: a user id, [`SYSTEM_RECORDER`] (local
+    /// tools holding the database) or [`STORE_RECORDER`] (the store's own events). Set by
+    /// the store, never by the client, and covered by the hash (chain form 2). `None` only
+    /// on events stored before Chronicle recorded it (chain form 1).
+    pub recorded_by: Option<String>,
 }
+
+/// `recordedBy` of events appended by the system principal (local tools holding the database).
+/// User ids may not start with `@`, so no user can be confused with it.
+pub const SYSTEM_RECORDER: &str = "@system";
+/// `recordedBy` of the events the store makes itself (a new practice's owner grant).
+pub const STORE_RECORDER: &str = "@store";
 
 /// A page of results and the cursor for the next one: the one envelope of every paged
 /// answer, over HTTP and in the app.

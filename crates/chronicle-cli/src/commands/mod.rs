@@ -86,6 +86,18 @@ pub fn print_line(line: impl std::fmt::Display) {
     }
 }
 
+/// `chronicle migrate`: the store, and the runtime role to grant.
+#[derive(Debug, clap::Args)]
+pub struct MigrateArgs {
+    #[command(flatten)]
+    pub db: DbArgs,
+    /// PostgreSQL: after migrating (as the tables' owner), grant this existing role only what
+    /// running Chronicle needs, so the database holds it to append-only. Run `serve`, the CLI
+    /// and the app as that role.
+    #[arg(long, value_name = "ROLE")]
+    pub app_role: Option<String>,
+}
+
 /// Which store to open.
 #[derive(Debug, clap::Args)]
 pub struct DbArgs {
@@ -126,13 +138,19 @@ impl DbArgs {
 }
 
 /// `chronicle migrate`.
-pub async fn migrate(args: DbArgs) -> Outcome {
-    let store = args.open().await?;
+pub async fn migrate(args: MigrateArgs) -> Outcome {
+    let store = args.db.open().await?;
     let version = store.schema_version().await?;
     print_line(format_args!(
         "{} store at {}: schema version {version}",
         store.backend_name(),
         store.location()
     ));
+    if let Some(role) = &args.app_role {
+        store.grant_app_role(role).await?;
+        print_line(format_args!(
+            "granted {role:?} what the app needs: SELECT and INSERT on events, no UPDATE, DELETE or TRUNCATE"
+        ));
+    }
     Ok(())
 }

@@ -1,7 +1,7 @@
 //! Validated identifiers that cross the edges. Every edge (an HTTP header, the desktop's
 //! chosen identity, a CLI `--as`) parses its input into these types, so one rule decides
 //! what a well-formed id is: present, at most 255 characters, no control characters (tabs
-//! included), no whitespace at either end.
+//! included), no whitespace at either end, no leading `@` (the store's own recorders).
 
 use std::fmt;
 use std::str::FromStr;
@@ -22,6 +22,16 @@ impl UserId {
     pub fn parse_at(path: &str, value: &str) -> Result<Self> {
         let mut violations = Vec::new();
         check_name(path, value, MAX_ID_LEN, &mut violations);
+        if value.starts_with('@') {
+            violations.push(crate::error::Violation::new(
+                path,
+                format!(
+                    "{value:?} starts with '@', which is reserved for the store's own recorders ({}, {})",
+                    crate::model::SYSTEM_RECORDER,
+                    crate::model::STORE_RECORDER
+                ),
+            ));
+        }
         if violations.is_empty() {
             Ok(UserId(value.to_string()))
         } else {

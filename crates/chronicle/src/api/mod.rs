@@ -25,7 +25,7 @@ pub use ids::UserId;
 pub use operations::*;
 pub use requests::{
     ActivityQuery, AggregateEventsQuery, AggregatesQuery, BatchRequest, PageQuery,
-    ProjectorStatusQuery, RecentAggregatesQuery, TimelineQuery,
+    ProjectorStatusQuery, RecentAggregatesQuery, SkipRequest, TimelineQuery,
 };
 pub use responses::{
     ActivityList, AppendedEvents, DirectoryList, Health, MemberList, PracticeList,

@@ -11,7 +11,7 @@ use crate::store::{ChainReport, IndexedAggregate, PageRequest, Store};
 
 use super::requests::{
     ActivityQuery, AggregateEventsQuery, AggregatesQuery, BatchRequest, PageQuery,
-    ProjectorStatusQuery, RecentAggregatesQuery, TimelineQuery,
+    ProjectorStatusQuery, RecentAggregatesQuery, SkipRequest, TimelineQuery,
 };
 use super::responses::{
     ActivityList, AppendedEvents, DirectoryList, Health, MemberList, PracticeList,
@@ -59,6 +59,7 @@ pub async fn directory(store: &Store, caller: &Principal) -> Result<DirectoryLis
 pub async fn members(store: &Store, caller: &Principal, practice_id: &str) -> Result<MemberList> {
     Ok(MemberList {
         members: store.practice_members(caller, practice_id).await?,
+        removed: store.removed_members(caller, practice_id).await?,
     })
 }
 
@@ -273,6 +274,26 @@ pub async fn retry_projector(
     let projector = find_builtin(projector)?;
     store
         .retry_projector(caller, practice_id, projector.name())
+        .await
+}
+
+/// Skips the event a projector failed on (owner or admin), recording the skip as an event.
+pub async fn skip_projector_event(
+    store: &Store,
+    caller: &Principal,
+    practice_id: &str,
+    projector: &str,
+    request: SkipRequest,
+) -> Result<Event> {
+    let projector = find_builtin(projector)?;
+    store
+        .skip_projector_event(
+            caller,
+            practice_id,
+            projector.name(),
+            &request.event_id,
+            &request.reason,
+        )
         .await
 }
 

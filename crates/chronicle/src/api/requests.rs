@@ -208,6 +208,20 @@ pub struct BatchRequest {
     pub events: Vec<NewEvent>,
 }
 
+/// Skip the event a projector failed on.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SkipRequest {
+    /// The event the projector failed on (its checkpoint's `errorEventId`).
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 255))]
+    pub event_id: String,
+    /// Why it is safe to pass over; recorded in the skip event.
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 1000))]
+    pub reason: String,
+}
+
 mod list {
     use serde::Deserializer;
     use serde::de::{SeqAccess, Visitor};

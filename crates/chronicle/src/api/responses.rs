@@ -34,6 +34,8 @@ pub struct DirectoryList {
 pub struct MemberList {
     /// By user id.
     pub members: Vec<Member>,
+    /// Former members, most recently removed first.
+    pub removed: Vec<crate::store::RemovedMember>,
 }
 
 /// User ids the caller shares a practice with.

@@ -99,4 +99,26 @@ pub struct ProjectorStatus {
     pub error_event_id: Option<String>,
     /// When the checkpoint last moved.
     pub updated_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// Events an operator skipped for this projector, oldest first; every replay skips them.
+    pub skipped: Vec<SkippedEvent>,
+}
+
+/// A poison event an operator told a projector to pass over (a `projector.event_skipped` event).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SkippedEvent {
+    /// The event skipped.
+    pub event_id: String,
+    /// Its seq.
+    pub seq: i64,
+    /// Why, as the operator gave it.
+    pub reason: String,
+    /// Seq of the `projector.event_skipped` event that records the skip.
+    pub skip_seq: i64,
+    /// Who skipped it (its `recordedBy`).
+    pub skipped_by: Option<String>,
+    /// When.
+    pub skipped_at: chrono::DateTime<chrono::Utc>,
 }

@@ -26,8 +26,10 @@ pub use checkpoint::{Checkpoint, CheckpointState, CheckpointUpdate};
 pub use feed::{Announcement, AppendFeed, CheckpointFeed, Feed};
 pub(crate) use projection::Step;
 pub use query::{AggregateFilter, Direction, PageRequest, TimelineFilter};
-pub use read_models::{DailyCount, IndexedAggregate, MAX_KNOWN_USERS, Member, PracticeListing};
-pub use verify::{ChainBreak, ChainReport};
+pub use read_models::{
+    DailyCount, IndexedAggregate, MAX_KNOWN_USERS, Member, PracticeListing, RemovedMember,
+};
+pub use verify::{ChainBreak, ChainReport, MembershipProblem};
 
 /// Runs `$body` with `$pool` bound to the backend's pool and `$sql` to its dialect.
 macro_rules! dispatch {

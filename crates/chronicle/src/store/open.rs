@@ -112,6 +112,35 @@ impl Store {
             )));
         }
         let newest_known = migrator.iter().map(|m| m.version).max().unwrap_or(0);
+        if tables.iter().any(|t| t == "_sqlx_migrations") {
+            let applied: Vec<i64> = dispatch!(self, |pool, _sql| {
+                sqlx::query_scalar("SELECT version FROM _sqlx_migrations WHERE success")
+                    .fetch_all(pool)
+                    .await
+                    .map_err(|e| self.open_error(e))?
+            });
+            if let Some(newer) = applied.iter().copied().filter(|v| *v > newest_known).max() {
+                return Err(incompatible(format!(
+                    "its schema version {newer} is newer than this build's {newest_known}; upgrade Chronicle"
+                )));
+            }
+            let pending: Vec<i64> = migrator
+                .iter()
+                .map(|m| m.version)
+                .filter(|v| !applied.contains(v))
+                .collect();
+            if pending.is_empty() {
+                // Up to date: a runtime role that may not change the schema never tries to.
+                return Ok(());
+            }
+            if !self.owns_schema().await? {
+                let current = applied.iter().copied().max().unwrap_or(0);
+                return Err(incompatible(format!(
+                    "its schema is at version {current}, behind this build's {newest_known}, and this login does not own \
+                     the tables; run `chronicle migrate --db URL --app-role ROLE` as the schema's owner"
+                )));
+            }
+        }
         let result = match self.backend() {
             Backend::Sqlite { pool, .. } => migrator.run(pool).await,
             Backend::Postgres { pool } => migrator.run(pool).await,
@@ -132,6 +161,104 @@ impl Store {
             Err(MigrateError::Execute(e)) => Err(self.open_error(e)),
             Err(other) => Err(incompatible(other.to_string())),
         }
+    }
+
+    /// Whether this login may change the schema: always on SQLite (whoever opens the file
+    /// owns it); on PostgreSQL, when it owns `events` or is a member of the role that does.
+    async fn owns_schema(&self) -> Result<bool> {
+        match self.backend() {
+            Backend::Sqlite { .. } => Ok(true),
+            Backend::Postgres { pool } => {
+                let owns: Option<bool> = sqlx::query_scalar(
+                    "SELECT pg_has_role(current_user, c.relowner, 'USAGE') FROM pg_class c \
+                     WHERE c.relname = 'events' AND c.relnamespace = current_schema()::regnamespace",
+                )
+                .fetch_optional(pool)
+                .await
+                .map_err(|e| self.open_error(e))?;
+                Ok(owns.unwrap_or(true))
+            }
+        }
+    }
+
+    /// Grants `role` what running Chronicle needs and nothing more, so the database itself
+    /// holds that role to append-only: on `events` only SELECT and INSERT; on the heads and
+    /// memberships INSERT and UPDATE (DELETE for memberships), which their triggers check
+    /// against the events; the read models and checkpoints in full. The role must exist,
+    /// must not own the tables and must not be a superuser (either could undo all this).
+    /// PostgreSQL only: on SQLite whoever can open the file owns everything in it.
+    pub async fn grant_app_role(&self, role: &str) -> Result<()> {
+        let Backend::Postgres { pool } = self.backend() else {
+            return Err(Error::invalid(
+                "/appRole",
+                "database roles are a PostgreSQL feature; a SQLite store has one user, the file's owner (see docs/security.md)",
+            ));
+        };
+        let mut violations = Vec::new();
+        crate::rules::check_name("/appRole", role, 63, &mut violations);
+        if !violations.is_empty() {
+            return Err(Error::Invalid { violations });
+        }
+        let found: Option<(bool, bool)> = sqlx::query_as(
+            "SELECT r.rolsuper, pg_has_role(r.oid, c.relowner, 'USAGE') FROM pg_roles r \
+             CROSS JOIN pg_class c WHERE r.rolname = $1 AND c.relname = 'events' \
+             AND c.relnamespace = current_schema()::regnamespace",
+        )
+        .bind(role)
+        .fetch_optional(pool)
+        .await?;
+        match found {
+            None => {
+                return Err(Error::invalid(
+                    "/appRole",
+                    format!(
+                        "no role {role:?} exists; create it first (CREATE ROLE \"{role}\" LOGIN PASSWORD '…')"
+                    ),
+                ));
+            }
+            Some((true, _)) => {
+                return Err(Error::invalid(
+                    "/appRole",
+                    format!(
+                        "{role:?} is a superuser, which no trigger or grant can hold to append-only; use an ordinary role"
+                    ),
+                ));
+            }
+            Some((_, true)) => {
+                return Err(Error::invalid(
+                    "/appRole",
+                    format!(
+                        "{role:?} owns the tables (or is a member of their owner), so it could drop the triggers; use a role that does not"
+                    ),
+                ));
+            }
+            Some(_) => {}
+        }
+        let quoted = format!("\"{}\"", role.replace('"', "\"\""));
+        let schema: String = sqlx::query_scalar("SELECT quote_ident(current_schema())")
+            .fetch_one(pool)
+            .await?;
+        let mut tx = pool.begin().await?;
+        for grant in [
+            "GRANT USAGE ON SCHEMA {schema} TO {role}",
+            "REVOKE ALL ON events, practice_heads, memberships, projector_checkpoints, rm_practice_directory, \
+             rm_user_directory, rm_aggregate_index, rm_daily_activity, _sqlx_migrations FROM {role}",
+            "GRANT SELECT, INSERT ON events TO {role}",
+            "GRANT SELECT, INSERT, UPDATE ON practice_heads TO {role}",
+            "GRANT SELECT, INSERT, UPDATE, DELETE ON memberships TO {role}",
+            "GRANT SELECT, INSERT, UPDATE, DELETE ON projector_checkpoints, rm_practice_directory, \
+             rm_user_directory, rm_aggregate_index, rm_daily_activity TO {role}",
+            "GRANT SELECT ON _sqlx_migrations TO {role}",
+        ] {
+            let statement = grant
+                .replace("{schema}", &schema)
+                .replace("{role}", &quoted);
+            sqlx::query(sqlx::AssertSqlSafe(statement))
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(())
     }
 
     fn open_error(&self, error: sqlx::Error) -> Error {

@@ -1,15 +1,19 @@
 //! The storage side of projections: one runner step applies a batch of events to a read
 //! model and advances its checkpoint in the same transaction; plus status, retry and reset.
 
+use std::collections::HashSet;
+
 use chrono::{DateTime, Duration, Utc};
+use serde_json::json;
 
 use super::rows::{EventRow, into_events};
 use super::sql::EVENT_COLUMNS;
 use super::{Store, dispatch, in_write_transaction};
 use crate::error::{Error, Result};
-use crate::model::{Event, Principal};
-use crate::projection::{ProjectionTx, Projector, ProjectorFailure, ProjectorStatus};
+use crate::model::{ActorType, Event, NewEvent, Principal};
+use crate::projection::{ProjectionTx, Projector, ProjectorFailure, ProjectorStatus, SkippedEvent};
 use crate::store::CheckpointState;
+use crate::store::append::Operation;
 
 /// What one runner step did.
 #[derive(Debug)]
@@ -27,6 +31,9 @@ pub(crate) enum Step {
 }
 
 type Claim = (i64, String, Option<DateTime<Utc>>, i64);
+
+/// The event type that records a skipped poison event.
+const SKIP_EVENT_TYPE: &str = "projector.event_skipped";
 
 #[derive(sqlx::FromRow)]
 struct StatusRow {
@@ -154,17 +161,29 @@ impl Store {
                 return Ok(Step::CaughtUp);
             }
             let events = into_events(rows)?;
+            // Poison events an operator skipped, read from the log itself so a reset skips them again.
+            let skip_events: Vec<String> = sqlx::query_scalar(
+                "SELECT payload_json FROM events WHERE practice_id = $1 AND event_type = $2 \
+                 AND aggregate_type = 'projector' AND aggregate_id = $3",
+            )
+            .bind(practice_id)
+            .bind(SKIP_EVENT_TYPE)
+            .bind(name)
+            .fetch_all(&mut *tx)
+            .await?;
+            let skipped: HashSet<i64> = skip_events
+                .iter()
+                .filter_map(|text| {
+                    serde_json::from_str::<serde_json::Value>(text).ok()?["seq"].as_i64()
+                })
+                .collect();
+            let applies = |e: &Event| projector.handles(&e.event_type) && !skipped.contains(&e.seq);
             let applied = {
                 let handled: Vec<Event>;
-                let to_apply: &[Event] = if events.iter().all(|e| projector.handles(&e.event_type))
-                {
+                let to_apply: &[Event] = if events.iter().all(applies) {
                     &events
                 } else {
-                    handled = events
-                        .iter()
-                        .filter(|e| projector.handles(&e.event_type))
-                        .cloned()
-                        .collect();
+                    handled = events.iter().filter(|e| applies(e)).cloned().collect();
                     &handled
                 };
                 if to_apply.is_empty() {
@@ -279,6 +298,108 @@ impl Store {
         Ok(())
     }
 
+    /// Passes over the event a projector failed on, so one poison event cannot freeze its
+    /// read model: owner or admin, and only the event the checkpoint is failed on. The skip is
+    /// appended as a `projector.event_skipped` event (who, which projector, which event, why),
+    /// which every later replay (a reset) obeys; then the projector runs on.
+    pub async fn skip_projector_event(
+        &self,
+        principal: &Principal,
+        practice_id: &str,
+        projector_name: &str,
+        event_id: &str,
+        reason: &str,
+    ) -> Result<Event> {
+        self.operate_access(principal, practice_id, "skip an event of")
+            .await?;
+        let checkpoint = self
+            .checkpoint(principal, practice_id, projector_name)
+            .await?;
+        let Some(checkpoint) = checkpoint.filter(|c| {
+            c.state == CheckpointState::Failed && c.error_event_id.as_deref() == Some(event_id)
+        }) else {
+            return Err(Error::Conflict {
+                reason: format!(
+                    "projector {projector_name:?} of practice {practice_id:?} is not failed on event {event_id:?}; \
+                     only the event a projector failed on can be skipped (retry it first if it may pass now)"
+                ),
+            });
+        };
+        let failed = self
+            .event(principal, practice_id, event_id)
+            .await?
+            .ok_or_else(|| Error::NotFound {
+                message: format!("event {event_id:?} is not in practice {practice_id:?}"),
+                path: "/eventId".into(),
+            })?;
+        let mut payload = json!({
+            "projectorName": projector_name,
+            "eventId": event_id,
+            "seq": failed.seq,
+            "reason": reason,
+        });
+        if let Some(error) = &checkpoint.last_error {
+            payload["error"] = json!(error.chars().take(4000).collect::<String>());
+        }
+        let actor_type = match principal {
+            Principal::User(_) => ActorType::Human,
+            Principal::System => ActorType::System,
+        };
+        let mut skip = NewEvent::new(
+            practice_id,
+            "projector",
+            projector_name,
+            SKIP_EVENT_TYPE,
+            payload,
+            actor_type,
+        );
+        skip.actor_id = principal.user_id().map(str::to_string);
+        let recorded = self
+            .append_events(principal, vec![skip], Operation::SkipProjectorEvent)
+            .await
+            .map_err(|e| match e {
+                Error::InBatch { source, .. } => *source,
+                other => other,
+            })?
+            .remove(0);
+        self.retry_projector(principal, practice_id, projector_name)
+            .await?;
+        Ok(recorded)
+    }
+
+    /// The events an operator skipped for each projector of the practice, in seq order.
+    async fn skipped_events(&self, practice_id: &str) -> Result<Vec<(String, SkippedEvent)>> {
+        let rows: Vec<(String, i64, String, Option<String>, DateTime<Utc>)> =
+            dispatch!(self, |pool, _sql| {
+                sqlx::query_as(
+                    "SELECT aggregate_id, seq, payload_json, recorded_by, created_at FROM events \
+                     WHERE practice_id = $1 AND event_type = $2 ORDER BY seq",
+                )
+                .bind(practice_id)
+                .bind(SKIP_EVENT_TYPE)
+                .fetch_all(pool)
+                .await?
+            });
+        rows.into_iter()
+            .map(|(projector, skip_seq, payload_json, recorded_by, at)| {
+                let payload: serde_json::Value =
+                    serde_json::from_str(&payload_json).map_err(Error::undecodable)?;
+                let text = |key: &str| payload[key].as_str().unwrap_or_default().to_string();
+                Ok((
+                    projector,
+                    SkippedEvent {
+                        event_id: text("eventId"),
+                        seq: payload["seq"].as_i64().unwrap_or_default(),
+                        reason: text("reason"),
+                        skip_seq,
+                        skipped_by: recorded_by,
+                        skipped_at: at,
+                    },
+                ))
+            })
+            .collect()
+    }
+
     /// Clears the practice's read model of `projector` and puts its checkpoint back to 0,
     /// in one transaction; the runner then rebuilds it from the first event.
     pub async fn reset_projector(
@@ -353,6 +474,7 @@ impl Store {
         let now = Utc::now();
         let mut statuses = Vec::new();
         for (practice, head_seq) in practices {
+            let skipped = self.skipped_events(&practice).await?;
             // The checkpoints with their rate windows, in one read.
             let rows: Vec<StatusRow> = dispatch!(self, |pool, _sql| {
                 sqlx::query_as(
@@ -405,6 +527,11 @@ impl Store {
                     last_error: checkpoint.and_then(|c| c.last_error.clone()),
                     error_event_id: checkpoint.and_then(|c| c.error_event_id.clone()),
                     updated_at: checkpoint.map(|c| c.updated_at),
+                    skipped: skipped
+                        .iter()
+                        .filter(|(projector, _)| projector == name)
+                        .map(|(_, skip)| skip.clone())
+                        .collect(),
                 });
             }
         }

@@ -81,6 +81,31 @@ pub struct Member {
     pub display_name: Option<String>,
     /// Email, when known.
     pub email: Option<String>,
+    /// Seq of the event that made them a member.
+    pub since_seq: i64,
+    /// Seq of the membership event that gave the current role.
+    pub changed_seq: i64,
+    /// Who appended that event (its `recordedBy`; `None` on events from before it was recorded).
+    pub changed_by: Option<String>,
+}
+
+/// Someone who was a member and was removed (a `membership.removed` event), and is not a
+/// member again since.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RemovedMember {
+    /// The user.
+    pub user_id: String,
+    /// Seq of the removal.
+    pub removed_seq: i64,
+    /// Who removed them (the removal's `recordedBy`).
+    pub removed_by: Option<String>,
+    /// When.
+    pub removed_at: DateTime<Utc>,
+    /// The reason given, if any.
+    pub reason: Option<String>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -89,6 +114,9 @@ struct MemberRow {
     role: String,
     display_name: Option<String>,
     email: Option<String>,
+    since_seq: i64,
+    updated_seq: i64,
+    recorded_by: Option<String>,
 }
 
 /// Most user ids [`Store::known_users`] returns.
@@ -105,8 +133,10 @@ impl Store {
         self.read_access(principal, practice_id).await?;
         let rows: Vec<MemberRow> = dispatch!(self, |pool, _sql| {
             sqlx::query_as(
-                "SELECT m.user_id, m.role, u.display_name, u.email FROM memberships m \
+                "SELECT m.user_id, m.role, u.display_name, u.email, m.since_seq, m.updated_seq, e.recorded_by \
+                 FROM memberships m \
                  LEFT JOIN rm_user_directory u ON u.practice_id = m.practice_id AND u.user_id = m.user_id \
+                 LEFT JOIN events e ON e.practice_id = m.practice_id AND e.seq = m.updated_seq \
                  WHERE m.practice_id = $1 ORDER BY m.user_id",
             )
             .bind(practice_id)
@@ -120,8 +150,51 @@ impl Store {
                     user_id: row.user_id,
                     display_name: row.display_name,
                     email: row.email,
+                    since_seq: row.since_seq,
+                    changed_seq: row.updated_seq,
+                    changed_by: row.recorded_by,
                 })
             })
+            .collect()
+    }
+
+    /// Former members: each user whose last membership event is a removal, newest first.
+    pub async fn removed_members(
+        &self,
+        principal: &Principal,
+        practice_id: &str,
+    ) -> Result<Vec<RemovedMember>> {
+        self.read_access(principal, practice_id).await?;
+        let rows: Vec<(String, i64, Option<String>, DateTime<Utc>, String)> = dispatch!(
+            self,
+            |pool, _sql| {
+                sqlx::query_as(
+                    "SELECT e.aggregate_id, e.seq, e.recorded_by, e.created_at, e.payload_json FROM events e \
+                     WHERE e.practice_id = $1 AND e.event_type = 'membership.removed' \
+                     AND NOT EXISTS (SELECT 1 FROM memberships m WHERE m.practice_id = e.practice_id AND m.user_id = e.aggregate_id) \
+                     AND NOT EXISTS (SELECT 1 FROM events later WHERE later.practice_id = e.practice_id \
+                         AND later.aggregate_type = 'membership' AND later.aggregate_id = e.aggregate_id AND later.seq > e.seq) \
+                     ORDER BY e.seq DESC LIMIT 1000",
+                )
+                .bind(practice_id)
+                .fetch_all(pool)
+                .await?
+            }
+        );
+        rows.into_iter()
+            .map(
+                |(user_id, removed_seq, removed_by, removed_at, payload_json)| {
+                    let payload: serde_json::Value =
+                        serde_json::from_str(&payload_json).map_err(crate::Error::undecodable)?;
+                    Ok(RemovedMember {
+                        user_id,
+                        removed_seq,
+                        removed_by,
+                        removed_at,
+                        reason: payload["reason"].as_str().map(str::to_string),
+                    })
+                },
+            )
             .collect()
     }
 

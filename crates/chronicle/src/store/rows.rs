@@ -19,6 +19,7 @@ pub(crate) struct EventRow {
     pub actor_id: Option<String>,
     pub created_at: DateTime<Utc>,
     pub hash: String,
+    pub recorded_by: Option<String>,
 }
 
 impl EventRow {
@@ -48,6 +49,7 @@ impl EventRow {
             actor_id: self.actor_id,
             created_at: self.created_at,
             hash: unpadded_hash(&self.hash).to_string(),
+            recorded_by: self.recorded_by,
         })
     }
 }

@@ -45,7 +45,7 @@ pub(crate) const POSTGRES: Dialect = Dialect {
 };
 
 /// Columns of `events`, in the order [`crate::store::rows::EventRow`] reads them.
-pub(crate) const EVENT_COLUMNS: &str = "practice_id, seq, id, aggregate_type, aggregate_id, version, event_type, payload_json, actor_type, actor_id, created_at, hash";
+pub(crate) const EVENT_COLUMNS: &str = "practice_id, seq, id, aggregate_type, aggregate_id, version, event_type, payload_json, actor_type, actor_id, created_at, hash, recorded_by";
 
 /// One row of the append context query as the database returns it: `(kind, a, b, n)`,
 /// `kind` being the literal tag the queries below select. [`ContextRow::decode`] reads it.

@@ -1,15 +1,19 @@
 //! Recomputes a practice's hash chain from the stored rows, in pages (constant memory),
-//! and names the first event that breaks it: an edited field, a gap or reorder in seq, or
-//! a head that does not match the last event.
+//! and names the first event that breaks it: an edited field, a gap or reorder in seq, an
+//! event without `recordedBy` after the chain moved to form 2, or a head row that is missing
+//! or does not match the last event. It trusts no derived table: every membership is rebuilt
+//! from the membership events and compared with the rows access checks read.
 
 use serde::{Deserialize, Serialize};
 
 use super::rows::{EventRow, unpadded_hash};
 use super::sql::EVENT_COLUMNS;
 use super::{Store, dispatch};
+use std::collections::BTreeMap;
+
 use crate::chain::{HashedFields, ZERO_HASH, chain_hash};
-use crate::error::Result;
-use crate::model::Principal;
+use crate::error::{Error, Result};
+use crate::model::{Principal, Role};
 
 const VERIFY_PAGE: i64 = 1000;
 
@@ -27,13 +31,31 @@ pub struct ChainReport {
     pub head_hash: String,
     /// The first problem, if any.
     pub first_break: Option<ChainBreak>,
+    /// Membership rows that differ from what the membership events say, by user id.
+    pub membership_problems: Vec<MembershipProblem>,
 }
 
 impl ChainReport {
-    /// True when nothing is missing or altered.
+    /// True when nothing is missing or altered, and every membership follows its events.
     pub fn is_intact(&self) -> bool {
-        self.first_break.is_none()
+        self.first_break.is_none() && self.membership_problems.is_empty()
     }
+}
+
+/// A membership row that is not what the practice's membership events say.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MembershipProblem {
+    /// The member.
+    pub user_id: String,
+    /// The role the events give (`None`: not a member).
+    pub expected_role: Option<Role>,
+    /// The role the stored row gives (`None`: no row).
+    pub stored_role: Option<Role>,
+    /// What is wrong, in words.
+    pub problem: String,
 }
 
 /// Where the chain breaks.
@@ -65,7 +87,9 @@ impl Store {
             events_checked: 0,
             head_hash: previous.clone(),
             first_break: None,
+            membership_problems: self.membership_problems(practice_id).await?,
         };
+        let mut form_2_began = false;
         loop {
             let rows: Vec<EventRow> = dispatch!(self, |pool, _sql| {
                 sqlx::query_as(sqlx::AssertSqlSafe(format!(
@@ -91,6 +115,15 @@ impl Store {
                     )));
                     return Ok(report);
                 }
+                if row.recorded_by.is_some() {
+                    form_2_began = true;
+                } else if form_2_began {
+                    report.first_break = Some(broken(
+                        "recordedBy is missing after the chain moved to form 2 (who appended it is hidden)"
+                            .to_string(),
+                    ));
+                    return Ok(report);
+                }
                 let Ok(actor_type) = row.actor_type.parse() else {
                     report.first_break =
                         Some(broken(format!("unknown actor type {:?}", row.actor_type)));
@@ -110,6 +143,7 @@ impl Store {
                         actor_type,
                         actor_id: row.actor_id.as_deref(),
                         created_at: row.created_at,
+                        recorded_by: row.recorded_by.as_deref(),
                     },
                 );
                 if recomputed != unpadded_hash(&row.hash) {
@@ -134,14 +168,23 @@ impl Store {
                 .fetch_optional(pool)
                 .await?
         });
-        if let Some((seq, hash)) = head
+        if head.is_none() && report.events_checked > 0 {
+            report.first_break = Some(ChainBreak {
+                seq: report.events_checked,
+                event_id: None,
+                problem: format!(
+                    "the practice head row is missing, but the events end at seq {} with hash {}",
+                    report.events_checked, report.head_hash
+                ),
+            });
+        } else if let Some((seq, hash)) = head
             && (seq != report.events_checked || unpadded_hash(&hash) != report.head_hash)
         {
             report.first_break = Some(ChainBreak {
                 seq: report.events_checked + 1,
                 event_id: None,
                 problem: format!(
-                    "the practice head says seq {seq} with hash {}, but the events end at seq {} with hash {}: events are missing",
+                    "the practice head says seq {seq} with hash {}, but the events end at seq {} with hash {}: events are missing or the head was altered",
                     unpadded_hash(&hash),
                     report.events_checked,
                     report.head_hash
@@ -149,5 +192,79 @@ impl Store {
             });
         }
         Ok(report)
+    }
+
+    /// Rebuilds every membership of the practice from its membership events and lists the
+    /// stored rows that differ.
+    async fn membership_problems(&self, practice_id: &str) -> Result<Vec<MembershipProblem>> {
+        let events: Vec<(i64, String, String, String)> = dispatch!(self, |pool, _sql| {
+            sqlx::query_as(
+                "SELECT seq, event_type, aggregate_id, payload_json FROM events \
+                 WHERE practice_id = $1 AND aggregate_type = 'membership' ORDER BY seq",
+            )
+            .bind(practice_id)
+            .fetch_all(pool)
+            .await?
+        });
+        let mut expected: BTreeMap<String, (Role, i64)> = BTreeMap::new();
+        for (seq, event_type, user_id, payload_json) in events {
+            if event_type == "membership.removed" {
+                expected.remove(&user_id);
+                continue;
+            }
+            let payload: serde_json::Value =
+                serde_json::from_str(&payload_json).map_err(Error::undecodable)?;
+            if let Some(role) = payload["role"].as_str().and_then(|r| r.parse().ok()) {
+                expected.insert(user_id, (role, seq));
+            }
+        }
+        let rows: Vec<(String, String, i64)> = dispatch!(self, |pool, _sql| {
+            sqlx::query_as(
+                "SELECT user_id, role, updated_seq FROM memberships WHERE practice_id = $1 ORDER BY user_id",
+            )
+            .bind(practice_id)
+            .fetch_all(pool)
+            .await?
+        });
+        let mut problems = Vec::new();
+        let mut stored: BTreeMap<String, (Option<Role>, i64)> = BTreeMap::new();
+        for (user_id, role, updated_seq) in rows {
+            stored.insert(user_id, (role.parse().ok(), updated_seq));
+        }
+        for (user_id, (role, seq)) in &expected {
+            match stored.get(user_id) {
+                None => problems.push(MembershipProblem {
+                    user_id: user_id.clone(),
+                    expected_role: Some(*role),
+                    stored_role: None,
+                    problem: format!("the events make {user_id:?} {role} (seq {seq}), but no membership row exists"),
+                }),
+                Some((found, found_seq)) if *found != Some(*role) || found_seq != seq => {
+                    problems.push(MembershipProblem {
+                        user_id: user_id.clone(),
+                        expected_role: Some(*role),
+                        stored_role: *found,
+                        problem: format!(
+                            "the events make {user_id:?} {role} (seq {seq}), but the row says {} (seq {found_seq})",
+                            found.map_or("an unknown role".to_string(), |r| r.to_string())
+                        ),
+                    })
+                }
+                Some(_) => {}
+            }
+        }
+        for (user_id, (found, found_seq)) in &stored {
+            if !expected.contains_key(user_id) {
+                problems.push(MembershipProblem {
+                    user_id: user_id.clone(),
+                    expected_role: None,
+                    stored_role: *found,
+                    problem: format!(
+                        "a membership row (seq {found_seq}) gives {user_id:?} access, but no membership event does"
+                    ),
+                });
+            }
+        }
+        Ok(problems)
     }
 }

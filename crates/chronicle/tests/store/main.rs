@@ -3,6 +3,7 @@
 
 mod auditors;
 mod cases;
+mod guarantees;
 mod hardening;
 mod projections;
 mod support;
@@ -14,12 +15,23 @@ on_both_backends!(
     projections_equal_a_fold_from_scratch,
     appends_racing_with_the_runner_are_all_applied,
     a_poison_event_stops_only_its_projector_and_retry_resumes,
+    a_poison_event_can_be_skipped_and_every_replay_skips_it,
     reset_rebuilds_the_same_read_model,
     a_projector_added_later_catches_up_from_the_first_event,
     status_reports_lag_while_behind_and_zero_when_caught_up,
     read_model_queries_page_by_activity_and_scope_by_principal,
     live_feeds_report_appends_and_checkpoint_moves,
     members_and_known_users_are_scoped_by_practice,
+);
+
+on_both_backends!(
+    store_guarantees, guarantees:
+    raw_sql_cannot_replace_events_or_forge_heads_and_memberships,
+    verify_trusts_neither_the_head_nor_the_memberships,
+    a_removed_member_loses_every_read_and_write_at_once,
+    every_event_records_who_appended_it,
+    a_store_from_before_recorded_by_keeps_verifying,
+    the_runtime_role_cannot_change_history,
 );
 
 on_both_backends!(

@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use chronicle::projection::{
     AggregateIndex, ApplyFuture, Arg, ProjectionTx, Projector, ProjectorFailure, Runner,
-    RunnerOptions, builtin,
+    RunnerOptions, SharedProjector, builtin,
 };
 use chronicle::{ActorType, CheckpointState, Error, Event, NewEvent, PageRequest, Principal, Role};
 use serde_json::json;
@@ -738,4 +738,168 @@ pub async fn members_and_known_users_are_scoped_by_practice(backend: Backend) {
             .unwrap()
             .is_empty()
     );
+}
+
+/// The seqs `Picky` applied to practice `P`, in order.
+async fn picky_applied(t: &TestStore) -> Vec<i64> {
+    let sql = "SELECT seq FROM test_applied WHERE practice_id = 'prac-1' ORDER BY seq";
+    let rows: Vec<(i64,)> = match t.backend {
+        Backend::Sqlite => sqlx::query_as(sql)
+            .fetch_all(&mut sqlx::SqliteConnection::connect(&t.url).await.unwrap())
+            .await
+            .unwrap(),
+        Backend::Postgres => sqlx::query_as(sql)
+            .fetch_all(&mut sqlx::PgConnection::connect(&t.url).await.unwrap())
+            .await
+            .unwrap(),
+    };
+    rows.into_iter().map(|(seq,)| seq).collect()
+}
+
+pub async fn a_poison_event_can_be_skipped_and_every_replay_skips_it(backend: Backend) {
+    let t = TestStore::new(backend).await;
+    t.raw("CREATE TABLE test_applied (practice_id TEXT NOT NULL, seq BIGINT NOT NULL, PRIMARY KEY (practice_id, seq))").await.unwrap();
+    t.practice_with_staff(P, "owner-1").await;
+    let owner = Principal::user("owner-1");
+    let admin = Principal::user("admin-1");
+    for i in 0..5 {
+        t.store
+            .append(&owner, patient(P, &format!("pat-{i}"), "Ann"))
+            .await
+            .unwrap();
+    }
+    let poison = t
+        .store
+        .append(
+            &owner,
+            patient_updated(P, "pat-3", json!({"notes": "poison"})),
+        )
+        .await
+        .unwrap();
+    let healthy = t
+        .store
+        .append(&owner, patient(P, "pat-9", "Ann"))
+        .await
+        .unwrap();
+    // The projector keeps failing on it, however often it is retried.
+    let picky: SharedProjector = Arc::new(Picky {
+        poisoned: Arc::new(AtomicBool::new(true)),
+    });
+    let runner = Runner::new(
+        t.store.clone(),
+        vec![picky.clone()],
+        RunnerOptions {
+            batch_size: 4,
+            ..RunnerOptions::default()
+        },
+    );
+    assert_eq!(runner.run_until_caught_up().await.unwrap().halted, 1);
+    t.store.retry_projector(&admin, P, "picky").await.unwrap();
+    assert_eq!(
+        runner.run_until_caught_up().await.unwrap().halted,
+        1,
+        "fails the same way"
+    );
+
+    let desk = t
+        .store
+        .skip_projector_event(
+            &Principal::user("desk-1"),
+            P,
+            "picky",
+            &poison.id,
+            "why not",
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(desk, Error::Forbidden { .. }), "{desk}");
+    let wrong = t
+        .store
+        .skip_projector_event(&admin, P, "picky", &healthy.id, "not the failed one")
+        .await
+        .unwrap_err();
+    assert!(matches!(wrong, Error::Conflict { .. }), "{wrong}");
+    let forged = t
+        .store
+        .append(
+            &owner,
+            NewEvent::new(
+                P,
+                "projector",
+                "picky",
+                "projector.event_skipped",
+                json!({"projectorName": "picky", "eventId": healthy.id, "seq": healthy.seq, "reason": "hide it"}),
+                ActorType::Human,
+            ),
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&forged, Error::Invalid { violations } if violations[0].path == "/eventType"),
+        "a skip is only appended by the skip operation: {forged}"
+    );
+
+    let skip = t
+        .store
+        .skip_projector_event(
+            &admin,
+            P,
+            "picky",
+            &poison.id,
+            "malformed import; pat-3 is fixed by hand",
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        (
+            skip.event_type.as_str(),
+            skip.recorded_by.as_deref(),
+            skip.payload["seq"].as_i64()
+        ),
+        ("projector.event_skipped", Some("admin-1"), Some(poison.seq))
+    );
+    assert!(
+        skip.payload["error"]
+            .as_str()
+            .unwrap()
+            .contains("cannot digest")
+    );
+    assert_eq!(runner.run_until_caught_up().await.unwrap().halted, 0);
+    let patient_seqs: Vec<i64> = t
+        .all_events(P)
+        .await
+        .iter()
+        .filter(|e| e.event_type.starts_with("patient.") && e.seq != poison.seq)
+        .map(|e| e.seq)
+        .collect();
+    assert_eq!(
+        picky_applied(&t).await,
+        patient_seqs,
+        "every event but the skipped one"
+    );
+    let status = t
+        .store
+        .projector_status(&owner, Some(P), &["picky"])
+        .await
+        .unwrap();
+    assert_eq!(status[0].state, CheckpointState::CaughtUp);
+    assert_eq!(status[0].skipped.len(), 1);
+    assert_eq!(
+        (
+            status[0].skipped[0].event_id.as_str(),
+            status[0].skipped[0].skipped_by.as_deref(),
+            status[0].skipped[0].skip_seq
+        ),
+        (poison.id.as_str(), Some("admin-1"), skip.seq),
+        "the checkpoint shows the skip"
+    );
+
+    // A reset replays from the first event, and the skip with it.
+    t.store
+        .reset_projector(&owner, P, picky.as_ref())
+        .await
+        .unwrap();
+    assert_eq!(runner.run_until_caught_up().await.unwrap().halted, 0);
+    assert_eq!(picky_applied(&t).await, patient_seqs);
+    assert!(t.store.verify_chain(&owner, P).await.unwrap().is_intact());
 }

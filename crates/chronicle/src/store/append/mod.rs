@@ -19,11 +19,20 @@ use self::plan::{AppendContext, Prepared, in_batch, plan};
 use super::rows::{EventRow, HeadRow, unpadded_hash};
 use super::sql::{AppendContextSql, ContextRow, EVENT_COLUMNS, RawContextRow};
 use super::{Store, dispatch, in_write_transaction};
-use crate::access::MEMBERSHIP_EVENT_TYPES;
+use crate::access::{MEMBERSHIP_EVENT_TYPES, PROJECTOR_EVENT_TYPES};
 use crate::chain::{ZERO_HASH, canonical_json};
 use crate::error::{Error, Result};
 use crate::model::{ActorType, Event, NewEvent, Principal, Role};
 use crate::rules::check_new_event;
+
+/// Which engine operation an append serves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Operation {
+    /// An ordinary append, from any edge.
+    Append,
+    /// [`Store::skip_projector_event`], after its own checks.
+    SkipProjectorEvent,
+}
 
 /// Rows per multi-row INSERT: well under SQLite's and PostgreSQL's bind limits.
 const INSERT_CHUNK: usize = 200;
@@ -56,6 +65,18 @@ impl Store {
         principal: &Principal,
         events: Vec<NewEvent>,
     ) -> Result<Vec<Event>> {
+        self.append_events(principal, events, Operation::Append)
+            .await
+    }
+
+    /// Appends events for `operation`: an ordinary append refuses the event types that only
+    /// an engine operation (such as a projector skip) writes after its own checks.
+    pub(crate) async fn append_events(
+        &self,
+        principal: &Principal,
+        events: Vec<NewEvent>,
+        operation: Operation,
+    ) -> Result<Vec<Event>> {
         if events.is_empty() {
             return Err(Error::invalid(
                 "/events",
@@ -82,12 +103,15 @@ impl Store {
             // them off the async threads that serve everyone else.
             let (store, principal, practice) =
                 (self.clone(), principal.clone(), practice_id.clone());
-            tokio::task::spawn_blocking(move || store.prepare_all(&principal, &practice, events))
-                .await
-                .map_err(|e| Error::undecodable(format!("batch preparation stopped: {e}")))??
+            tokio::task::spawn_blocking(move || {
+                store.prepare_all(&principal, &practice, events, operation)
+            })
+            .await
+            .map_err(|e| Error::undecodable(format!("batch preparation stopped: {e}")))??
         } else {
-            self.prepare_all(principal, &practice_id, events)?
+            self.prepare_all(principal, &practice_id, events, operation)?
         };
+        let changes_memberships = prepared.iter().any(|p| p.membership.is_some());
 
         let mut users: Vec<&str> = prepared
             .iter()
@@ -177,20 +201,17 @@ impl Store {
                 }
             }
 
-            let plan = plan(principal, &practice_id, &context, prepared, Utc::now())?;
-
-            for (user, role, seq) in &plan.memberships {
-                sqlx::query(
-                    "INSERT INTO memberships (practice_id, user_id, role, since_seq, updated_seq) VALUES ($1, $2, $3, $4, $4) \
-                     ON CONFLICT (practice_id, user_id) DO UPDATE SET role = excluded.role, updated_seq = excluded.updated_seq",
+            if changes_memberships {
+                // The last-owner rule needs the count; only membership changes pay for it.
+                context.owners = sqlx::query_scalar(
+                    "SELECT COUNT(*) FROM memberships WHERE practice_id = $1 AND role = 'owner'",
                 )
                 .bind(&practice_id)
-                .bind(user)
-                .bind(role.as_str())
-                .bind(seq)
-                .execute(&mut *tx)
+                .fetch_one(&mut *tx)
                 .await?;
             }
+
+            let plan = plan(principal, &practice_id, &context, prepared, Utc::now())?;
             let chunks: Vec<_> = plan.rows.chunks(INSERT_CHUNK).collect();
             for (index, chunk) in chunks.iter().enumerate() {
                 // The last INSERT also moves the practice head, in the same round trip.
@@ -213,7 +234,8 @@ impl Store {
                         .push_bind(event.actor_type.as_str())
                         .push_bind(&event.actor_id)
                         .push_bind(event.created_at)
-                        .push_bind(&event.hash);
+                        .push_bind(&event.hash)
+                        .push_bind(&event.recorded_by);
                 });
                 if let Some(last) = head {
                     q.push(sql.with_head_infix);
@@ -230,6 +252,24 @@ impl Store {
                     );
                 }
                 q.build().execute(&mut *tx).await?;
+            }
+            // After the events: the database accepts a membership row only when its member's
+            // last membership event, already written, justifies it.
+            for (user, role, seq) in plan.final_memberships() {
+                let write = match role {
+                    Some(role) => sqlx::query(
+                        "INSERT INTO memberships (practice_id, user_id, role, since_seq, updated_seq) VALUES ($1, $2, $3, $4, $4) \
+                         ON CONFLICT (practice_id, user_id) DO UPDATE SET role = excluded.role, updated_seq = excluded.updated_seq",
+                    )
+                    .bind(&practice_id)
+                    .bind(user)
+                    .bind(role.as_str())
+                    .bind(seq),
+                    None => sqlx::query("DELETE FROM memberships WHERE practice_id = $1 AND user_id = $2")
+                        .bind(&practice_id)
+                        .bind(user),
+                };
+                write.execute(&mut *tx).await?;
             }
             if plan.rows.is_empty() {
                 tx.rollback().await?;
@@ -253,6 +293,7 @@ impl Store {
         principal: &Principal,
         practice_id: &str,
         events: Vec<NewEvent>,
+        operation: Operation,
     ) -> Result<Vec<Prepared>> {
         events
             .into_iter()
@@ -264,7 +305,8 @@ impl Store {
                         format!("a batch appends to one practice; the first event targets {practice_id:?}"),
                     )));
                 }
-                self.prepare(principal, event).map_err(|e| in_batch(index, e))
+                self.prepare(principal, event, operation)
+                    .map_err(|e| in_batch(index, e))
             })
             .collect()
     }
@@ -339,10 +381,26 @@ impl Store {
     }
 
     /// The checks one event must pass on its own, before any database work.
-    pub(crate) fn prepare(&self, principal: &Principal, mut event: NewEvent) -> Result<Prepared> {
+    pub(crate) fn prepare(
+        &self,
+        principal: &Principal,
+        mut event: NewEvent,
+        operation: Operation,
+    ) -> Result<Prepared> {
         let violations = check_new_event(&event);
         if !violations.is_empty() {
             return Err(Error::Invalid { violations });
+        }
+        if PROJECTOR_EVENT_TYPES.contains(&event.event_type.as_str())
+            && operation != Operation::SkipProjectorEvent
+        {
+            return Err(Error::invalid(
+                "/eventType",
+                format!(
+                    "{} is appended by the projector skip operation, which first checks that the projector failed on that event",
+                    event.event_type
+                ),
+            ));
         }
         let payload_json = canonical_json(&event.payload);
         let limit = self.options().max_payload_bytes;
@@ -379,11 +437,17 @@ impl Store {
                 .as_str()
                 .unwrap_or_default()
                 .to_string();
-            let role: Role = event.payload["role"]
-                .as_str()
-                .unwrap_or_default()
-                .parse()
-                .map_err(|e: String| Error::invalid("/payload/role", e))?;
+            let role: Option<Role> = if event.event_type == "membership.removed" {
+                None
+            } else {
+                Some(
+                    event.payload["role"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .parse()
+                        .map_err(|e: String| Error::invalid("/payload/role", e))?,
+                )
+            };
             if event.aggregate_id != user {
                 return Err(Error::invalid(
                     "/aggregateId",

@@ -8,10 +8,10 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 
-use crate::access::{RoleChange, authorize_append};
+use crate::access::{RoleChange, authorize_actor, authorize_append};
 use crate::chain::{HashedFields, ZERO_HASH, canonical_json, chain_hash};
 use crate::error::{Error, Result};
-use crate::model::{ActorType, Event, NewEvent, Principal, Role};
+use crate::model::{ActorType, Event, NewEvent, Principal, Role, STORE_RECORDER};
 
 /// An event that passed the checks that need no database.
 #[derive(Debug, Clone)]
@@ -19,8 +19,8 @@ pub(crate) struct Prepared {
     pub(super) event: NewEvent,
     pub(super) payload: Value,
     pub(super) payload_json: String,
-    /// For membership events: whose role, and which role.
-    pub(super) membership: Option<(String, Role)>,
+    /// For membership events: whose role, and which role (`None`: removed).
+    pub(super) membership: Option<(String, Option<Role>)>,
 }
 
 /// What the rules need from the database, read inside the write transaction.
@@ -31,6 +31,8 @@ pub(crate) struct AppendContext {
     pub head_time: Option<DateTime<Utc>>,
     /// Roles of the principal and of every membership event's target.
     pub roles: HashMap<String, Role>,
+    /// How many owners the practice has (read only when the batch changes memberships).
+    pub owners: i64,
     /// Current version of each stream the batch touches (absent = 0).
     pub versions: HashMap<(String, String), i64>,
     /// Stored events whose ids the batch reuses.
@@ -45,6 +47,7 @@ impl Default for AppendContext {
             head_hash: ZERO_HASH.to_string(),
             head_time: None,
             roles: HashMap::new(),
+            owners: 0,
             versions: HashMap::new(),
             existing: HashMap::new(),
         }
@@ -67,11 +70,26 @@ pub(crate) struct Plan {
     pub rows: Vec<(Event, String)>,
     /// One outcome per input event, in input order.
     pub results: Vec<Outcome>,
-    /// Membership read-model changes: (user, role, seq of the event).
-    pub memberships: Vec<(String, Role, i64)>,
+    /// Membership read-model changes: (user, role or `None` when removed, seq of the event).
+    pub memberships: Vec<(String, Option<Role>, i64)>,
 }
 
 impl Plan {
+    /// Each member's last change in this plan: a batch may change one member twice, and the
+    /// database accepts only the row its member's last membership event justifies.
+    pub(super) fn final_memberships(&self) -> Vec<(&str, Option<Role>, i64)> {
+        let mut last: HashMap<&str, (Option<Role>, i64)> = HashMap::new();
+        for (user, role, seq) in &self.memberships {
+            last.insert(user, (*role, *seq));
+        }
+        let mut changes: Vec<_> = last
+            .into_iter()
+            .map(|(user, (role, seq))| (user, role, seq))
+            .collect();
+        changes.sort_unstable_by_key(|(_, _, seq)| *seq);
+        changes
+    }
+
     /// The stored event for each input, moving the new rows out.
     pub(super) fn into_results(self) -> Vec<Event> {
         let mut rows: Vec<Option<Event>> = self
@@ -109,6 +127,7 @@ pub(crate) fn plan(
     let now = DateTime::from_timestamp_micros(now.timestamp_micros())
         .expect("current time is representable");
     let mut roles = context.roles.clone();
+    let mut owners = context.owners;
     let mut versions = context.versions.clone();
     let mut seq = context.head_seq;
     let mut hash = context.head_hash.clone();
@@ -130,6 +149,7 @@ pub(crate) fn plan(
                 current: roles.get(user).copied(),
             });
             authorize_append(practice_id, principal_role, &event.event_type, change).map_err(at)?;
+            authorize_actor(principal_role, event.actor_type).map_err(at)?;
         }
 
         if let Some(id) = &event.id {
@@ -171,7 +191,8 @@ pub(crate) fn plan(
             }));
         }
         if let Some((user, granted)) = &item.membership {
-            match (event.event_type.as_str(), roles.get(user)) {
+            let current = roles.get(user).copied();
+            match (event.event_type.as_str(), current) {
                 ("membership.created", Some(existing)) => {
                     return Err(at(Error::Conflict {
                         reason: format!(
@@ -179,7 +200,7 @@ pub(crate) fn plan(
                         ),
                     }));
                 }
-                ("membership.role_changed", None) => {
+                ("membership.role_changed" | "membership.removed", None) => {
                     return Err(at(Error::invalid(
                         "/payload/userId",
                         format!(
@@ -189,7 +210,27 @@ pub(crate) fn plan(
                 }
                 _ => {}
             }
-            roles.insert(user.clone(), *granted);
+            if current == Some(Role::Owner) && *granted != Some(Role::Owner) {
+                if owners <= 1 {
+                    let what = if granted.is_some() {
+                        "demoted"
+                    } else {
+                        "removed"
+                    };
+                    return Err(at(Error::Conflict {
+                        reason: format!(
+                            "{user:?} is the practice's last owner and cannot be {what}; make someone else owner first"
+                        ),
+                    }));
+                }
+                owners -= 1;
+            } else if current != Some(Role::Owner) && *granted == Some(Role::Owner) {
+                owners += 1;
+            }
+            match granted {
+                Some(role) => roles.insert(user.clone(), *role),
+                None => roles.remove(user),
+            };
         }
 
         let created_at = match event.created_at {
@@ -226,6 +267,7 @@ pub(crate) fn plan(
                 actor_type: event.actor_type,
                 actor_id: event.actor_id.clone(),
                 created_at,
+                recorded_by: principal.recorder(),
             },
             &hash,
         );
@@ -259,12 +301,15 @@ pub(crate) fn plan(
                     actor_type: ActorType::System,
                     actor_id: None,
                     created_at,
+                    recorded_by: STORE_RECORDER,
                 },
                 &hash,
             );
             hash = owner.hash.clone();
             roles.insert(user.clone(), Role::Owner);
-            plan.memberships.push((user.clone(), Role::Owner, seq));
+            owners += 1;
+            plan.memberships
+                .push((user.clone(), Some(Role::Owner), seq));
             plan.rows.push((owner, payload_json));
         }
     }
@@ -284,6 +329,7 @@ struct SealInput<'a> {
     actor_type: ActorType,
     actor_id: Option<String>,
     created_at: DateTime<Utc>,
+    recorded_by: &'a str,
 }
 
 /// Builds the stored event and its chain hash.
@@ -302,6 +348,7 @@ fn seal(input: SealInput<'_>, previous_hash: &str) -> Event {
             actor_type: input.actor_type,
             actor_id: input.actor_id.as_deref(),
             created_at: input.created_at,
+            recorded_by: Some(input.recorded_by),
         },
     );
     Event {
@@ -317,6 +364,7 @@ fn seal(input: SealInput<'_>, previous_hash: &str) -> Event {
         actor_id: input.actor_id,
         created_at: input.created_at,
         hash,
+        recorded_by: Some(input.recorded_by.to_string()),
     }
 }
 
@@ -365,6 +413,7 @@ mod tests {
             head_hash: head_hash(),
             head_time: Some(now() - TimeDelta::minutes(1)),
             roles: role.map(|r| ("alice".to_string(), r)).into_iter().collect(),
+            owners: i64::from(role == Some(Role::Owner)),
             versions: [(("patient".to_string(), "pa1".to_string()), 3)].into(),
             existing: HashMap::new(),
         }
@@ -406,7 +455,7 @@ mod tests {
             .contains(&event.event_type.as_str())
             .then(|| {
                 let user = event.payload["userId"].as_str().unwrap().to_string();
-                let role = event.payload["role"].as_str().unwrap().parse().unwrap();
+                let role = event.payload["role"].as_str().map(|r| r.parse().unwrap());
                 (user, role)
             });
         Prepared {
@@ -451,6 +500,7 @@ mod tests {
                 actor_type: event.actor_type,
                 actor_id: event.actor_id.as_deref(),
                 created_at: event.created_at,
+                recorded_by: event.recorded_by.as_deref(),
             },
         )
     }
@@ -496,7 +546,12 @@ mod tests {
         assert_eq!(owner.hash, rehash(&created.hash, &plan.rows[1]));
         assert_eq!(
             plan.memberships,
-            vec![("alice".to_string(), Role::Owner, 2)]
+            vec![("alice".to_string(), Some(Role::Owner), 2)]
+        );
+        assert_eq!(
+            (created.recorded_by.as_deref(), owner.recorded_by.as_deref()),
+            (Some("alice"), Some(STORE_RECORDER)),
+            "the author's append is recorded as theirs, the owner grant as the store's own"
         );
         assert!(matches!(plan.results[..], [Outcome::Appended(0)]));
         let answered = plan.into_results();
@@ -702,5 +757,135 @@ mod tests {
             ) => {}
             other => panic!("expected event 2's version conflict, got {other:?}"),
         }
+    }
+
+    fn membership(event_type: &str, user: &str, role: Option<&str>) -> NewEvent {
+        let mut payload = json!({"userId": user});
+        if let Some(role) = role {
+            payload["role"] = json!(role);
+        }
+        by_alice(event_type, "membership", user, payload)
+    }
+
+    /// Alice is owner; bob has `bob`; `owners` owners in all.
+    fn with_bob(bob: Role, owners: i64) -> AppendContext {
+        let mut given = member(Some(Role::Owner));
+        given.roles.insert("bob".into(), bob);
+        given.owners = owners;
+        given
+    }
+
+    #[test]
+    fn the_last_owner_can_be_neither_demoted_nor_removed() {
+        let alone = member(Some(Role::Owner));
+        for event in [
+            membership("membership.role_changed", "alice", Some("admin")),
+            membership("membership.removed", "alice", None),
+        ] {
+            let refused = when(&alice(), &alone, vec![event]).unwrap_err();
+            assert!(
+                matches!(&refused, Error::InBatch { source, .. }
+                    if matches!(source.as_ref(), Error::Conflict { reason } if reason.contains("last owner"))),
+                "{refused}"
+            );
+        }
+        // With a second owner, alice may step down; then bob is the last one.
+        let two = with_bob(Role::Owner, 2);
+        let plan = when(
+            &alice(),
+            &two,
+            vec![membership(
+                "membership.role_changed",
+                "alice",
+                Some("admin"),
+            )],
+        )
+        .unwrap();
+        assert_eq!(
+            plan.memberships,
+            vec![("alice".into(), Some(Role::Admin), 8)]
+        );
+        let refused = when(
+            &alice(),
+            &two,
+            vec![
+                membership("membership.removed", "bob", None),
+                membership("membership.role_changed", "alice", Some("viewer")),
+            ],
+        )
+        .unwrap_err();
+        assert!(
+            matches!(&refused, Error::InBatch { index: 1, .. }),
+            "the batch's second step would leave no owner: {refused}"
+        );
+    }
+
+    #[test]
+    fn a_removed_member_leaves_the_plan_and_a_later_event_by_them_is_refused() {
+        let given = with_bob(Role::Frontdesk, 1);
+        let plan = when(
+            &alice(),
+            &given,
+            vec![
+                membership("membership.role_changed", "bob", Some("viewer")),
+                membership("membership.removed", "bob", None),
+            ],
+        )
+        .unwrap();
+        assert_eq!(
+            plan.final_memberships(),
+            vec![("bob", None, 9)],
+            "only the member's last change is written"
+        );
+        let mut after = given;
+        after.roles.remove("bob");
+        let refused =
+            when(&Principal::user("bob"), &after, vec![patient_updated(None)]).unwrap_err();
+        assert!(
+            matches!(&refused, Error::InBatch { source, .. } if matches!(source.as_ref(), Error::PracticeNotFound { .. })),
+            "a removed member is a stranger: {refused}"
+        );
+        let refused = when(
+            &alice(),
+            &after,
+            vec![membership("membership.removed", "bob", None)],
+        )
+        .unwrap_err();
+        assert!(
+            matches!(&refused, Error::InBatch { source, .. } if matches!(source.as_ref(), Error::Invalid { .. })),
+            "removing a non-member is refused: {refused}"
+        );
+    }
+
+    #[test]
+    fn only_owners_and_admins_may_claim_the_system_actor_and_every_claim_is_recorded() {
+        let mut system = patient_updated(None);
+        system.actor_type = ActorType::System;
+        system.actor_id = Some("olivia.owner".into());
+        let refused = when(
+            &alice(),
+            &member(Some(Role::Frontdesk)),
+            vec![system.clone()],
+        )
+        .unwrap_err();
+        assert!(
+            matches!(&refused, Error::InBatch { source, .. } if matches!(source.as_ref(), Error::Forbidden { .. })),
+            "{refused}"
+        );
+        let plan = when(&alice(), &member(Some(Role::Admin)), vec![system]).unwrap();
+        assert_eq!(plan.rows[0].0.recorded_by.as_deref(), Some("alice"));
+
+        let mut agent = patient_updated(None);
+        agent.actor_type = ActorType::Ai;
+        agent.actor_id = Some("scheduler-bot".into());
+        let plan = when(&alice(), &member(Some(Role::Frontdesk)), vec![agent]).unwrap();
+        assert_eq!(
+            (
+                plan.rows[0].0.actor_id.as_deref(),
+                plan.rows[0].0.recorded_by.as_deref()
+            ),
+            (Some("scheduler-bot"), Some("alice")),
+            "an agent acts through a member, and the member is on record"
+        );
     }
 }
