@@ -28,6 +28,7 @@ const COMMANDS: &[&str] = &[
     "projector_status",
     "projector_reset",
     "projector_retry",
+    "projector_skip",
 ];
 
 fn main() {

@@ -288,6 +288,26 @@ pub async fn projector_reset(
     .await?)
 }
 
+/// Skips the event a failed projector keeps failing on (owner or admin), recording the skip
+/// as a `projector.event_skipped` event.
+#[tauri::command]
+#[specta::specta]
+pub async fn projector_skip(
+    state: State<'_, AppState>,
+    practice_id: String,
+    projector_name: String,
+    request: api::SkipRequest,
+) -> CommandResult<Event> {
+    Ok(api::skip_projector_event(
+        &state.store().await,
+        &state.principal()?,
+        &practice_id,
+        &projector_name,
+        request,
+    )
+    .await?)
+}
+
 /// Lets a failed or stopped projector run again from where it stopped (owner or admin).
 #[tauri::command]
 #[specta::specta]

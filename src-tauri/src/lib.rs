@@ -55,6 +55,7 @@ pub fn specta_builder<R: Runtime>() -> tauri_specta::Builder<R> {
             commands::projector_status,
             commands::projector_reset,
             commands::projector_retry,
+            commands::projector_skip,
         ])
         .events(collect_events![
             live::EventsAppended,

@@ -558,6 +558,15 @@ fn projectors_report_status_and_only_owners_and_admins_operate_them() {
         json!({"practiceId": practice, "projectorName": "aggregate_index"}),
     );
     assert_eq!(retry["code"], "conflict");
+    let skip = app.err(
+        "projector_skip",
+        json!({"practiceId": practice, "projectorName": "aggregate_index",
+               "request": {"eventId": "not-failed-on", "reason": "test"}}),
+    );
+    assert_eq!(
+        skip["code"], "conflict",
+        "only the event a failed projector is stuck on: {skip}"
+    );
     let unknown = app.err(
         "projector_reset",
         json!({"practiceId": practice, "projectorName": "nope"}),

@@ -58,6 +58,11 @@ export const commands = {
 	projectorReset: (practiceId: string, projectorName: string) => typedError<null, WireError>(__TAURI_INVOKE("projector_reset", { practiceId, projectorName })),
 	/**  Lets a failed or stopped projector run again from where it stopped (owner or admin). */
 	projectorRetry: (practiceId: string, projectorName: string) => typedError<null, WireError>(__TAURI_INVOKE("projector_retry", { practiceId, projectorName })),
+	/**
+	 *  Skips the event a failed projector keeps failing on (owner or admin), recording the skip
+	 *  as a `projector.event_skipped` event.
+	 */
+	projectorSkip: (practiceId: string, projectorName: string, request: SkipRequest) => typedError<Event, WireError>(__TAURI_INVOKE("projector_skip", { practiceId, projectorName, request })),
 };
 
 /** Events */
@@ -169,8 +174,13 @@ export type Capabilities = {
 	manageMembers: boolean,
 	/**  Grant or take away the owner role (owner). */
 	grantOwner: boolean,
-	/**  Reset and retry projectors (owner, admin). */
+	/**  Reset, retry and skip a poison event of projectors (owner, admin). */
 	manageProjectors: boolean,
+	/**
+	 *  Append events whose actor is `system` (owner, admin): who appended them is recorded
+	 *  either way, as `recordedBy`.
+	 */
+	actAsSystem: boolean,
 	/**  Export timelines (every member: what they may read, they may take away). */
 	export: boolean,
 };
@@ -195,6 +205,8 @@ export type ChainReport = {
 	headHash: string,
 	/**  The first problem, if any. */
 	firstBreak: ChainBreak | null,
+	/**  Membership rows that differ from what the membership events say, by user id. */
+	membershipProblems: MembershipProblem[],
 };
 
 /**
@@ -331,6 +343,13 @@ export type Event = {
 	createdAt: string,
 	/**  Hex SHA-256 over the previous event's hash and this event's canonical bytes. */
 	hash: string,
+	/**
+	 *  The authenticated principal that appended it: a user id, [`SYSTEM_RECORDER`] (local
+	 *  tools holding the database) or [`STORE_RECORDER`] (the store's own events). Set by
+	 *  the store, never by the client, and covered by the hash (chain form 2). `None` only
+	 *  on events stored before Chronicle recorded it (chain form 1).
+	 */
+	recordedBy: string | null,
 };
 
 /**  What the registry knows about one event type. */
@@ -393,12 +412,32 @@ export type Member = {
 	displayName: string | null,
 	/**  Email, when known. */
 	email: string | null,
+	/**  Seq of the event that made them a member. */
+	sinceSeq: number,
+	/**  Seq of the membership event that gave the current role. */
+	changedSeq: number,
+	/**  Who appended that event (its `recordedBy`; `None` on events from before it was recorded). */
+	changedBy: string | null,
 };
 
 /**  A practice's members. */
 export type MemberList = {
 	/**  By user id. */
 	members: Member[],
+	/**  Former members, most recently removed first. */
+	removed: RemovedMember[],
+};
+
+/**  A membership row that is not what the practice's membership events say. */
+export type MembershipProblem = {
+	/**  The member. */
+	userId: string,
+	/**  The role the events give (`None`: not a member). */
+	expectedRole: Role | null,
+	/**  The role the stored row gives (`None`: no row). */
+	storedRole: Role | null,
+	/**  What is wrong, in words. */
+	problem: string,
 };
 
 /**  An event as a client asks to append it. */
@@ -508,6 +547,8 @@ export type ProjectorStatus = {
 	errorEventId: string | null,
 	/**  When the checkpoint last moved. */
 	updatedAt: string | null,
+	/**  Events an operator skipped for this projector, oldest first; every replay skips them. */
+	skipped: SkippedEvent[],
 };
 
 /**  Where each projector stands. */
@@ -536,6 +577,23 @@ export type RecentAggregatesQuery = {
 export type RegistryList = {
 	/**  By name, each with its schema. */
 	eventTypes: EventType[],
+};
+
+/**
+ *  Someone who was a member and was removed (a `membership.removed` event), and is not a
+ *  member again since.
+ */
+export type RemovedMember = {
+	/**  The user. */
+	userId: string,
+	/**  Seq of the removal. */
+	removedSeq: number,
+	/**  Who removed them (the removal's `recordedBy`). */
+	removedBy: string | null,
+	/**  When. */
+	removedAt: string,
+	/**  The reason given, if any. */
+	reason: string | null,
 };
 
 /**  A member's role in a practice, from most to least powerful. */
@@ -570,6 +628,30 @@ export type Settings = {
 	theme?: Theme,
 	/**  Practice ids, most recent first. */
 	recentPractices?: string[],
+};
+
+/**  Skip the event a projector failed on. */
+export type SkipRequest = {
+	/**  The event the projector failed on (its checkpoint's `errorEventId`). */
+	eventId: string,
+	/**  Why it is safe to pass over; recorded in the skip event. */
+	reason: string,
+};
+
+/**  A poison event an operator told a projector to pass over (a `projector.event_skipped` event). */
+export type SkippedEvent = {
+	/**  The event skipped. */
+	eventId: string,
+	/**  Its seq. */
+	seq: number,
+	/**  Why, as the operator gave it. */
+	reason: string,
+	/**  Seq of the `projector.event_skipped` event that records the skip. */
+	skipSeq: number,
+	/**  Who skipped it (its `recordedBy`). */
+	skippedBy: string | null,
+	/**  When. */
+	skippedAt: string,
 };
 
 /**  The app switched to another store (settings changed); every screen reloads. */

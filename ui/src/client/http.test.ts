@@ -73,7 +73,7 @@ describe("HTTP client requests", () => {
       if (url.includes("/activity")) return json({ days: [{ day: "2026-01-01" }] });
       if (url.includes("/registry")) return json({ eventTypes: [{ eventType: "t" }] });
       if (url.includes("/directory")) return json({ practices: [{ practiceId: "d" }] });
-      if (url.includes("/members")) return json({ members: [{ userId: "m", role: "viewer" }] });
+      if (url.includes("/members")) return json({ members: [{ userId: "m", role: "viewer" }], removed: [] });
       if (url.endsWith("/v1/users")) return json({ users: ["olivia.owner", "u"] });
       if (url.includes("/projectors")) return json({ projectors: [{ projectorName: "x" }] });
       return json({});
@@ -84,7 +84,7 @@ describe("HTTP client requests", () => {
     expect(await c.registry()).toEqual([{ eventType: "t" }]);
     expect(await c.practiceDirectory()).toEqual([{ practiceId: "d" }]);
     expect(await c.aggregateEvents("p", "patient", "x 1", { limit: 100 })).toEqual({ items: [], nextCursor: null });
-    expect(await c.members("p 1")).toEqual([{ userId: "m", role: "viewer" }]);
+    expect(await c.members("p 1")).toEqual({ members: [{ userId: "m", role: "viewer" }], removed: [] });
     expect(await c.suggestedIdentities()).toEqual(["olivia.owner", "u"]);
     expect(await c.projectorStatus(null)).toEqual([{ projectorName: "x" }]);
     expect(calls.map((k) => k.url)).toEqual([

@@ -208,8 +208,7 @@ export function createHttpClient(options: HttpOptions = {}): ChronicleClient {
     practices: async () => (await call<PracticeList>("GET", "/v1/practices")).practices,
     practice: (practiceId) => call("GET", `/v1/practices/${seg(practiceId)}`),
     practiceDirectory: async () => (await call<DirectoryList>("GET", "/v1/directory/practices")).practices,
-    members: async (practiceId) =>
-      (await call<MemberList>("GET", `/v1/practices/${seg(practiceId)}/members`)).members,
+    members: (practiceId) => call<MemberList>("GET", `/v1/practices/${seg(practiceId)}/members`),
     timeline: (practiceId, query) => call("GET", `/v1/practices/${seg(practiceId)}/events`, query),
     event: (practiceId, eventId) => call("GET", `/v1/practices/${seg(practiceId)}/events/${seg(eventId)}`),
     aggregates: (practiceId, query) => call("GET", `/v1/practices/${seg(practiceId)}/aggregates`, query),
@@ -232,6 +231,8 @@ export function createHttpClient(options: HttpOptions = {}): ChronicleClient {
       call<void>("POST", `/v1/practices/${seg(practiceId)}/projectors/${seg(name)}/reset`),
     retryProjector: async (practiceId, name) =>
       call<void>("POST", `/v1/practices/${seg(practiceId)}/projectors/${seg(name)}/retry`),
+    skipProjectorEvent: (practiceId, name, request) =>
+      call<Event>("POST", `/v1/practices/${seg(practiceId)}/projectors/${seg(name)}/skip`, undefined, request),
     append: (event) => call<Event>("POST", "/v1/events/append", undefined, event),
     appendBatch: async (events) =>
       (await call<AppendedEvents>("POST", "/v1/events/append-batch", undefined, { events })).events,

@@ -51,7 +51,7 @@ export function createTauriClient(): ChronicleClient {
     practices: async () => (await unwrap(commands.practices())).practices,
     practice: (practiceId) => unwrap(commands.practice(practiceId)),
     practiceDirectory: async () => (await unwrap(commands.practiceDirectory())).practices,
-    members: async (practiceId) => (await unwrap(commands.practiceMembers(practiceId))).members,
+    members: (practiceId) => unwrap(commands.practiceMembers(practiceId)),
     timeline: (practiceId, query) => unwrap(commands.timeline(practiceId, query)),
     event: (practiceId, eventId) => unwrap(commands.event(practiceId, eventId)),
     aggregates: (practiceId, query) => unwrap(commands.aggregates(practiceId, query)),
@@ -68,6 +68,7 @@ export function createTauriClient(): ChronicleClient {
     retryProjector: async (practiceId, name) => {
       await unwrap(commands.projectorRetry(practiceId, name));
     },
+    skipProjectorEvent: (practiceId, name, request) => unwrap(commands.projectorSkip(practiceId, name, request)),
     append: (event) => unwrap(commands.append(event)),
     appendBatch: async (list) => (await unwrap(commands.appendBatch({ events: list }))).events,
     desktop,

@@ -15,6 +15,7 @@ import type {
   EventType,
   IndexedAggregate,
   Member,
+  MemberList,
   NewEvent,
   Page,
   PageQuery,
@@ -22,7 +23,10 @@ import type {
   PracticeSummary,
   ProjectorStatus,
   RecentAggregatesQuery,
+  RemovedMember,
   SeedReport,
+  SkipRequest,
+  SkippedEvent,
   StoreInfo,
   Theme,
   TimelineQuery,
@@ -43,6 +47,7 @@ export type {
   EventType,
   IndexedAggregate,
   Member,
+  MemberList,
   NewEvent,
   Page,
   PageQuery,
@@ -50,7 +55,10 @@ export type {
   PracticeSummary,
   ProjectorStatus,
   RecentAggregatesQuery,
+  RemovedMember,
   SeedReport,
+  SkipRequest,
+  SkippedEvent,
   StoreInfo,
   Theme,
   TimelineQuery,
@@ -91,8 +99,9 @@ export interface ChronicleClient {
   practice(practiceId: string): Promise<PracticeSummary>;
   /** Practices the identity may read, with name (practice directory read model). */
   practiceDirectory(): Promise<PracticeListing[]>;
-  /** A practice's members: role, and name and email once the user directory has them. */
-  members(practiceId: string): Promise<Member[]>;
+  /** A practice's members (role, who gave it, and name and email once the user directory has
+   * them) and its former members (who removed them, and why). */
+  members(practiceId: string): Promise<MemberList>;
   /** A practice's events, filtered, a page in either direction. */
   timeline(practiceId: string, query: TimelineQuery): Promise<Page<Event>>;
   /** One event by id. */
@@ -121,6 +130,9 @@ export interface ChronicleClient {
   resetProjector(practiceId: string, projectorName: string): Promise<void>;
   /** Resumes a failed or stopped projector at the event it stopped at (owner or admin). */
   retryProjector(practiceId: string, projectorName: string): Promise<void>;
+  /** Skips the event a failed projector keeps failing on (owner or admin); answers the
+   * `projector.event_skipped` event that records it. */
+  skipProjectorEvent(practiceId: string, projectorName: string, request: SkipRequest): Promise<Event>;
   /** Appends one event as the identity. */
   append(event: NewEvent): Promise<Event>;
   /** Appends events all or nothing, as the identity. */

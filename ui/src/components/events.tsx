@@ -35,8 +35,14 @@ export function EventCells({ event, showAggregate = true }: { event: Event; show
           </Link>
         </span>
       )}
-      <span className={`actor ${event.actorType}`} title={event.actorType}>
+      <span className={`actor ${event.actorType}`} title={`${event.actorType}; recorded by ${event.recordedBy ?? "(not recorded)"}`}>
         {event.actorId ?? event.actorType}
+        {event.recordedBy && event.recordedBy !== event.actorId && (
+          <span className="muted small" data-testid="recorded-by">
+            {" "}
+            via {event.recordedBy}
+          </span>
+        )}
       </span>
       <span className="num">{event.version}</span>
       <span className="num">{event.seq}</span>

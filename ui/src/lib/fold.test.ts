@@ -16,6 +16,7 @@ function ev(version: number, payload: Value, over: Partial<Event> = {}): Event {
     actorId: "u",
     createdAt: "2026-01-01T00:00:00Z",
     hash: "h",
+    recordedBy: "u",
     ...over,
   };
 }

@@ -139,6 +139,10 @@ function EventDetail({ events, event }: { events: Event[]; event: Event }) {
           {event.actorType}
           {event.actorId ? ` · ${event.actorId}` : ""}
         </dd>
+        <dt>recorded by</dt>
+        <dd data-testid="event-recorded-by" title="The principal that appended it: covered by the hash, never set by the client">
+          {event.recordedBy ?? <span className="muted">not recorded (chain form 1)</span>}
+        </dd>
         <dt>id</dt>
         <dd className="mono">
           <Link href={`/p/${enc(event.practiceId)}/e/${enc(event.id)}`} data-testid="event-link">

@@ -21,7 +21,8 @@ export function Checkpoints({ params }: { params: { pid: string } }) {
   const practice = usePractices().list?.find((p) => p.practiceId === pid);
   // What the engine says this identity may do here; the screen keeps no role table of its own.
   const mayAct = practice?.capabilities.manageProjectors ?? false;
-  const [confirming, setConfirming] = useState<{ name: string; what: "reset" | "retry" } | null>(null);
+  const [confirming, setConfirming] = useState<{ name: string; what: Action; eventId?: string } | null>(null);
+  const [reason, setReason] = useState("");
   const [actionError, setActionError] = useState<CommandError | null>(null);
   const [done, setDone] = useState<string | null>(null);
 
@@ -53,13 +54,15 @@ export function Checkpoints({ params }: { params: { pid: string } }) {
     }
   }
 
-  const act = async (what: "reset" | "retry", name: string) => {
+  const act = async (what: Action, name: string, eventId?: string) => {
     setConfirming(null);
     try {
       if (what === "reset") await client.resetProjector(pid, name);
-      else await client.retryProjector(pid, name);
+      else if (what === "retry") await client.retryProjector(pid, name);
+      else await client.skipProjectorEvent(pid, name, { eventId: eventId ?? "", reason: reason.trim() });
       setActionError(null);
-      setDone(`${what === "reset" ? "Rebuilding" : "Retrying"} ${name}.`);
+      setReason("");
+      setDone(`${what === "reset" ? "Rebuilding" : what === "retry" ? "Retrying" : "Skipping the event in"} ${name}.`);
       void status.refetch();
     } catch (reason) {
       setDone(null);
@@ -72,7 +75,7 @@ export function Checkpoints({ params }: { params: { pid: string } }) {
       <div className="screen-head">
         <h2>Checkpoints</h2>
         <span className="muted">
-          Updates live. {mayAct ? "" : "Retry and reset are for owners and admins."}
+          Updates live. {mayAct ? "" : "Retry, skip and reset are for owners and admins."}
         </span>
       </div>
       <Status loading={status.isPending && identity !== null} error={status.error} empty={status.data?.length === 0} emptyText="No projector has a checkpoint for this practice yet." />
@@ -83,10 +86,23 @@ export function Checkpoints({ params }: { params: { pid: string } }) {
           <p>
             {confirming.what === "reset"
               ? `Rebuild ${confirming.name}'s read model for this practice from the first event? It is incomplete until it catches up.`
-              : `Let ${confirming.name} try the failed event again?`}
+              : confirming.what === "retry"
+                ? `Let ${confirming.name} try the failed event again?`
+                : `Let ${confirming.name} pass over event ${confirming.eventId ?? ""}? Its read model will never include it, and every rebuild skips it too. The skip is recorded in the practice's history with your reason.`}
           </p>
-          <button type="button" data-testid="confirm-yes" onClick={() => void act(confirming.what, confirming.name)}>
-            {confirming.what === "reset" ? "Rebuild" : "Retry"}
+          {confirming.what === "skip" && (
+            <label>
+              Reason (recorded)
+              <input data-testid="skip-reason" value={reason} onChange={(e) => setReason(e.target.value)} placeholder="e.g. malformed import, fixed by a later event" />
+            </label>
+          )}
+          <button
+            type="button"
+            data-testid="confirm-yes"
+            disabled={confirming.what === "skip" && reason.trim() === ""}
+            onClick={() => void act(confirming.what, confirming.name, confirming.eventId)}
+          >
+            {confirming.what === "reset" ? "Rebuild" : confirming.what === "retry" ? "Retry" : "Skip the event"}
           </button>
           <button type="button" onClick={() => setConfirming(null)}>
             Cancel
@@ -118,7 +134,7 @@ export function Checkpoints({ params }: { params: { pid: string } }) {
                 pid={pid}
                 history={history.get(p.projectorName) ?? []}
                 mayAct={mayAct}
-                onAsk={(what) => setConfirming({ name: p.projectorName, what })}
+                onAsk={(what) => setConfirming({ name: p.projectorName, what, eventId: p.errorEventId ?? undefined })}
               />
             ))}
           </tbody>
@@ -128,7 +144,9 @@ export function Checkpoints({ params }: { params: { pid: string } }) {
   );
 }
 
-function Row(props: { p: ProjectorStatus; pid: string; history: number[]; mayAct: boolean; onAsk: (what: "reset" | "retry") => void }) {
+type Action = "reset" | "retry" | "skip";
+
+function Row(props: { p: ProjectorStatus; pid: string; history: number[]; mayAct: boolean; onAsk: (what: Action) => void }) {
   const { p, pid } = props;
   return (
     <>
@@ -188,9 +206,31 @@ function Row(props: { p: ProjectorStatus; pid: string; history: number[]; mayAct
                 on event{" "}
                 <Link href={`/p/${enc(pid)}/e/${enc(p.errorEventId)}`} data-testid="projector-error-event">
                   {p.errorEventId}
-                </Link>
+                </Link>{" "}
+                <button
+                  type="button"
+                  data-testid="projector-skip"
+                  disabled={!props.mayAct || p.state !== "failed"}
+                  title={props.mayAct ? "If retrying keeps failing: pass over this one event, on record" : "Owners and admins only"}
+                  onClick={() => props.onAsk("skip")}
+                >
+                  Skip this event…
+                </button>
               </>
             )}
+          </td>
+        </tr>
+      )}
+      {p.skipped.length > 0 && (
+        <tr className="skipped-row">
+          <td colSpan={11} data-testid="projector-skipped">
+            <strong>Skipped:</strong>{" "}
+            {p.skipped.map((skip, index) => (
+              <span key={skip.skipSeq}>
+                {index > 0 && "; "}
+                <Link href={`/p/${enc(pid)}/e/${enc(skip.eventId)}`}>seq {skip.seq}</Link> by {skip.skippedBy ?? "(not recorded)"} ({skip.reason})
+              </span>
+            ))}
           </td>
         </tr>
       )}

@@ -97,11 +97,11 @@ export function Overview({ params }: { params: { pid: string } }) {
         </>
       )}
       <h3>People</h3>
-      <Status loading={members.isPending} error={members.error} empty={members.data?.length === 0} emptyText="No members." />
-      {members.data && members.data.length > 0 && (
+      <Status loading={members.isPending} error={members.error} empty={members.data?.members.length === 0} emptyText="No members." />
+      {members.data && members.data.members.length > 0 && (
         <table className="counts" data-testid="members">
           <tbody>
-            {members.data.map((m) => (
+            {members.data.members.map((m) => (
               <tr key={m.userId} data-testid="member">
                 <td>
                   <Link href={href(`${base}/events`, { actorId: m.userId })} title="Events this user made">
@@ -111,10 +111,36 @@ export function Overview({ params }: { params: { pid: string } }) {
                 <td>{m.displayName ?? <span className="muted">name not known yet</span>}</td>
                 <td className="muted">{m.email ?? ""}</td>
                 <td>{m.role}</td>
+                <td className="muted small" data-testid="member-changed-by">
+                  <Link href={`${base}/a/membership/${enc(m.userId)}`} title={`The membership's history; its role comes from seq ${m.changedSeq}`}>
+                    {m.sinceSeq === m.changedSeq ? "granted" : "changed"}
+                  </Link>{" "}
+                  by {m.changedBy ?? "(not recorded)"}
+                </td>
               </tr>
             ))}
           </tbody>
         </table>
+      )}
+      {members.data && members.data.removed.length > 0 && (
+        <>
+          <h4>Former members</h4>
+          <table className="counts" data-testid="former-members">
+            <tbody>
+              {members.data.removed.map((r) => (
+                <tr key={r.userId} data-testid="former-member">
+                  <td>
+                    <Link href={`${base}/a/membership/${enc(r.userId)}`}>{r.userId}</Link>
+                  </td>
+                  <td className="muted small">
+                    removed by {r.removedBy ?? "(not recorded)"} · {localTime(r.removedAt)}
+                  </td>
+                  <td className="muted">{r.reason ?? ""}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </>
       )}
     </section>
   );

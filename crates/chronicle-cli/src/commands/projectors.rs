@@ -1,4 +1,4 @@
-//! `chronicle projectors`: status, run, reset, retry.
+//! `chronicle projectors`: status, run, reset, retry, skip.
 
 use chronicle::api::{self, ProjectorStatusQuery};
 use chronicle::projection::{Runner, RunnerOptions, builtin, find_builtin};
@@ -23,6 +23,24 @@ pub enum Command {
         after_help = "Example:\n  chronicle projectors retry --practice p1 --projector aggregate_index"
     )]
     Retry(TargetArgs),
+    /// Pass over the event a failed projector keeps failing on: recorded as a
+    /// projector.event_skipped event, obeyed by every replay (owner or admin).
+    #[command(
+        after_help = "Example:\n  chronicle projectors skip --practice p1 --projector aggregate_index --event 0190… --reason \"malformed import, fixed by hand\" --as olivia.owner"
+    )]
+    Skip(SkipArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct SkipArgs {
+    #[command(flatten)]
+    pub target: TargetArgs,
+    /// The event the projector failed on (its checkpoint's error event).
+    #[arg(long = "event", value_name = "ID")]
+    pub event_id: String,
+    /// Why it is safe to pass over; recorded in the skip event.
+    #[arg(long, value_name = "TEXT")]
+    pub reason: String,
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -98,6 +116,32 @@ pub async fn run(command: Command) -> Outcome {
             print_line(format_args!(
                 "reset {} of practice {}; it rebuilds from the first event when projectors run",
                 args.projector, args.practice
+            ));
+            Ok(())
+        }
+        Command::Skip(args) => {
+            let SkipArgs {
+                target,
+                event_id,
+                reason,
+            } = args;
+            find_builtin(&target.projector)?;
+            let store = target.db.open().await?;
+            let recorded = api::skip_projector_event(
+                &store,
+                &principal(target.user),
+                &target.practice,
+                &target.projector,
+                api::SkipRequest { event_id, reason },
+            )
+            .await?;
+            print_line(format_args!(
+                "{} of practice {} skips event {}; recorded as seq {} ({})",
+                target.projector,
+                target.practice,
+                recorded.payload["eventId"].as_str().unwrap_or_default(),
+                recorded.seq,
+                recorded.id
             ));
             Ok(())
         }

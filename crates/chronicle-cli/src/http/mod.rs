@@ -101,6 +101,7 @@ fn bounded_routes(options: &ApiOptions) -> OpenApiRouter<AppState> {
         .routes(routes!(projectors::status))
         .routes(routes!(projectors::reset))
         .routes(routes!(projectors::retry))
+        .routes(routes!(projectors::skip))
         .routes(routes!(read_models::directory))
         .routes(routes!(read_models::users))
         .routes(routes!(read_models::members))

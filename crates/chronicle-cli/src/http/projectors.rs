@@ -1,4 +1,4 @@
-//! Projector status (also live, as SSE) and the operator actions reset and retry.
+//! Projector status (also live, as SSE) and the operator actions reset, retry and skip.
 
 use std::convert::Infallible;
 use std::time::Duration;
@@ -7,13 +7,14 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
+use chronicle::Event;
 use chronicle::api::live::{StatusUpdate, StatusWatch};
-use chronicle::api::{self, ProjectorStatusList, ProjectorStatusQuery};
+use chronicle::api::{self, ProjectorStatusList, ProjectorStatusQuery, SkipRequest};
 use futures_util::Stream;
 
 use super::AppState;
 use super::error::{ApiError, ErrorBody};
-use super::extract::{ApiPath, ApiQuery, User};
+use super::extract::{ApiJson, ApiPath, ApiQuery, User};
 
 /// Checkpoint, head, lag and state of every projector, in every practice the caller can
 /// read (or the one `practiceId` names): one request for the whole picture.
@@ -100,4 +101,23 @@ pub async fn retry(
 ) -> Result<StatusCode, ApiError> {
     api::retry_projector(&app.store, &user, &practice_id, &name).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// Passes over the event a failed projector keeps failing on (owner or admin): appends a
+/// `projector.event_skipped` event (who, which event, why), which every replay obeys, and
+/// lets the projector run on. Only the event the checkpoint is failed on can be skipped.
+#[utoipa::path(post, path = "/v1/practices/{practiceId}/projectors/{projector}/skip", tag = "projectors",
+    params(("x-user-id" = String, Header), ("practiceId" = String, Path), ("projector" = String, Path)),
+    request_body = SkipRequest,
+    responses((status = 201, body = Event, description = "The projector.event_skipped event"), (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn skip(
+    State(app): State<AppState>,
+    User(user): User,
+    ApiPath((practice_id, name)): ApiPath<(String, String)>,
+    ApiJson(request): ApiJson<SkipRequest>,
+) -> Result<(StatusCode, Json<Event>), ApiError> {
+    let recorded =
+        api::skip_projector_event(&app.store, &user, &practice_id, &name, request).await?;
+    Ok((StatusCode::CREATED, Json(recorded)))
 }

@@ -19,12 +19,10 @@ fn run(args: &[&str], stdin: &str) -> Output {
         .stderr(Stdio::piped())
         .spawn()
         .expect("run chronicle");
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(stdin.as_bytes())
-        .unwrap();
+    // A command refused on its arguments exits before reading its input.
+    if let Err(error) = child.stdin.take().unwrap().write_all(stdin.as_bytes()) {
+        assert_eq!(error.kind(), std::io::ErrorKind::BrokenPipe, "{error}");
+    }
     child.wait_with_output().unwrap()
 }
 
@@ -296,7 +294,7 @@ fn every_as_obeys_the_id_rules() {
             "aggregate_index",
         ],
     ] {
-        for bad in [" alice", "al\tice", ""] {
+        for bad in [" alice", "al\tice", "", "@system"] {
             let mut args = command.clone();
             args.extend(["--db", "sqlite:///nonexistent/never-opened.db", "--as", bad]);
             let refused = run(&args, "{}");
@@ -306,7 +304,8 @@ fn every_as_obeys_the_id_rules() {
                 stderr.contains("--as")
                     && (stderr.contains("whitespace")
                         || stderr.contains("U+0009")
-                        || stderr.contains("empty")),
+                        || stderr.contains("empty")
+                        || stderr.contains("reserved")),
                 "{args:?} names the rule: {stderr}"
             );
         }
@@ -905,5 +904,70 @@ async fn a_postgres_password_is_used_and_a_wrong_one_is_refused_clearly() {
     assert!(
         !stderr.contains("wr0ng-secret") && stderr.contains("password authentication failed"),
         "a password in the URL never reaches the message: {stderr}"
+    );
+}
+
+/// `migrate --app-role`: the owner migrates and grants; the app then runs as a role that
+/// appends and reads but cannot rewrite history, and never tries to migrate.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn migrate_grants_a_runtime_role_that_cannot_rewrite_history() {
+    use sqlx::Connection;
+    let (url, _dir) = fresh_url(Backend::Postgres).await;
+    let role = format!("app_{}", uuid::Uuid::now_v7().simple());
+    let mut admin = sqlx::PgConnection::connect(&url).await.unwrap();
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE ROLE {role} LOGIN")))
+        .execute(&mut admin)
+        .await
+        .unwrap();
+    let migrated = run(&["migrate", "--db", &url, "--app-role", &role], "");
+    assert_eq!(
+        migrated.status.code(),
+        Some(0),
+        "{}",
+        text(&migrated.stderr)
+    );
+    assert!(
+        text(&migrated.stdout).contains("granted"),
+        "{}",
+        text(&migrated.stdout)
+    );
+
+    let (base, database) = url.rsplit_once('/').unwrap();
+    let host = base.rsplit_once('@').unwrap().1;
+    let app_url = format!("postgres://{role}@{host}/{database}");
+    let created = run(
+        &["append", "--db", &app_url, "--as", "alice"],
+        &practice_created("p1").to_string(),
+    );
+    assert_eq!(created.status.code(), Some(0), "{}", text(&created.stderr));
+    let again = run(&["migrate", "--db", &app_url], "");
+    assert_eq!(
+        again.status.code(),
+        Some(0),
+        "an up-to-date schema needs no migration: {}",
+        text(&again.stderr)
+    );
+    let mut app = sqlx::PgConnection::connect(&app_url).await.unwrap();
+    let update = sqlx::raw_sql("UPDATE events SET payload_json = '{}'")
+        .execute(&mut app)
+        .await
+        .unwrap_err();
+    assert!(update.to_string().contains("permission denied"), "{update}");
+
+    let unknown = run(&["migrate", "--db", &url, "--app-role", "nobody_here"], "");
+    assert_ne!(unknown.status.code(), Some(0));
+    assert!(
+        text(&unknown.stderr).contains("no role"),
+        "{}",
+        text(&unknown.stderr)
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let sqlite = format!("sqlite://{}", dir.path().join("s.db").display());
+    let refused = run(&["migrate", "--db", &sqlite, "--app-role", &role], "");
+    assert_ne!(refused.status.code(), Some(0));
+    assert!(
+        text(&refused.stderr).contains("PostgreSQL"),
+        "{}",
+        text(&refused.stderr)
     );
 }

@@ -470,7 +470,7 @@ pub async fn timeline_aggregates_practices_and_event_by_id(backend: Backend) {
     assert_eq!(practices["practices"][0]["role"], "viewer");
     assert_eq!(
         practices["practices"][0]["capabilities"],
-        json!({"read": true, "append": false, "manageMembers": false, "grantOwner": false, "manageProjectors": false, "export": true}),
+        json!({"read": true, "append": false, "manageMembers": false, "grantOwner": false, "manageProjectors": false, "actAsSystem": false, "export": true}),
         "what a viewer may do, from the engine's role table"
     );
     let (status, one) = answer(s.get("viewer-1", &format!("/v1/practices/{P}"))).await;
@@ -982,4 +982,106 @@ pub async fn the_web_console_is_served_beside_the_api(backend: Backend) {
     assert_eq!(status, 404, "only GET and HEAD reach the console: {body}");
     let (status, body) = answer(s.get(OWNER, "/v1/practices")).await;
     assert_eq!(status, 200, "the API still answers: {body}");
+}
+
+/// Removal, the last-owner rule, `recordedBy` and the skip operation's refusals, over HTTP.
+pub async fn removals_recorders_and_skips_answer_over_http(backend: Backend) {
+    let s = TestServer::start(backend).await;
+    s.practice(P, OWNER).await;
+    let removal = |user: &str| {
+        json!({"practiceId": P, "aggregateType": "membership", "aggregateId": user,
+               "eventType": "membership.removed", "payload": {"userId": user, "reason": "moved away"},
+               "actorType": "human"})
+    };
+    let (status, body) = answer(s.post("admin-1", "/v1/events/append", &removal(OWNER))).await;
+    assert_eq!(status, 403, "an admin may not remove an owner: {body}");
+    let (status, body) = answer(s.post(OWNER, "/v1/events/append", &removal(OWNER))).await;
+    assert_eq!(status, 409, "{body}");
+    assert_error_shape(&body, "conflict");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("last owner"),
+        "{body}"
+    );
+
+    let (status, removed) =
+        answer(s.post("admin-1", "/v1/events/append", &removal("desk-1"))).await;
+    assert_eq!(status, 201, "{removed}");
+    assert_eq!(
+        removed["recordedBy"], "admin-1",
+        "who appended it: {removed}"
+    );
+    let (status, body) = answer(s.get("desk-1", &format!("/v1/practices/{P}/events"))).await;
+    assert_eq!(status, 403, "a removed member reads nothing: {body}");
+    let (status, body) = answer(s.post("desk-1", "/v1/events/append", &patient(P, "pat-1"))).await;
+    assert_eq!(status, 403, "and writes nothing: {body}");
+
+    let (status, members) = answer(s.get(OWNER, &format!("/v1/practices/{P}/members"))).await;
+    assert_eq!(status, 200);
+    assert_eq!(members["removed"][0]["userId"], "desk-1", "{members}");
+    assert_eq!(members["removed"][0]["removedBy"], "admin-1");
+    assert_eq!(members["removed"][0]["reason"], "moved away");
+    let viewer = members["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["userId"] == "viewer-1")
+        .unwrap();
+    assert_eq!(viewer["changedBy"], OWNER, "{members}");
+
+    // An admin speaking for the system stays on record; a client cannot choose recordedBy.
+    let mut as_system = patient(P, "pat-2");
+    as_system["actorType"] = json!("system");
+    let (status, body) = answer(s.post("viewer-1", "/v1/events/append", &as_system)).await;
+    assert_eq!(status, 403, "{body}");
+    let (status, stored) = answer(s.post("admin-1", "/v1/events/append", &as_system)).await;
+    assert_eq!(
+        (status, stored["recordedBy"].as_str()),
+        (201, Some("admin-1")),
+        "{stored}"
+    );
+    let mut forged = patient(P, "pat-3");
+    forged["recordedBy"] = json!(OWNER);
+    let (status, body) = answer(s.post("admin-1", "/v1/events/append", &forged)).await;
+    assert_eq!(status, 400, "recordedBy is the store's: {body}");
+    let (status, body) = answer(s.get("@system", &format!("/v1/practices/{P}/events"))).await;
+    assert_eq!(status, 400, "no one logs in as a recorder: {body}");
+
+    // Skip: only the event a failed projector is stuck on, only owners and admins.
+    let skip_path = format!("/v1/practices/{P}/projectors/aggregate_index/skip");
+    let skip = json!({"eventId": stored["id"], "reason": "test"});
+    let (status, body) = answer(s.post("viewer-1", &skip_path, &skip)).await;
+    assert_eq!(status, 403, "{body}");
+    let (status, body) = answer(s.post(OWNER, &skip_path, &skip)).await;
+    assert_eq!(status, 409, "nothing failed, nothing to skip: {body}");
+    assert_error_shape(&body, "conflict");
+    let (status, body) = answer(s.post(OWNER, &skip_path, &json!({"eventId": "x"}))).await;
+    assert_eq!(status, 400, "a reason is required: {body}");
+    let (status, body) = answer(s.post(
+        OWNER,
+        &format!("/v1/practices/{P}/projectors/nope/skip"),
+        &skip,
+    ))
+    .await;
+    assert_eq!(status, 404, "{body}");
+    assert_error_shape(&body, "unknown_projector");
+    let mut direct = patient(P, "pat-4");
+    direct["eventType"] = json!("projector.event_skipped");
+    direct["aggregateType"] = json!("projector");
+    direct["aggregateId"] = json!("aggregate_index");
+    direct["payload"] =
+        json!({"projectorName": "aggregate_index", "eventId": "x", "seq": 1, "reason": "hide"});
+    let (status, body) = answer(s.post(OWNER, "/v1/events/append", &direct)).await;
+    assert_eq!(
+        status, 400,
+        "only the skip operation appends a skip: {body}"
+    );
+    assert_eq!(detail_paths(&body), vec!["/eventType"]);
+
+    let (status, report) = answer(s.get(OWNER, &format!("/v1/practices/{P}/verify"))).await;
+    assert_eq!(status, 200);
+    assert_eq!(report["firstBreak"], Value::Null, "{report}");
+    assert_eq!(report["membershipProblems"], json!([]), "{report}");
 }

@@ -47,6 +47,10 @@ async fn openapi_document_is_valid_and_lists_every_route() {
             "post",
             "/v1/practices/{practiceId}/projectors/{projector}/retry",
         ),
+        (
+            "post",
+            "/v1/practices/{practiceId}/projectors/{projector}/skip",
+        ),
         ("get", "/v1/directory/practices"),
         ("get", "/v1/practices/{practiceId}/aggregates/recent"),
         ("get", "/v1/practices/{practiceId}/activity"),

@@ -6,7 +6,7 @@ use std::collections::HashSet;
 use chrono::{DateTime, Duration, Utc};
 use serde_json::json;
 
-use super::rows::{EventRow, into_events};
+use super::rows::{EventRow, RECORD_COLUMNS, RecordRow, into_events};
 use super::sql::EVENT_COLUMNS;
 use super::{Store, dispatch, in_write_transaction};
 use crate::error::{Error, Result};
@@ -369,31 +369,28 @@ impl Store {
 
     /// The events an operator skipped for each projector of the practice, in seq order.
     async fn skipped_events(&self, practice_id: &str) -> Result<Vec<(String, SkippedEvent)>> {
-        let rows: Vec<(String, i64, String, Option<String>, DateTime<Utc>)> =
-            dispatch!(self, |pool, _sql| {
-                sqlx::query_as(
-                    "SELECT aggregate_id, seq, payload_json, recorded_by, created_at FROM events \
-                     WHERE practice_id = $1 AND event_type = $2 ORDER BY seq",
-                )
-                .bind(practice_id)
-                .bind(SKIP_EVENT_TYPE)
-                .fetch_all(pool)
-                .await?
-            });
+        let rows: Vec<RecordRow> = dispatch!(self, |pool, _sql| {
+            sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                "SELECT {RECORD_COLUMNS} FROM events WHERE practice_id = $1 AND event_type = $2 ORDER BY seq"
+            )))
+            .bind(practice_id)
+            .bind(SKIP_EVENT_TYPE)
+            .fetch_all(pool)
+            .await?
+        });
         rows.into_iter()
-            .map(|(projector, skip_seq, payload_json, recorded_by, at)| {
-                let payload: serde_json::Value =
-                    serde_json::from_str(&payload_json).map_err(Error::undecodable)?;
+            .map(|row| {
+                let payload = row.payload()?;
                 let text = |key: &str| payload[key].as_str().unwrap_or_default().to_string();
                 Ok((
-                    projector,
+                    row.aggregate_id,
                     SkippedEvent {
                         event_id: text("eventId"),
                         seq: payload["seq"].as_i64().unwrap_or_default(),
                         reason: text("reason"),
-                        skip_seq,
-                        skipped_by: recorded_by,
-                        skipped_at: at,
+                        skip_seq: row.seq,
+                        skipped_by: row.recorded_by,
+                        skipped_at: row.created_at,
                     },
                 ))
             })

@@ -5,6 +5,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use super::rows::RecordRow;
 use super::{PageRequest, Store, dispatch};
 use crate::cursor::{self, page_limit};
 use crate::error::Result;
@@ -165,36 +166,30 @@ impl Store {
         practice_id: &str,
     ) -> Result<Vec<RemovedMember>> {
         self.read_access(principal, practice_id).await?;
-        let rows: Vec<(String, i64, Option<String>, DateTime<Utc>, String)> = dispatch!(
-            self,
-            |pool, _sql| {
-                sqlx::query_as(
-                    "SELECT e.aggregate_id, e.seq, e.recorded_by, e.created_at, e.payload_json FROM events e \
-                     WHERE e.practice_id = $1 AND e.event_type = 'membership.removed' \
-                     AND NOT EXISTS (SELECT 1 FROM memberships m WHERE m.practice_id = e.practice_id AND m.user_id = e.aggregate_id) \
-                     AND NOT EXISTS (SELECT 1 FROM events later WHERE later.practice_id = e.practice_id \
-                         AND later.aggregate_type = 'membership' AND later.aggregate_id = e.aggregate_id AND later.seq > e.seq) \
-                     ORDER BY e.seq DESC LIMIT 1000",
-                )
-                .bind(practice_id)
-                .fetch_all(pool)
-                .await?
-            }
-        );
-        rows.into_iter()
-            .map(
-                |(user_id, removed_seq, removed_by, removed_at, payload_json)| {
-                    let payload: serde_json::Value =
-                        serde_json::from_str(&payload_json).map_err(crate::Error::undecodable)?;
-                    Ok(RemovedMember {
-                        user_id,
-                        removed_seq,
-                        removed_by,
-                        removed_at,
-                        reason: payload["reason"].as_str().map(str::to_string),
-                    })
-                },
+        let rows: Vec<RecordRow> = dispatch!(self, |pool, _sql| {
+            sqlx::query_as(
+                "SELECT e.aggregate_id, e.seq, e.recorded_by, e.created_at, e.payload_json FROM events e \
+                 WHERE e.practice_id = $1 AND e.event_type = 'membership.removed' \
+                 AND NOT EXISTS (SELECT 1 FROM memberships m WHERE m.practice_id = e.practice_id AND m.user_id = e.aggregate_id) \
+                 AND NOT EXISTS (SELECT 1 FROM events later WHERE later.practice_id = e.practice_id \
+                     AND later.aggregate_type = 'membership' AND later.aggregate_id = e.aggregate_id AND later.seq > e.seq) \
+                 ORDER BY e.seq DESC LIMIT 1000",
             )
+            .bind(practice_id)
+            .fetch_all(pool)
+            .await?
+        });
+        rows.into_iter()
+            .map(|row| {
+                let reason = row.payload()?["reason"].as_str().map(str::to_string);
+                Ok(RemovedMember {
+                    user_id: row.aggregate_id,
+                    removed_seq: row.seq,
+                    removed_by: row.recorded_by,
+                    removed_at: row.created_at,
+                    reason,
+                })
+            })
             .collect()
     }
 

@@ -66,6 +66,26 @@ pub(crate) fn into_events(rows: Vec<EventRow>) -> Result<Vec<Event>> {
     rows.into_iter().map(EventRow::into_event).collect()
 }
 
+/// The parts of an event that say who did what to which aggregate, and when: what the
+/// People list and the projector status read from removal and skip events.
+#[derive(sqlx::FromRow)]
+pub(crate) struct RecordRow {
+    pub aggregate_id: String,
+    pub seq: i64,
+    pub recorded_by: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub payload_json: String,
+}
+
+/// The columns of a [`RecordRow`].
+pub(crate) const RECORD_COLUMNS: &str = "aggregate_id, seq, recorded_by, created_at, payload_json";
+
+impl RecordRow {
+    pub fn payload(&self) -> Result<serde_json::Value> {
+        serde_json::from_str(&self.payload_json).map_err(Error::undecodable)
+    }
+}
+
 #[derive(sqlx::FromRow)]
 pub(crate) struct HeadRow {
     pub seq: i64,
