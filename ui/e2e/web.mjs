@@ -14,7 +14,7 @@
 //   practices:    practices-screen, practice-search, practice-list, practice (data-practice-id),
 //                 practice-sparkline, no-practices, no-match, no-identity
 //   overview:     overview, activity-chart, aggregate-type-counts, aggregate-type-link, members, member,
-//                 event-type-counts, event-type-link
+//                 member-changed-by, former-members, former-member, event-type-counts, event-type-link
 //   aggregates:   aggregates, aggregate-type-filter, aggregate-prefix, aggregate-search, aggregate-sort,
 //                 aggregate-count, aggregate-list, aggregate-row (data-key=TYPE/ID), loading-more
 //   aggregate:    aggregate-timeline, aggregate-version, aggregate-events, event-row (data-key=event id),
@@ -26,7 +26,8 @@
 //                 live-toggle, live-count
 //   checkpoints:  checkpoints, projector-row (data-projector), projector-state, projector-last-seq,
 //                 projector-head-seq, projector-lag, lag-sparkline, projector-retry, projector-reset,
-//                 projector-error, projector-error-event, confirm, confirm-yes, projector-done
+//                 projector-error, projector-error-event, projector-skip, skip-reason, projector-skipped,
+//                 confirm, confirm-yes, projector-done
 //   registry:     registry, registry-list, registry-type, registry-detail, schema-table, schema-raw
 //   desktop only: demo-offer, store-screen, store-info, store-location, store-location-input,
 //                 store-password-input, store-open
@@ -273,6 +274,29 @@ try {
   const schema = await testid("schema-table").textContent();
   if (!/dateOfBirth\s*string\s*required\s*format date/.test(schema)) fail(`schema table: ${schema}`);
   await shot("registry.png");
+
+  // --- a removed member loses access at once; the People list says who removed them
+  step("removal");
+  await api(base, "/v1/events/append", {
+    practiceId: pid,
+    aggregateType: "membership",
+    aggregateId: "fran.frontdesk",
+    eventType: "membership.removed",
+    payload: { userId: "fran.frontdesk", reason: "left the practice" },
+    actorType: "human",
+  });
+  await page.goto(`${base}/#/p/${pid}`);
+  await testid("former-member").first().waitFor({ timeout: T });
+  const former = await testid("former-member").first().textContent();
+  if (!former.includes("fran.frontdesk") || !former.includes("removed by olivia.owner") || !former.includes("left the practice")) {
+    fail(`the former member row says ${former}`);
+  }
+  if ((await testid("member").filter({ hasText: "fran.frontdesk" }).count()) !== 0) fail("a removed member is still listed as a member");
+  const grantedBy = await testid("member-changed-by").first().textContent();
+  if (!/(granted|changed) by \S+/.test(grantedBy)) fail(`who gave the role: ${grantedBy}`);
+  await viewAs("fran.frontdesk");
+  await page.waitForFunction(() => document.querySelector('[data-testid="error"]')?.getAttribute("data-code") === "practice_not_found", null, { timeout: T });
+  await viewAs("olivia.owner");
 
   // --- a viewer may not reset; a non-member sees nothing
   step("roles and non-members");
