@@ -224,7 +224,13 @@ pub async fn daily_activity(
 #[tauri::command]
 #[specta::specta]
 pub async fn verify(state: State<'_, AppState>, practice_id: String) -> CommandResult<ChainReport> {
-    Ok(api::verify(&state.store().await, &state.principal()?, &practice_id).await?)
+    Ok(api::verify(
+        &state.store().await,
+        &state.principal()?,
+        &practice_id,
+        api::VerifyQuery::default(),
+    )
+    .await?)
 }
 
 /// Appends one event as the identity (`expectedVersion` guards against concurrent writers).

@@ -57,6 +57,25 @@ enum Command {
         after_help = "Example:\n  chronicle migrate --db postgres://owner@localhost/chronicle --app-role chronicle_app\n  chronicle serve --db postgres://chronicle_app@localhost/chronicle"
     )]
     Migrate(commands::MigrateArgs),
+    /// Export a practice's timeline, or a filtered slice, as a file auditors can verify offline.
+    ///
+    /// NDJSON (default), JSON and CSV carry every event's hash and the hash before it; HTML is a
+    /// printable report. Every file starts with a manifest (CSV: FILE.manifest.json) with the
+    /// count, the head at export time and the digest; the export is recorded in the practice.
+    #[command(
+        after_help = "Examples:\n  chronicle export --practice p1 --as auditor --out p1.ndjson\n  chronicle export --practice p1 --aggregate patient/pat-1 --format html --out pat-1.html\n  chronicle export --practice p1 --event-type appointment.requested --format csv --bom --out appts.csv"
+    )]
+    Export(Box<commands::audit::ExportArgs>),
+    /// Verify an export file offline, or the live store's chain (optionally against a head recorded earlier).
+    ///
+    /// Exit 0 intact, 1 broken (the first break is named by seq, id and line), 2 unusable input.
+    #[command(
+        after_help = "Examples:\n  chronicle verify p1.ndjson\n  chronicle verify --practice p1 --against p1.ndjson\n  chronicle verify --practice p1 --against 42:9f86d081884c7d65…"
+    )]
+    Verify(Box<commands::audit::VerifyArgs>),
+    /// Print a practice's chain head (seq, hash, time) to write down outside the store.
+    #[command(after_help = "Example:\n  chronicle head --practice p1")]
+    Head(commands::audit::HeadArgs),
 }
 
 fn main() -> ExitCode {
@@ -79,6 +98,9 @@ fn main() -> ExitCode {
             Command::Seed(args) => commands::seed::run(args).await,
             Command::Projectors(command) => commands::projectors::run(command).await,
             Command::Migrate(args) => commands::migrate(args).await,
+            Command::Export(args) => commands::audit::export(*args).await,
+            Command::Verify(args) => commands::audit::verify(*args).await,
+            Command::Head(args) => commands::audit::head(args).await,
         }
     });
     match result {

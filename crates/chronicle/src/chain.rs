@@ -71,16 +71,19 @@ pub fn format_timestamp(at: DateTime<Utc>) -> String {
     at.to_rfc3339_opts(SecondsFormat::Micros, true)
 }
 
+/// Appends `value` as a JSON string, escaped exactly as RFC 8785 does: serde_json escapes `"`,
+/// `\\` and control characters (short escapes or lowercase `\u00xx`) and nothing else; the unit
+/// test below holds it to that.
+pub(crate) fn write_json_string(out: &mut Vec<u8>, value: &str) {
+    serde_json::to_writer(&mut *out, value).expect("writing to a Vec cannot fail");
+}
+
 /// The canonical bytes of an event: what its hash covers. Equal to the RFC 8785 form of
 /// `{actorId, actorType, aggregateId, aggregateType, createdAt, eventType, id, payload,
 /// practiceId, recordedBy, seq, version}` (`recordedBy` only in form 2); written out directly (keys already in canonical order) so
 /// the stored payload text is hashed as is, without re-parsing it.
 pub fn canonical_event_bytes(fields: &HashedFields<'_>) -> Vec<u8> {
-    // serde_json escapes strings exactly as RFC 8785 does (", \\, control characters as
-    // short escapes or lowercase \u00xx, nothing else); the unit test below holds it to that.
-    fn string(out: &mut Vec<u8>, value: &str) {
-        serde_json::to_writer(&mut *out, value).expect("writing to a Vec cannot fail");
-    }
+    let string = write_json_string;
     let mut out = Vec::with_capacity(320 + fields.payload_json.len());
     out.extend_from_slice(b"{\"actorId\":");
     match fields.actor_id {

@@ -23,6 +23,7 @@ pub mod chain;
 pub mod cursor;
 pub mod demo;
 mod error;
+pub mod export;
 mod model;
 pub mod paths;
 pub mod projection;
@@ -37,8 +38,9 @@ pub use model::{
 };
 pub use registry::{EventType, Registry};
 pub use store::{
-    AggregateFilter, Announcement, AppendFeed, Appended, ChainBreak, ChainReport, Checkpoint,
-    CheckpointFeed, CheckpointMoved, CheckpointState, CheckpointUpdate, DailyCount, Direction,
-    Feed, IndexedAggregate, MAX_KNOWN_USERS, Member, MembershipProblem, PageRequest,
-    PracticeListing, RemovedMember, Store, StoreOptions, TimelineFilter,
+    AggregateFilter, Anchor, AnchorCheck, Announcement, AppendFeed, Appended, ChainBreak,
+    ChainHead, ChainReport, Checkpoint, CheckpointFeed, CheckpointMoved, CheckpointState,
+    CheckpointUpdate, DailyCount, Direction, Feed, IndexedAggregate, MAX_KNOWN_USERS, Member,
+    MembershipProblem, PageRequest, PracticeListing, RemovedMember, Store, StoreOptions,
+    TimelineFilter,
 };

@@ -1,6 +1,7 @@
 //! One module per subcommand; shared argument groups and the failure type live here.
 
 pub mod append;
+pub mod audit;
 pub mod events;
 pub mod projectors;
 pub mod seed;

@@ -6,7 +6,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use chronicle::api::{
     self, AggregateEventsQuery, AggregatesQuery, AppendedEvents, BatchRequest, Health, PageQuery,
-    PracticeList, RegistryList, TimelineQuery,
+    PracticeList, RegistryList, TimelineQuery, VerifyQuery,
 };
 use chronicle::{
     AggregateSummary, ChainReport, ErrorCode, Event, EventType, NewEvent, Page, PracticeSummary,
@@ -265,16 +265,21 @@ pub async fn aggregates(
     ))
 }
 
-/// Recomputes the practice's hash chain and names the first event that breaks it.
+/// Recomputes the practice's hash chain and names the first event that breaks it; checks the
+/// head row and every membership; with `againstHash` (and `againstSeq`), whether the chain
+/// still reaches a head recorded earlier (`anchor.held`).
 #[utoipa::path(get, path = "/v1/practices/{practiceId}/verify", tag = "practices",
-    params(("x-user-id" = String, Header), ("practiceId" = String, Path)),
+    params(("x-user-id" = String, Header), ("practiceId" = String, Path), VerifyQuery),
     responses((status = 200, body = ChainReport), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
 pub async fn verify(
     State(app): State<AppState>,
     User(user): User,
     ApiPath(practice_id): ApiPath<String>,
+    ApiQuery(query): ApiQuery<VerifyQuery>,
 ) -> Result<Json<ChainReport>, ApiError> {
-    Ok(Json(api::verify(&app.store, &user, &practice_id).await?))
+    Ok(Json(
+        api::verify(&app.store, &user, &practice_id, query).await?,
+    ))
 }
 
 /// Every registered event type with its schema.

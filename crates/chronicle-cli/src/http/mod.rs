@@ -5,6 +5,7 @@
 pub mod console;
 pub mod error;
 pub mod events;
+pub mod export;
 pub mod extract;
 pub mod guard;
 pub mod live;
@@ -97,6 +98,7 @@ fn bounded_routes(options: &ApiOptions) -> OpenApiRouter<AppState> {
         .routes(routes!(events::aggregate_events))
         .routes(routes!(events::events_by_type))
         .routes(routes!(events::verify))
+        .routes(routes!(export::head))
         .routes(routes!(projectors::status_all))
         .routes(routes!(projectors::status))
         .routes(routes!(projectors::reset))
@@ -118,6 +120,7 @@ fn streaming_routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(live::stream))
         .routes(routes!(projectors::live))
+        .routes(routes!(export::export))
 }
 
 /// The OpenAPI document of every route.

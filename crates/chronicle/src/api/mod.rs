@@ -25,7 +25,7 @@ pub use ids::UserId;
 pub use operations::*;
 pub use requests::{
     ActivityQuery, AggregateEventsQuery, AggregatesQuery, BatchRequest, PageQuery,
-    ProjectorStatusQuery, RecentAggregatesQuery, SkipRequest, TimelineQuery,
+    ProjectorStatusQuery, RecentAggregatesQuery, SkipRequest, TimelineQuery, VerifyQuery,
 };
 pub use responses::{
     ActivityList, AppendedEvents, DirectoryList, Health, MemberList, PracticeList,

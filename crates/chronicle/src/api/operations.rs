@@ -4,14 +4,15 @@
 
 use crate::access::Capabilities;
 use crate::error::{Error, Result};
+use crate::export::{ExportRequest, PreparedExport};
 use crate::model::{AggregateSummary, Event, NewEvent, Page, PracticeSummary, Principal};
 use crate::projection::{builtin_names, find_builtin};
 use crate::registry::EventType;
-use crate::store::{ChainReport, IndexedAggregate, PageRequest, Store};
+use crate::store::{ChainHead, ChainReport, IndexedAggregate, PageRequest, Store};
 
 use super::requests::{
     ActivityQuery, AggregateEventsQuery, AggregatesQuery, BatchRequest, PageQuery,
-    ProjectorStatusQuery, RecentAggregatesQuery, SkipRequest, TimelineQuery,
+    ProjectorStatusQuery, RecentAggregatesQuery, SkipRequest, TimelineQuery, VerifyQuery,
 };
 use super::responses::{
     ActivityList, AppendedEvents, DirectoryList, Health, MemberList, PracticeList,
@@ -203,9 +204,33 @@ pub async fn activity(
     })
 }
 
-/// Recomputes the practice's chain and names the first event that breaks it.
-pub async fn verify(store: &Store, caller: &Principal, practice_id: &str) -> Result<ChainReport> {
-    store.verify_chain(caller, practice_id).await
+/// Recomputes the practice's chain, names the first event that breaks it, checks the head and
+/// the memberships, and (when asked) whether it still reaches a head recorded earlier.
+pub async fn verify(
+    store: &Store,
+    caller: &Principal,
+    practice_id: &str,
+    query: VerifyQuery,
+) -> Result<ChainReport> {
+    let anchor = query.anchor()?;
+    store
+        .verify_chain_against(caller, practice_id, anchor.as_ref())
+        .await
+}
+
+/// The practice's chain head: seq, hash and time, to write down outside the store.
+pub async fn chain_head(store: &Store, caller: &Principal, practice_id: &str) -> Result<ChainHead> {
+    store.chain_head(caller, practice_id).await
+}
+
+/// Starts an export (any member): the manifest is made and recorded; the caller writes the file.
+pub async fn export(
+    store: &Store,
+    caller: &Principal,
+    practice_id: &str,
+    request: ExportRequest,
+) -> Result<PreparedExport> {
+    store.export(caller, practice_id, request).await
 }
 
 /// Every registered event type with its schema.

@@ -27,6 +27,8 @@ pub struct TimelineQuery {
     pub actor_id: Option<String>,
     /// Only this aggregate type.
     pub aggregate_type: Option<String>,
+    /// Only this aggregate (with `aggregateType`).
+    pub aggregate_id: Option<String>,
     /// At or after this time (RFC 3339).
     pub from: Option<DateTime<Utc>>,
     /// Before this time (RFC 3339).
@@ -60,6 +62,7 @@ impl TimelineQuery {
                 actor_type: self.actor_type,
                 actor_id: self.actor_id,
                 aggregate_type: self.aggregate_type,
+                aggregate_id: self.aggregate_id,
                 from: self.from,
                 to: self.to,
                 text: self.text,
@@ -206,6 +209,55 @@ pub struct ProjectorStatusQuery {
 pub struct BatchRequest {
     /// The events, in order.
     pub events: Vec<NewEvent>,
+}
+
+/// Verify a practice's chain, and optionally that it still reaches a head recorded earlier.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema, utoipa::IntoParams))]
+#[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
+pub struct VerifyQuery {
+    /// A head hash recorded earlier (an export's `headHash`): 64 lowercase hex digits.
+    #[cfg_attr(feature = "openapi", param(pattern = "^[0-9a-f]{64}$"))]
+    #[cfg_attr(feature = "openapi", schema(pattern = "^[0-9a-f]{64}$"))]
+    pub against_hash: Option<String>,
+    /// Its seq (an export's `headSeq`), when known.
+    #[cfg_attr(feature = "openapi", param(minimum = 0))]
+    #[cfg_attr(feature = "openapi", schema(minimum = 0))]
+    pub against_seq: Option<i64>,
+}
+
+impl VerifyQuery {
+    /// The anchor asked about, checked.
+    pub fn anchor(&self) -> Result<Option<crate::store::Anchor>, crate::Error> {
+        match (&self.against_hash, self.against_seq) {
+            (None, None) => Ok(None),
+            (None, Some(_)) => Err(crate::Error::invalid(
+                "/againstHash",
+                "is needed with againstSeq: an anchor is a hash (and its seq)",
+            )),
+            (Some(hash), seq) => {
+                if hash.len() != 64
+                    || !hash
+                        .bytes()
+                        .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+                {
+                    return Err(crate::Error::invalid(
+                        "/againstHash",
+                        "must be a SHA-256 hash: 64 lowercase hex digits",
+                    ));
+                }
+                if seq.is_some_and(|s| s < 0) {
+                    return Err(crate::Error::invalid("/againstSeq", "must be 0 or more"));
+                }
+                Ok(Some(crate::store::Anchor {
+                    seq,
+                    hash: hash.clone(),
+                }))
+            }
+        }
+    }
 }
 
 /// Skip the event a projector failed on.

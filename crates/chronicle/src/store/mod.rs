@@ -4,6 +4,7 @@
 
 mod append;
 mod checkpoint;
+mod export;
 mod feed;
 mod open;
 mod projection;
@@ -22,14 +23,17 @@ use sqlx::{PgPool, SqlitePool};
 use crate::registry::Registry;
 use crate::rules::{DEFAULT_MAX_BATCH_EVENTS, DEFAULT_MAX_PAGE_BYTES, DEFAULT_MAX_PAYLOAD_BYTES};
 
+pub(crate) use append::Operation;
 pub use checkpoint::{Checkpoint, CheckpointState, CheckpointUpdate};
+pub use export::ChainHead;
 pub use feed::{Announcement, AppendFeed, CheckpointFeed, Feed};
 pub(crate) use projection::Step;
 pub use query::{AggregateFilter, Direction, PageRequest, TimelineFilter};
 pub use read_models::{
     DailyCount, IndexedAggregate, MAX_KNOWN_USERS, Member, PracticeListing, RemovedMember,
 };
-pub use verify::{ChainBreak, ChainReport, MembershipProblem};
+pub(crate) use rows::{EventRow, unpadded_hash};
+pub use verify::{Anchor, AnchorCheck, ChainBreak, ChainReport, MembershipProblem};
 
 /// Runs `$body` with `$pool` bound to the backend's pool and `$sql` to its dialect.
 macro_rules! dispatch {

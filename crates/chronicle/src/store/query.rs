@@ -26,7 +26,66 @@ pub enum Direction {
     Backward,
 }
 
+/// Appends the `AND …` conditions of a timeline filter to a query over `events` (its columns
+/// prefixed by `$prefix`, e.g. `"e."`), binding every value: one place decides what each filter
+/// means, for the timeline and for exports. A macro because the query builder's database type
+/// differs per backend inside `dispatch!`.
+macro_rules! push_timeline_filter {
+    ($q:expr, $filter:expr, $prefix:expr) => {{
+        let (q, filter, prefix) = (&mut $q, $filter, $prefix);
+        if !filter.event_types.is_empty() {
+            q.push(format_args!(" AND {prefix}event_type IN ("));
+            let mut list = q.separated(", ");
+            for t in &filter.event_types {
+                list.push_bind(t);
+            }
+            q.push(")");
+        }
+        if let Some(actor_type) = filter.actor_type {
+            q.push(format_args!(" AND {prefix}actor_type = "))
+                .push_bind(actor_type.as_str());
+        }
+        if let Some(actor_id) = &filter.actor_id {
+            q.push(format_args!(" AND {prefix}actor_id = "))
+                .push_bind(actor_id);
+        }
+        if let Some(aggregate_type) = &filter.aggregate_type {
+            q.push(format_args!(" AND {prefix}aggregate_type = "))
+                .push_bind(aggregate_type);
+        }
+        if let Some(aggregate_id) = &filter.aggregate_id {
+            q.push(format_args!(" AND {prefix}aggregate_id = "))
+                .push_bind(aggregate_id);
+        }
+        if let Some(from) = filter.from {
+            q.push(format_args!(" AND {prefix}created_at >= "))
+                .push_bind(from);
+        }
+        if let Some(to) = filter.to {
+            q.push(format_args!(" AND {prefix}created_at < "))
+                .push_bind(to);
+        }
+        if let Some(after) = filter.after_seq {
+            q.push(format_args!(" AND {prefix}seq > ")).push_bind(after);
+        }
+        if let Some(before) = filter.before_seq {
+            q.push(format_args!(" AND {prefix}seq < "))
+                .push_bind(before);
+        }
+        if let Some(text) = &filter.text {
+            q.push(format_args!(" AND LOWER({prefix}payload_json) LIKE "))
+                .push_bind(format!(
+                    "%{}%",
+                    $crate::store::query::escape_like(&text.to_lowercase())
+                ))
+                .push(" ESCAPE '\\'");
+        }
+    }};
+}
+pub(crate) use push_timeline_filter;
+
 /// Filters of a practice timeline; every field narrows, empty means everything.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
@@ -39,6 +98,8 @@ pub struct TimelineFilter {
     pub actor_id: Option<String>,
     /// Only this aggregate type.
     pub aggregate_type: Option<String>,
+    /// Only this aggregate (with `aggregate_type`, one aggregate's timeline).
+    pub aggregate_id: Option<String>,
     /// At or after this time.
     pub from: Option<DateTime<Utc>>,
     /// Before this time.
@@ -361,40 +422,7 @@ impl Store {
                 }
                 (_, None) => {}
             }
-            if !filter.event_types.is_empty() {
-                q.push(" AND event_type IN (");
-                let mut list = q.separated(", ");
-                for t in &filter.event_types {
-                    list.push_bind(t);
-                }
-                q.push(")");
-            }
-            if let Some(actor_type) = filter.actor_type {
-                q.push(" AND actor_type = ").push_bind(actor_type.as_str());
-            }
-            if let Some(actor_id) = &filter.actor_id {
-                q.push(" AND actor_id = ").push_bind(actor_id);
-            }
-            if let Some(aggregate_type) = &filter.aggregate_type {
-                q.push(" AND aggregate_type = ").push_bind(aggregate_type);
-            }
-            if let Some(from) = filter.from {
-                q.push(" AND created_at >= ").push_bind(from);
-            }
-            if let Some(to) = filter.to {
-                q.push(" AND created_at < ").push_bind(to);
-            }
-            if let Some(after) = filter.after_seq {
-                q.push(" AND seq > ").push_bind(after);
-            }
-            if let Some(before) = filter.before_seq {
-                q.push(" AND seq < ").push_bind(before);
-            }
-            if let Some(text) = &filter.text {
-                q.push(" AND LOWER(payload_json) LIKE ")
-                    .push_bind(format!("%{}%", escape_like(&text.to_lowercase())))
-                    .push(" ESCAPE '\\'");
-            }
+            push_timeline_filter!(q, filter, "");
             q.push(match direction {
                 Direction::Forward => " ORDER BY seq ASC LIMIT ",
                 Direction::Backward => " ORDER BY seq DESC LIMIT ",
@@ -539,7 +567,7 @@ fn check_ids(fields: &[(&str, &str, usize)]) -> Result<()> {
     }
 }
 
-fn check_filter(filter: &TimelineFilter) -> Result<()> {
+pub(crate) fn check_filter(filter: &TimelineFilter) -> Result<()> {
     let mut violations = Vec::new();
     for (i, t) in filter.event_types.iter().enumerate() {
         check_name(
@@ -560,6 +588,15 @@ fn check_filter(filter: &TimelineFilter) -> Result<()> {
     }
     if let Some(t) = &filter.aggregate_type {
         check_name("/aggregateType", t, MAX_TYPE_LEN, &mut violations);
+    }
+    if let Some(id) = &filter.aggregate_id {
+        check_name("/aggregateId", id, MAX_ID_LEN, &mut violations);
+        if filter.aggregate_type.is_none() {
+            violations.push(Violation::new(
+                "/aggregateId",
+                "needs aggregateType too: an aggregate is a type and an id",
+            ));
+        }
     }
     if let (Some(from), Some(to)) = (filter.from, filter.to)
         && from >= to
@@ -589,7 +626,7 @@ fn check_filter(filter: &TimelineFilter) -> Result<()> {
     }
 }
 
-fn escape_like(text: &str) -> String {
+pub(crate) fn escape_like(text: &str) -> String {
     text.replace('\\', "\\\\")
         .replace('%', "\\%")
         .replace('_', "\\_")

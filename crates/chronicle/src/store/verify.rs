@@ -33,13 +33,47 @@ pub struct ChainReport {
     pub first_break: Option<ChainBreak>,
     /// Membership rows that differ from what the membership events say, by user id.
     pub membership_problems: Vec<MembershipProblem>,
+    /// Whether the store still holds the chain up to a head recorded earlier, when asked.
+    pub anchor: Option<AnchorCheck>,
 }
 
 impl ChainReport {
-    /// True when nothing is missing or altered, and every membership follows its events.
+    /// True when nothing is missing or altered, every membership follows its events, and the
+    /// chain still reaches the anchor asked about.
     pub fn is_intact(&self) -> bool {
-        self.first_break.is_none() && self.membership_problems.is_empty()
+        self.first_break.is_none()
+            && self.membership_problems.is_empty()
+            && self.anchor.as_ref().is_none_or(|a| a.held)
     }
+}
+
+/// A chain head recorded outside the store (an export's manifest, a hash written down): the
+/// store must still hold, unchanged, the history that led to it.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Anchor {
+    /// Its seq, when known; without it, any event with the hash will do.
+    pub seq: Option<i64>,
+    /// The head hash recorded.
+    pub hash: String,
+}
+
+/// What became of an anchor.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AnchorCheck {
+    /// The anchor asked about.
+    pub anchor: Anchor,
+    /// The store's event there recomputes to the anchored hash, and the chain up to it is intact.
+    pub held: bool,
+    /// Where it was found.
+    pub found_at_seq: Option<i64>,
+    /// Why it does not hold.
+    pub problem: Option<String>,
 }
 
 /// A membership row that is not what the practice's membership events say.
@@ -79,7 +113,23 @@ impl Store {
         principal: &Principal,
         practice_id: &str,
     ) -> Result<ChainReport> {
+        self.verify_chain_against(principal, practice_id, None)
+            .await
+    }
+
+    /// [`Store::verify_chain`], and whether the recomputed chain still reaches `anchor`: a head
+    /// recorded before. A store whose owner rewrote history (guards dropped, events replaced,
+    /// hashes recomputed) verifies as a consistent chain, but no longer reaches the anchor.
+    pub async fn verify_chain_against(
+        &self,
+        principal: &Principal,
+        practice_id: &str,
+        anchor: Option<&Anchor>,
+    ) -> Result<ChainReport> {
         self.read_access(principal, practice_id).await?;
+        let mut anchored: Option<i64> = anchor
+            .filter(|a| a.seq == Some(0) && a.hash == ZERO_HASH)
+            .map(|_| 0);
         let mut previous = ZERO_HASH.to_string();
         let mut expected_seq = 1;
         let mut report = ChainReport {
@@ -88,6 +138,12 @@ impl Store {
             head_hash: previous.clone(),
             first_break: None,
             membership_problems: self.membership_problems(practice_id).await?,
+            anchor: None,
+        };
+        let settle = |report: &mut ChainReport, anchored: Option<i64>| {
+            if let Some(anchor) = anchor {
+                report.anchor = Some(anchor_check(anchor, anchored, report));
+            }
         };
         let mut form_2_began = false;
         loop {
@@ -113,6 +169,7 @@ impl Store {
                         "seq {expected_seq} is missing; the next event has seq {}",
                         row.seq
                     )));
+                    settle(&mut report, anchored);
                     return Ok(report);
                 }
                 if row.recorded_by.is_some() {
@@ -122,11 +179,13 @@ impl Store {
                         "recordedBy is missing after the chain moved to form 2 (who appended it is hidden)"
                             .to_string(),
                     ));
+                    settle(&mut report, anchored);
                     return Ok(report);
                 }
                 let Ok(actor_type) = row.actor_type.parse() else {
                     report.first_break =
                         Some(broken(format!("unknown actor type {:?}", row.actor_type)));
+                    settle(&mut report, anchored);
                     return Ok(report);
                 };
                 let recomputed = chain_hash(
@@ -151,7 +210,15 @@ impl Store {
                         "stored hash {} does not match the recomputed {recomputed}: the event or one before it was altered",
                         unpadded_hash(&row.hash)
                     )));
+                    settle(&mut report, anchored);
                     return Ok(report);
+                }
+                if let Some(anchor) = anchor
+                    && anchored.is_none()
+                    && anchor.seq.is_none_or(|seq| seq == row.seq)
+                    && recomputed == anchor.hash
+                {
+                    anchored = Some(row.seq);
                 }
                 previous = recomputed;
                 report.events_checked += 1;
@@ -191,6 +258,7 @@ impl Store {
                 ),
             });
         }
+        settle(&mut report, anchored);
         Ok(report)
     }
 
@@ -266,5 +334,34 @@ impl Store {
             }
         }
         Ok(problems)
+    }
+}
+
+/// Whether the walk reached the anchor, and if not, why.
+fn anchor_check(anchor: &Anchor, found: Option<i64>, report: &ChainReport) -> AnchorCheck {
+    let problem = match (found, &report.first_break, anchor.seq) {
+        (Some(_), _, _) => None,
+        (None, Some(broken), _) => Some(format!(
+            "the chain breaks at seq {} before it reaches the anchor",
+            broken.seq
+        )),
+        (None, None, Some(seq)) if seq > report.events_checked => Some(format!(
+            "the store ends at seq {}, before the anchored seq {seq}: events were removed",
+            report.events_checked
+        )),
+        (None, None, Some(seq)) => Some(format!(
+            "the store's event at seq {seq} does not have the anchored hash {}: the history up to it was rewritten",
+            anchor.hash
+        )),
+        (None, None, None) => Some(format!(
+            "no event in the store has the anchored hash {}: the history was rewritten",
+            anchor.hash
+        )),
+    };
+    AnchorCheck {
+        anchor: anchor.clone(),
+        held: found.is_some(),
+        found_at_seq: found,
+        problem,
     }
 }

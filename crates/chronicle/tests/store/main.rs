@@ -3,6 +3,7 @@
 
 mod auditors;
 mod cases;
+mod exports;
 mod guarantees;
 mod hardening;
 mod projections;
@@ -32,6 +33,14 @@ on_both_backends!(
     every_event_records_who_appended_it,
     a_store_from_before_recorded_by_keeps_verifying,
     the_runtime_role_cannot_change_history,
+);
+
+on_both_backends!(
+    auditor_exports, exports:
+    every_tampering_of_a_10000_event_export_is_found_and_located,
+    every_format_carries_the_manifest_and_csv_and_html_read_cleanly,
+    exports_are_recorded_and_open_to_every_member_only,
+    a_store_rewritten_after_an_export_no_longer_reaches_its_head,
 );
 
 on_both_backends!(

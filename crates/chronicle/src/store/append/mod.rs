@@ -19,7 +19,7 @@ use self::plan::{AppendContext, Prepared, in_batch, plan};
 use super::rows::{EventRow, HeadRow, unpadded_hash};
 use super::sql::{AppendContextSql, ContextRow, EVENT_COLUMNS, RawContextRow};
 use super::{Store, dispatch, in_write_transaction};
-use crate::access::{MEMBERSHIP_EVENT_TYPES, PROJECTOR_EVENT_TYPES};
+use crate::access::MEMBERSHIP_EVENT_TYPES;
 use crate::chain::{ZERO_HASH, canonical_json};
 use crate::error::{Error, Result};
 use crate::model::{ActorType, Event, NewEvent, Principal, Role};
@@ -32,7 +32,15 @@ pub(crate) enum Operation {
     Append,
     /// [`Store::skip_projector_event`], after its own checks.
     SkipProjectorEvent,
+    /// [`Store::export`] recording an export by whoever may read the practice.
+    RecordExport,
 }
+
+/// Event types only the store's own operations append: each with the operation that may.
+const OPERATION_EVENT_TYPES: [(&str, Operation); 2] = [
+    ("projector.event_skipped", Operation::SkipProjectorEvent),
+    (crate::export::EXPORT_EVENT_TYPE, Operation::RecordExport),
+];
 
 /// Rows per multi-row INSERT: well under SQLite's and PostgreSQL's bind limits.
 const INSERT_CHUNK: usize = 200;
@@ -96,8 +104,10 @@ impl Store {
         let practice_id = events[0].practice_id.clone();
         // Refuse a caller who may not write here before any expensive work or lock, so a
         // stranger cannot make a practice's writers wait. The transaction decides again.
-        self.refuse_early(principal, &practice_id, &events[0].event_type)
-            .await?;
+        if operation != Operation::RecordExport {
+            self.refuse_early(principal, &practice_id, &events[0].event_type)
+                .await?;
+        }
         let prepared = if events.len() > PREPARE_INLINE {
             // Validation, canonical JSON and schema checks of a large batch are CPU work: keep
             // them off the async threads that serve everyone else.
@@ -391,15 +401,23 @@ impl Store {
         if !violations.is_empty() {
             return Err(Error::Invalid { violations });
         }
-        if PROJECTOR_EVENT_TYPES.contains(&event.event_type.as_str())
-            && operation != Operation::SkipProjectorEvent
+        if let Some((_, only_by)) = OPERATION_EVENT_TYPES
+            .iter()
+            .find(|(event_type, _)| *event_type == event.event_type)
+            && *only_by != operation
         {
             return Err(Error::invalid(
                 "/eventType",
-                format!(
-                    "{} is appended by the projector skip operation, which first checks that the projector failed on that event",
-                    event.event_type
-                ),
+                match only_by {
+                    Operation::SkipProjectorEvent => format!(
+                        "{} is appended by the projector skip operation, which first checks that the projector failed on that event",
+                        event.event_type
+                    ),
+                    _ => format!(
+                        "{} is appended by the store when it exports, never by hand",
+                        event.event_type
+                    ),
+                },
             ));
         }
         let payload_json = canonical_json(&event.payload);
@@ -468,6 +486,7 @@ impl Store {
             std::mem::take(&mut event.payload)
         };
         Ok(Prepared {
+            by_reader: operation == Operation::RecordExport,
             event,
             payload,
             payload_json,

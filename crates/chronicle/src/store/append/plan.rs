@@ -21,6 +21,8 @@ pub(crate) struct Prepared {
     pub(super) payload_json: String,
     /// For membership events: whose role, and which role (`None`: removed).
     pub(super) membership: Option<(String, Option<Role>)>,
+    /// Appended for a member who may only read (the record of their export).
+    pub(super) by_reader: bool,
 }
 
 /// What the rules need from the database, read inside the write transaction.
@@ -141,7 +143,13 @@ pub(crate) fn plan(
         let principal_role = principal.user_id().and_then(|u| roles.get(u).copied());
         let creates_practice = event.event_type == "practice.created" && seq == 0;
 
-        if let Principal::User(_) = principal
+        if item.by_reader {
+            if principal_role.is_none() && matches!(principal, Principal::User(_)) {
+                return Err(at(Error::PracticeNotFound {
+                    practice_id: practice_id.to_string(),
+                }));
+            }
+        } else if let Principal::User(_) = principal
             && !creates_practice
         {
             let change = item.membership.as_ref().map(|(user, granted)| RoleChange {
@@ -459,6 +467,7 @@ mod tests {
                 (user, role)
             });
         Prepared {
+            by_reader: false,
             payload: event.payload.clone(),
             payload_json: canonical_json(&event.payload),
             membership,

@@ -1,0 +1,138 @@
+//! What an export reads: the practice head, a first pass over `(seq, hash)` of the slice (for
+//! the manifest's count, range and digest, which come before the events), and the events
+//! themselves page by page, each with the hash of the event before it in the practice.
+//! History is immutable and both passes stop at the head read first, so they see the same events.
+
+use futures_util::TryStreamExt;
+use sqlx::QueryBuilder;
+
+use super::query::{TimelineFilter, check_filter, push_timeline_filter};
+use super::rows::unpadded_hash;
+use super::{Store, dispatch};
+use crate::chain::ZERO_HASH;
+use crate::error::Result;
+use crate::export::{ExportDigest, ExportRow};
+use crate::model::Principal;
+
+/// The head of a practice's chain: what to write down to anchor its history elsewhere.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ChainHead {
+    /// The practice.
+    pub practice_id: String,
+    /// Seq of the last event (0 for a practice without events).
+    pub seq: i64,
+    /// Its hash (the zero hash before the first event).
+    pub hash: String,
+    /// Its time.
+    pub at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// The first pass of an export.
+pub(crate) struct Survey {
+    pub count: i64,
+    pub first_seq: Option<i64>,
+    pub last_seq: Option<i64>,
+    pub digest: String,
+    pub forms: Vec<u8>,
+}
+
+type HeadRow = (i64, String, Option<chrono::DateTime<chrono::Utc>>);
+
+impl Store {
+    /// The practice's chain head, for members.
+    pub async fn chain_head(&self, principal: &Principal, practice_id: &str) -> Result<ChainHead> {
+        self.read_access(principal, practice_id).await?;
+        let head: Option<HeadRow> = dispatch!(self, |pool, _sql| {
+            sqlx::query_as(
+                "SELECT seq, hash, last_event_at FROM practice_heads WHERE practice_id = $1",
+            )
+            .bind(practice_id)
+            .fetch_optional(pool)
+            .await?
+        });
+        let (seq, hash, at) = head.unwrap_or((0, ZERO_HASH.to_string(), None));
+        Ok(ChainHead {
+            practice_id: practice_id.to_string(),
+            seq,
+            hash: unpadded_hash(&hash).to_string(),
+            at,
+        })
+    }
+
+    /// Count, seq range, digest and chain forms of the slice up to `through_seq`.
+    pub(crate) async fn export_survey(
+        &self,
+        practice_id: &str,
+        filter: &TimelineFilter,
+        through_seq: i64,
+    ) -> Result<Survey> {
+        check_filter(filter)?;
+        let mut digest = ExportDigest::default();
+        let (mut count, mut first_seq, mut last_seq) = (0i64, None, None);
+        let (mut form_1, mut form_2) = (false, false);
+        dispatch!(self, |pool, _sql| {
+            let mut q = QueryBuilder::new(
+                "SELECT seq, hash, recorded_by IS NOT NULL FROM events WHERE practice_id = ",
+            );
+            q.push_bind(practice_id)
+                .push(" AND seq <= ")
+                .push_bind(through_seq);
+            push_timeline_filter!(q, filter, "");
+            q.push(" ORDER BY seq");
+            let mut rows = q.build_query_as::<(i64, String, bool)>().fetch(pool);
+            while let Some((seq, hash, recorded)) = rows.try_next().await? {
+                digest.add(seq, unpadded_hash(&hash));
+                count += 1;
+                first_seq.get_or_insert(seq);
+                last_seq = Some(seq);
+                if recorded {
+                    form_2 = true;
+                } else {
+                    form_1 = true;
+                }
+            }
+        });
+        let forms = [(1u8, form_1), (2u8, form_2)]
+            .into_iter()
+            .filter_map(|(form, present)| present.then_some(form))
+            .collect();
+        Ok(Survey {
+            count,
+            first_seq,
+            last_seq,
+            digest: digest.finish(),
+            forms,
+        })
+    }
+
+    /// Up to `limit` events of the slice after `after_seq` and up to `through_seq`, in seq
+    /// order, each with the hash of the event before it in the practice.
+    pub(crate) async fn export_page(
+        &self,
+        practice_id: &str,
+        filter: &TimelineFilter,
+        after_seq: i64,
+        through_seq: i64,
+        limit: i64,
+    ) -> Result<Vec<ExportRow>> {
+        Ok(dispatch!(self, |pool, _sql| {
+            let mut q = QueryBuilder::new(
+                "SELECT e.practice_id, e.seq, e.id, e.aggregate_type, e.aggregate_id, e.version, e.event_type, \
+                 e.payload_json, e.actor_type, e.actor_id, e.created_at, e.hash, e.recorded_by, p.hash AS previous_hash \
+                 FROM events e LEFT JOIN events p ON p.practice_id = e.practice_id AND p.seq = e.seq - 1 \
+                 WHERE e.practice_id = ",
+            );
+            q.push_bind(practice_id)
+                .push(" AND e.seq > ")
+                .push_bind(after_seq)
+                .push(" AND e.seq <= ")
+                .push_bind(through_seq);
+            push_timeline_filter!(q, filter, "e.");
+            q.push(" ORDER BY e.seq LIMIT ").push_bind(limit);
+            q.build_query_as().fetch_all(pool).await?
+        }))
+    }
+}
