@@ -96,6 +96,56 @@ pub async fn export(
     Ok((headers, Body::from_stream(body)).into_response())
 }
 
+/// Largest export file the check endpoint accepts.
+pub const MAX_CHECK_BYTES: usize = 1 << 30;
+
+/// Checks an export file offline, exactly as `chronicle verify FILE` does: the body is the
+/// NDJSON or JSON file (a CSV's manifest is a second file: check those with the CLI or the
+/// desktop app). `200` with the result whether intact or not; `400` when the body is not an
+/// export at all. The store is not read: anyone with an identity may check a file.
+#[utoipa::path(post, path = "/v1/exports/check", tag = "audit",
+    params(("x-user-id" = String, Header)),
+    request_body(content = String, description = "The export file", content_type = "application/octet-stream"),
+    responses((status = 200, body = chronicle::export::ExportCheck), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 413, body = ErrorBody)))]
+pub async fn check(
+    User(_): User,
+    body: Body,
+) -> Result<Json<chronicle::export::ExportCheck>, ApiError> {
+    use futures_util::StreamExt;
+    use tokio::io::AsyncWriteExt;
+    let unusable = |message: String| ApiError::from(chronicle::Error::invalid("/body", message));
+    let file = tempfile::NamedTempFile::new()
+        .map_err(|e| unusable(format!("cannot store the upload: {e}")))?;
+    let path = file.path().to_path_buf();
+    let mut out = tokio::fs::File::create(&path)
+        .await
+        .map_err(|e| unusable(format!("cannot store the upload: {e}")))?;
+    let mut stream = body.into_data_stream();
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(|e| {
+            if e.to_string().contains("length limit") {
+                ApiError::new(ErrorCode::PayloadTooLarge, format!("an export to check is at most {MAX_CHECK_BYTES} bytes here; use chronicle verify FILE"))
+            } else {
+                unusable(format!("the upload stopped: {e}"))
+            }
+        })?;
+        out.write_all(&chunk)
+            .await
+            .map_err(|e| unusable(format!("cannot store the upload: {e}")))?;
+    }
+    out.flush()
+        .await
+        .map_err(|e| unusable(format!("cannot store the upload: {e}")))?;
+    let checked = tokio::task::spawn_blocking(move || {
+        let result = chronicle::export::check_export(&path);
+        drop(file);
+        result
+    })
+    .await
+    .map_err(|e| unusable(format!("the check stopped: {e}")))?;
+    Ok(Json(checked.map_err(|e| unusable(e.0))?))
+}
+
 fn encoded_manifest(manifest: &ExportManifest) -> String {
     let json = serde_json::to_vec(manifest).expect("a manifest serializes");
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(json)

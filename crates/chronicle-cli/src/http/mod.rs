@@ -85,9 +85,13 @@ fn bounded_routes(options: &ApiOptions) -> OpenApiRouter<AppState> {
     let batch = OpenApiRouter::new()
         .routes(routes!(events::append_batch))
         .layer(DefaultBodyLimit::max(options.max_batch_body_bytes));
+    let check = OpenApiRouter::new()
+        .routes(routes!(export::check))
+        .layer(DefaultBodyLimit::max(export::MAX_CHECK_BYTES));
     OpenApiRouter::new()
         .merge(single)
         .merge(batch)
+        .merge(check)
         .routes(routes!(events::seed_aggregate_events))
         .routes(routes!(events::seed_events_by_type))
         .routes(routes!(events::practices))
