@@ -136,6 +136,7 @@ pub async fn check(
     out.flush()
         .await
         .map_err(|e| unusable(format!("cannot store the upload: {e}")))?;
+    let private = path.display().to_string();
     let checked = tokio::task::spawn_blocking(move || {
         let result = chronicle::export::check_export(&path);
         drop(file);
@@ -143,7 +144,9 @@ pub async fn check(
     })
     .await
     .map_err(|e| unusable(format!("the check stopped: {e}")))?;
-    Ok(Json(checked.map_err(|e| unusable(e.0))?))
+    Ok(Json(checked.map_err(|e| {
+        unusable(e.0.replace(&private, "the uploaded file"))
+    })?))
 }
 
 fn encoded_manifest(manifest: &ExportManifest) -> String {

@@ -971,3 +971,206 @@ async fn migrate_grants_a_runtime_role_that_cannot_rewrite_history() {
         text(&refused.stderr)
     );
 }
+
+/// `chronicle export`, `verify FILE` (0 intact, 1 broken, 2 unusable), `verify --against` and
+/// `head`, as an auditor runs them.
+#[test]
+fn export_verify_and_head_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("s.db").display());
+    let seeded = run(
+        &["seed", "--db", &url, "--practices", "1", "--events", "400"],
+        "",
+    );
+    assert_eq!(seeded.status.code(), Some(0), "{}", text(&seeded.stderr));
+    let practice = text(&seeded.stdout)
+        .lines()
+        .find_map(|l| {
+            l.strip_prefix("practice ")
+                .map(|p| p.split_whitespace().next().unwrap().to_string())
+        })
+        .expect("seed names its practice");
+    let head = run(&["head", "--db", &url, "--practice", &practice], "");
+    assert_eq!(head.status.code(), Some(0), "{}", text(&head.stderr));
+    let head: Value = serde_json::from_str(text(&head.stdout).trim()).unwrap();
+
+    let file = dir.path().join("p.ndjson");
+    let exported = run(
+        &[
+            "export",
+            "--db",
+            &url,
+            "--practice",
+            &practice,
+            "--as",
+            "victor.viewer",
+            "--out",
+            file.to_str().unwrap(),
+        ],
+        "",
+    );
+    assert_eq!(
+        exported.status.code(),
+        Some(0),
+        "{}",
+        text(&exported.stderr)
+    );
+    let manifest: Value = serde_json::from_str(text(&exported.stdout).trim()).unwrap();
+    assert_eq!(manifest["headHash"], head["hash"]);
+    assert_eq!(manifest["exportedBy"], "victor.viewer");
+
+    let intact = run(&["verify", file.to_str().unwrap()], "");
+    assert_eq!(intact.status.code(), Some(0), "{}", text(&intact.stdout));
+    assert!(text(&intact.stdout).contains("intact"));
+
+    let content = std::fs::read_to_string(&file).unwrap();
+    let mut lines: Vec<&str> = content.lines().collect();
+    lines.remove(100);
+    let broken_file = dir.path().join("broken.ndjson");
+    std::fs::write(&broken_file, lines.join("\n") + "\n").unwrap();
+    let broken = run(&["verify", broken_file.to_str().unwrap(), "--json"], "");
+    assert_eq!(broken.status.code(), Some(1), "{}", text(&broken.stderr));
+    let report: Value = serde_json::from_str(text(&broken.stdout).trim()).unwrap();
+    assert_eq!(report["firstBreak"]["seq"], 101, "{report}");
+    assert_eq!(report["firstBreak"]["line"], 101);
+
+    let garbage = dir.path().join("garbage.txt");
+    std::fs::write(&garbage, "not an export").unwrap();
+    let unusable = run(&["verify", garbage.to_str().unwrap()], "");
+    assert_eq!(
+        unusable.status.code(),
+        Some(2),
+        "{}",
+        text(&unusable.stderr)
+    );
+    let missing = run(
+        &["verify", dir.path().join("nope.ndjson").to_str().unwrap()],
+        "",
+    );
+    assert_eq!(missing.status.code(), Some(2));
+
+    let html = dir.path().join("r.html");
+    let report = run(
+        &[
+            "export",
+            "--db",
+            &url,
+            "--practice",
+            &practice,
+            "--format",
+            "html",
+            "--out",
+            html.to_str().unwrap(),
+        ],
+        "",
+    );
+    assert_eq!(report.status.code(), Some(0), "{}", text(&report.stderr));
+    assert!(
+        std::fs::read_to_string(&html)
+            .unwrap()
+            .contains(manifest["practiceId"].as_str().unwrap())
+    );
+    let csv = dir.path().join("c.csv");
+    let exported = run(
+        &[
+            "export",
+            "--db",
+            &url,
+            "--practice",
+            &practice,
+            "--format",
+            "csv",
+            "--out",
+            csv.to_str().unwrap(),
+        ],
+        "",
+    );
+    assert_eq!(
+        exported.status.code(),
+        Some(0),
+        "{}",
+        text(&exported.stderr)
+    );
+    assert!(
+        dir.path().join("c.csv.manifest.json").exists(),
+        "the CSV's manifest beside it"
+    );
+    assert_eq!(
+        run(&["verify", csv.to_str().unwrap()], "").status.code(),
+        Some(0)
+    );
+
+    let held = run(
+        &[
+            "verify",
+            "--db",
+            &url,
+            "--practice",
+            &practice,
+            "--against",
+            file.to_str().unwrap(),
+        ],
+        "",
+    );
+    assert_eq!(held.status.code(), Some(0), "{}", text(&held.stdout));
+    assert!(
+        text(&held.stdout).contains("held at seq"),
+        "{}",
+        text(&held.stdout)
+    );
+    let other = format!("1:{}", "ab".repeat(32));
+    let not_held = run(
+        &[
+            "verify",
+            "--db",
+            &url,
+            "--practice",
+            &practice,
+            "--against",
+            &other,
+        ],
+        "",
+    );
+    assert_eq!(
+        not_held.status.code(),
+        Some(1),
+        "{}",
+        text(&not_held.stdout)
+    );
+    let bad = run(
+        &[
+            "verify",
+            "--db",
+            &url,
+            "--practice",
+            &practice,
+            "--against",
+            "1:xyz",
+        ],
+        "",
+    );
+    assert_eq!(
+        bad.status.code(),
+        Some(1),
+        "a malformed hash is refused: {}",
+        text(&bad.stderr)
+    );
+    assert!(
+        text(&bad.stderr).contains("againstHash"),
+        "{}",
+        text(&bad.stderr)
+    );
+    let stranger = run(
+        &[
+            "export",
+            "--db",
+            &url,
+            "--practice",
+            &practice,
+            "--as",
+            "nobody",
+        ],
+        "",
+    );
+    assert_eq!(stranger.status.code(), Some(1));
+}

@@ -1085,3 +1085,171 @@ pub async fn removals_recorders_and_skips_answer_over_http(backend: Backend) {
     assert_eq!(report["firstBreak"], Value::Null, "{report}");
     assert_eq!(report["membershipProblems"], json!([]), "{report}");
 }
+
+/// Exports as downloads, the head, verification against it, and checking a file.
+pub async fn exports_download_and_verify_over_http(backend: Backend) {
+    let s = TestServer::start(backend).await;
+    s.practice(P, OWNER).await;
+    for i in 0..30 {
+        let (status, _) =
+            answer(s.post(OWNER, "/v1/events/append", &patient(P, &format!("pat-{i}")))).await;
+        assert_eq!(status, 201);
+    }
+    let (status, head) = answer(s.get("viewer-1", &format!("/v1/practices/{P}/head"))).await;
+    assert_eq!(status, 200);
+    assert_eq!(head["seq"], 35, "{head}");
+
+    let response = s
+        .post(
+            "viewer-1",
+            &format!("/v1/practices/{P}/exports"),
+            &json!({"format": "ndjson"}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let headers = response.headers().clone();
+    assert_eq!(headers["content-type"], "application/x-ndjson");
+    assert!(
+        headers["content-disposition"]
+            .to_str()
+            .unwrap()
+            .starts_with("attachment; filename=\"chronicle-prac-1-")
+    );
+    let export_id = headers["x-chronicle-export-id"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    let body = response.text().await.unwrap();
+    let first: Value = serde_json::from_str(body.lines().next().unwrap()).unwrap();
+    assert_eq!(first["manifest"]["exportId"], export_id.as_str());
+    assert_eq!(first["manifest"]["headHash"], head["hash"]);
+    assert_eq!(
+        first["manifest"]["exportedBy"], "viewer-1",
+        "a viewer may export what they may read"
+    );
+    assert_eq!(body.lines().count(), 36, "the manifest and 35 events");
+
+    // The file checks out offline, through the check endpoint.
+    let checked = s
+        .post_bytes("viewer-1", "/v1/exports/check", body.clone().into_bytes())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(checked.status(), 200);
+    let report: Value = checked.json().await.unwrap();
+    assert_eq!(report["intact"], true, "{report}");
+    assert_eq!(report["eventsChecked"], 35);
+    let tampered = body.replacen("\"firstName\":\"Ann\"", "\"firstName\":\"Eve\"", 1);
+    let report: Value = s
+        .post_bytes("viewer-1", "/v1/exports/check", tampered.into_bytes())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(report["intact"], false);
+    assert!(report["firstBreak"]["seq"].as_i64().is_some(), "{report}");
+    let (status, body) =
+        answer(s.post_bytes("viewer-1", "/v1/exports/check", b"hello".to_vec())).await;
+    assert_eq!(status, 400, "{body}");
+    assert_error_shape(&body, "invalid");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("the uploaded file is not a Chronicle export"),
+        "the server's temporary path stays private: {body}"
+    );
+
+    // CSV: the manifest travels in a header.
+    let response = s
+        .post(
+            OWNER,
+            &format!("/v1/practices/{P}/exports"),
+            &json!({"format": "csv", "filter": {"eventTypes": ["patient.created"]}}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let encoded = response.headers()["x-chronicle-manifest"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    use base64::Engine as _;
+    let manifest: Value = serde_json::from_slice(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(encoded)
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(manifest["eventCount"], 30);
+    let csv = response.text().await.unwrap();
+    assert!(csv.starts_with("seq,id,createdAt"));
+    assert_eq!(csv.lines().count(), 31);
+
+    // The recorded exports, and refusals.
+    let (_, exports) = answer(s.get(
+        OWNER,
+        &format!("/v1/practices/{P}/event-types/audit.export_created/events"),
+    ))
+    .await;
+    assert_eq!(exports["items"].as_array().unwrap().len(), 2, "{exports}");
+    let (status, body) = answer(s.post(
+        "stranger",
+        &format!("/v1/practices/{P}/exports"),
+        &json!({}),
+    ))
+    .await;
+    assert_eq!(status, 403, "{body}");
+    let (status, body) = answer(s.post(
+        OWNER,
+        &format!("/v1/practices/{P}/exports"),
+        &json!({"format": "pdf"}),
+    ))
+    .await;
+    assert_eq!(status, 400, "{body}");
+    let (status, body) = answer(s.post(
+        OWNER,
+        &format!("/v1/practices/{P}/exports"),
+        &json!({"filter": {"aggregateId": "pat-1"}}),
+    ))
+    .await;
+    assert_eq!(
+        (status, detail_paths(&body)),
+        (400, vec!["/aggregateId".to_string()]),
+        "{body}"
+    );
+
+    // Verify against the head written down before.
+    let hash = head["hash"].as_str().unwrap();
+    let (status, report) = answer(s.get(
+        OWNER,
+        &format!("/v1/practices/{P}/verify?againstHash={hash}&againstSeq=35"),
+    ))
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(report["anchor"]["held"], true, "{report}");
+    let (_, report) = answer(s.get(
+        OWNER,
+        &format!(
+            "/v1/practices/{P}/verify?againstHash={}&againstSeq=35",
+            "ab".repeat(32)
+        ),
+    ))
+    .await;
+    assert_eq!(report["anchor"]["held"], false, "{report}");
+    let (status, body) =
+        answer(s.get(OWNER, &format!("/v1/practices/{P}/verify?againstHash=xyz"))).await;
+    assert_eq!(
+        (status, detail_paths(&body)),
+        (400, vec!["/againstHash".to_string()]),
+        "{body}"
+    );
+    let (status, body) =
+        answer(s.get(OWNER, &format!("/v1/practices/{P}/verify?againstSeq=3"))).await;
+    assert_eq!(status, 400, "{body}");
+}

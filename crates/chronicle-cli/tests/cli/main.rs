@@ -30,6 +30,7 @@ on_both_backends!(
     read_model_endpoints_answer_from_the_projections,
     the_web_console_is_served_beside_the_api,
     removals_recorders_and_skips_answer_over_http,
+    exports_download_and_verify_over_http,
 );
 
 on_both_backends!(

@@ -61,6 +61,15 @@ impl TestServer {
             .json(body)
     }
 
+    /// A POST of raw bytes (a file upload).
+    pub fn post_bytes(&self, user: &str, path: &str, body: Vec<u8>) -> reqwest::RequestBuilder {
+        self.client
+            .post(format!("{}{path}", self.base))
+            .header("x-user-id", user)
+            .header("content-type", "application/octet-stream")
+            .body(body)
+    }
+
     /// A practice owned by `owner`, with admin-1, desk-1 and viewer-1.
     pub async fn practice(&self, practice: &str, owner: &str) {
         let created = self
