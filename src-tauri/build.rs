@@ -29,6 +29,10 @@ const COMMANDS: &[&str] = &[
     "projector_reset",
     "projector_retry",
     "projector_skip",
+    "export_practice",
+    "export_cancel",
+    "check_export_file",
+    "chain_head",
 ];
 
 fn main() {

@@ -7,8 +7,9 @@ use chronicle::api::{
     BatchRequest, DirectoryList, MemberList, PageQuery, PracticeList, ProjectorStatusList,
     ProjectorStatusQuery, RecentAggregatesQuery, RegistryList, TimelineQuery,
 };
+use chronicle::export::{ExportCheck, ExportManifest, ExportRequest};
 use chronicle::{
-    AggregateSummary, ChainReport, Event, EventType, IndexedAggregate, NewEvent, Page,
+    AggregateSummary, ChainHead, ChainReport, Event, EventType, IndexedAggregate, NewEvent, Page,
     PracticeSummary,
 };
 use tauri::State;
@@ -220,17 +221,63 @@ pub async fn daily_activity(
     .await?)
 }
 
-/// Recomputes the practice's chain and names the first event that breaks it.
+/// Recomputes the practice's chain and names the first event that breaks it; with `query`'s
+/// `againstHash` (and `againstSeq`), also whether the store still holds the chain up to that
+/// head recorded earlier.
 #[tauri::command]
 #[specta::specta]
-pub async fn verify(state: State<'_, AppState>, practice_id: String) -> CommandResult<ChainReport> {
+pub async fn verify(
+    state: State<'_, AppState>,
+    practice_id: String,
+    query: Option<api::VerifyQuery>,
+) -> CommandResult<ChainReport> {
     Ok(api::verify(
         &state.store().await,
         &state.principal()?,
         &practice_id,
-        api::VerifyQuery::default(),
+        query.unwrap_or_default(),
     )
     .await?)
+}
+
+/// The practice's chain head (seq, hash, time): what to write down outside the store.
+#[tauri::command]
+#[specta::specta]
+pub async fn chain_head(
+    state: State<'_, AppState>,
+    practice_id: String,
+) -> CommandResult<ChainHead> {
+    Ok(api::chain_head(&state.store().await, &state.principal()?, &practice_id).await?)
+}
+
+/// Exports the practice (or the request's slice) to `path`, a file the user chose in the save
+/// dialog, as the identity; `exportProgress` events tell how far it got, and `export_cancel`
+/// stops it. Answers the manifest the file carries (a CSV's goes beside it in
+/// `FILE.manifest.json`). Cancelled or failed, nothing is left at `path`.
+#[tauri::command]
+#[specta::specta]
+pub async fn export_practice(
+    state: State<'_, AppState>,
+    practice_id: String,
+    request: ExportRequest,
+    path: String,
+) -> CommandResult<ExportManifest> {
+    state.export_to_file(&practice_id, request, &path).await
+}
+
+/// Stops an export the app is writing (its file is removed); `not_found` once it has finished.
+#[tauri::command]
+#[specta::specta]
+pub async fn export_cancel(state: State<'_, AppState>, export_id: String) -> CommandResult<()> {
+    state.cancel_export(&export_id)
+}
+
+/// Checks an export file (NDJSON, JSON, or CSV with its `FILE.manifest.json`) offline, as
+/// `chronicle verify FILE` does; a file that is not an export is `invalid` at `/path`.
+#[tauri::command]
+#[specta::specta]
+pub async fn check_export_file(path: String) -> CommandResult<ExportCheck> {
+    crate::export::check_file(path).await
 }
 
 /// Appends one event as the identity (`expectedVersion` guards against concurrent writers).

@@ -5,6 +5,7 @@
 
 pub mod commands;
 pub mod error;
+pub mod export;
 pub mod live;
 pub mod settings;
 pub mod state;
@@ -56,11 +57,16 @@ pub fn specta_builder<R: Runtime>() -> tauri_specta::Builder<R> {
             commands::projector_reset,
             commands::projector_retry,
             commands::projector_skip,
+            commands::export_practice,
+            commands::export_cancel,
+            commands::check_export_file,
+            commands::chain_head,
         ])
         .events(collect_events![
             live::EventsAppended,
             live::CheckpointMovedEvent,
-            live::StoreChanged
+            live::StoreChanged,
+            export::ExportProgress
         ])
         // Wire types only the web console's HTTP client reads: one generated file serves both
         // transports.
@@ -125,6 +131,8 @@ pub fn run() {
     let builder = specta_builder::<tauri::Wry>();
     tauri::Builder::default()
         .plugin(tauri_plugin_store::Builder::new().build())
+        // The export's save dialog and the Verify screen's open dialog (capability: save, open).
+        .plugin(tauri_plugin_dialog::init())
         .invoke_handler(builder.invoke_handler())
         .setup(move |app| {
             builder.mount_events(app);

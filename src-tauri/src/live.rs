@@ -15,6 +15,8 @@ use tauri::{AppHandle, Runtime};
 use tauri_specta::Event;
 use tokio::task::JoinHandle;
 
+use crate::export::ExportProgress;
+
 /// A practice has new events (appended by this app or, on PostgreSQL, by anyone).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Type, Event)]
 #[serde(transparent)]
@@ -43,6 +45,8 @@ pub trait LiveSink: Send + Sync + 'static {
     fn checkpoint_moved(&self, update: CheckpointMovedEvent);
     /// Reports a [`StoreChanged`].
     fn store_changed(&self, update: StoreChanged);
+    /// Reports an [`ExportProgress`] of an export the app is writing.
+    fn export_progress(&self, update: ExportProgress);
 }
 
 /// Emits the updates as Tauri events to every window.
@@ -56,6 +60,9 @@ impl<R: Runtime> LiveSink for WindowSink<R> {
         emit(&self.0, update);
     }
     fn store_changed(&self, update: StoreChanged) {
+        emit(&self.0, update);
+    }
+    fn export_progress(&self, update: ExportProgress) {
         emit(&self.0, update);
     }
 }

@@ -14,6 +14,7 @@ use tokio::sync::{RwLock, watch};
 use tokio::task::JoinHandle;
 
 use crate::error::{CommandError, CommandResult};
+use crate::export::{RunningExports, export_to_file};
 use crate::live::{self, LiveSink, StoreChanged};
 use crate::settings::{Settings, SettingsFile, split_password, with_password};
 
@@ -91,6 +92,8 @@ pub struct AppState {
     /// The embedded store, opened when no location is set (or the set one fails at start).
     embedded_url: String,
     startup_error: Mutex<Option<CommandError>>,
+    /// The exports the app is writing, to cancel them.
+    exports: RunningExports,
 }
 
 /// Desktop-sized store options: a smaller pool than a server needs.
@@ -133,6 +136,7 @@ impl AppState {
             options,
             embedded_url,
             startup_error: Mutex::new(startup_error),
+            exports: RunningExports::default(),
         })
     }
 
@@ -245,6 +249,36 @@ impl AppState {
         })?;
         *self.settings.lock().expect("settings lock") = requested.clone();
         Ok(requested)
+    }
+}
+
+impl AppState {
+    /// Exports a practice (or a slice) to `path` as the identity, reporting progress to the
+    /// window; [`AppState::cancel_export`] stops it.
+    pub async fn export_to_file(
+        &self,
+        practice_id: &str,
+        request: chronicle::export::ExportRequest,
+        path: &str,
+    ) -> CommandResult<chronicle::export::ExportManifest> {
+        let (store, caller) = (self.store().await, self.principal()?);
+        let sink = self.sink.clone();
+        let report = move |progress| sink.export_progress(progress);
+        export_to_file(
+            &store,
+            &caller,
+            &self.exports,
+            &report,
+            practice_id,
+            request,
+            path,
+        )
+        .await
+    }
+
+    /// Stops a running export after its current page; its file is removed.
+    pub fn cancel_export(&self, export_id: &str) -> CommandResult<()> {
+        self.exports.cancel(export_id)
     }
 }
 

@@ -50,7 +50,7 @@ fn the_window_capability_grants_exactly_the_bound_commands() {
         .unwrap()
         .iter()
         .filter_map(|p| p.as_str())
-        .filter(|p| !p.starts_with("core:"))
+        .filter(|p| !p.contains(':'))
         .map(|p| p.trim_start_matches("allow-").replace('-', "_"))
         .collect();
     granted.sort();
@@ -77,4 +77,14 @@ fn the_window_capability_grants_exactly_the_bound_commands() {
         core,
         ["core:event:allow-listen", "core:event:allow-unlisten"]
     );
+    // The export's save dialog and the Verify screen's open dialog; nothing else of the
+    // plugin (no message boxes), and no file system access: Rust reads and writes the files.
+    let plugins: Vec<&str> = capability["permissions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|p| p.as_str())
+        .filter(|p| p.contains(':') && !p.starts_with("core:"))
+        .collect();
+    assert_eq!(plugins, ["dialog:allow-save", "dialog:allow-open"]);
 }

@@ -5,6 +5,7 @@
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use chronicle_app::export::ExportProgress;
 use chronicle_app::live::{CheckpointMovedEvent, EventsAppended, LiveSink, StoreChanged};
 use chronicle_app::settings::{Settings, SettingsFile};
 use chronicle_app::state::{AppState, desktop_store_options};
@@ -30,9 +31,13 @@ impl SettingsFile for MemorySettings {
     }
 }
 
+/// Called with the export id on the first progress report of an export (see
+/// `a_cancelled_export_leaves_no_file`).
+type ExportHook = Box<dyn FnOnce(&str) + Send>;
+
 /// Records the live updates the window would receive.
 #[derive(Default)]
-struct Recorder(Mutex<Vec<String>>);
+struct Recorder(Mutex<Vec<String>>, Mutex<Option<ExportHook>>);
 
 impl LiveSink for Recorder {
     fn appended(&self, update: EventsAppended) {
@@ -52,6 +57,16 @@ impl LiveSink for Recorder {
             .lock()
             .unwrap()
             .push(format!("store {} {}", update.backend, update.location));
+    }
+    fn export_progress(&self, update: ExportProgress) {
+        self.0.lock().unwrap().push(format!(
+            "export {} {} {}/{}",
+            update.export_id, update.practice_id, update.written, update.total
+        ));
+        let hook = self.1.lock().unwrap().take();
+        if let Some(hook) = hook {
+            hook(&update.export_id);
+        }
     }
 }
 
@@ -102,19 +117,7 @@ impl TestApp {
 
     /// Invokes `cmd` with `args` as the window would.
     fn call(&self, cmd: &str, args: Value) -> Result<Value, Value> {
-        get_ipc_response(
-            &self.webview,
-            InvokeRequest {
-                cmd: cmd.into(),
-                callback: CallbackFn(0),
-                error: CallbackFn(1),
-                url: "tauri://localhost".parse().unwrap(),
-                body: InvokeBody::Json(args),
-                headers: Default::default(),
-                invoke_key: INVOKE_KEY.to_string(),
-            },
-        )
-        .map(|body| body.deserialize::<Value>().unwrap())
+        invoke(&self.webview, cmd, args)
     }
 
     fn ok(&self, cmd: &str, args: Value) -> Value {
@@ -192,6 +195,27 @@ impl TestApp {
         }
         false
     }
+}
+
+/// Invokes `cmd` with `args` in `webview`, as the window would.
+fn invoke(
+    webview: &tauri::WebviewWindow<MockRuntime>,
+    cmd: &str,
+    args: Value,
+) -> Result<Value, Value> {
+    get_ipc_response(
+        webview,
+        InvokeRequest {
+            cmd: cmd.into(),
+            callback: CallbackFn(0),
+            error: CallbackFn(1),
+            url: "tauri://localhost".parse().unwrap(),
+            body: InvokeBody::Json(args),
+            headers: Default::default(),
+            invoke_key: INVOKE_KEY.to_string(),
+        },
+    )
+    .map(|body| body.deserialize::<Value>().unwrap())
 }
 
 fn page(limit: i64) -> Value {
@@ -1026,4 +1050,361 @@ fn a_wrong_postgres_password_is_refused_clearly_and_the_old_store_stays_open() {
     assert_eq!(app.ok("store_info", json!({}))["backend"], "postgres");
     let on_disk = serde_json::to_string(&*app.saved.lock().unwrap()).unwrap();
     assert!(!on_disk.contains(&password), "{on_disk}");
+}
+
+/// A folder for export files inside the test's own folder.
+fn export_dir(app: &TestApp) -> std::path::PathBuf {
+    let dir = app.dir.path().join("exports");
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// The names in `dir`, sorted: what an export left behind.
+fn files_in(dir: &std::path::Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+/// How many exports the practice records (`audit.export_created`), as its owner sees them.
+fn recorded_exports(app: &TestApp, practice: &str) -> usize {
+    let page = app.ok(
+        "timeline",
+        json!({"practiceId": practice, "query": {"eventTypes": ["audit.export_created"], "limit": 500}}),
+    );
+    page["items"].as_array().unwrap().len()
+}
+
+#[test]
+fn an_export_written_by_the_app_verifies_offline_and_is_recorded() {
+    let (app, practices) = TestApp::seeded();
+    let practice = &practices[0];
+    let dir = export_dir(&app);
+    // Any member may export what they may read, a viewer included.
+    app.view_as("victor.viewer");
+    let head_before = app.ok("chain_head", json!({"practiceId": practice}));
+
+    let ndjson = dir.join("whole.ndjson");
+    let manifest = app.ok(
+        "export_practice",
+        json!({"practiceId": practice, "request": {"format": "ndjson"}, "path": ndjson}),
+    );
+    assert_eq!(manifest["practiceId"], json!(practice));
+    assert_eq!(manifest["exportedBy"], "victor.viewer");
+    assert_eq!(
+        manifest["eventCount"], head_before["seq"],
+        "an unfiltered export holds every event up to the head: {manifest}"
+    );
+    assert_eq!(manifest["headHash"], head_before["hash"]);
+    assert_eq!(
+        files_in(&dir),
+        ["whole.ndjson"],
+        "the file, and no partial one"
+    );
+    let total = manifest["eventCount"].as_i64().unwrap();
+    assert!(
+        app.recorded(&format!(
+            "export {} {practice} {total}/{total}",
+            manifest["exportId"].as_str().unwrap()
+        )),
+        "the window hears the export reach its total"
+    );
+    let check = app.ok("check_export_file", json!({"path": ndjson}));
+    assert_eq!(check["intact"], true, "{check}");
+    assert_eq!(check["format"], "ndjson");
+    assert_eq!(check["eventsChecked"], total);
+    assert_eq!(check["manifest"]["digest"], manifest["digest"]);
+    assert_eq!(check["gaps"], json!([]));
+
+    // A CSV of one event type: the manifest beside it, the gaps between its events listed.
+    let csv = dir.join("patients.csv");
+    let csv_manifest = app.ok(
+        "export_practice",
+        json!({"practiceId": practice, "request": {"format": "csv", "csvBom": true, "filter": {"eventTypes": ["patient.created"]}}, "path": csv}),
+    );
+    assert_eq!(
+        files_in(&dir),
+        ["patients.csv", "patients.csv.manifest.json", "whole.ndjson"]
+    );
+    let bytes = std::fs::read(&csv).unwrap();
+    assert!(bytes.starts_with("\u{feff}seq,".as_bytes()), "BOM first");
+    let check = app.ok("check_export_file", json!({"path": csv}));
+    assert_eq!(check["intact"], true, "{check}");
+    assert_eq!(check["eventsChecked"], csv_manifest["eventCount"]);
+    assert!(
+        !check["gaps"].as_array().unwrap().is_empty(),
+        "a filtered export has gaps, listed, not errors: {check}"
+    );
+
+    // One aggregate, as JSON.
+    let patient = app.ok(
+        "aggregates",
+        json!({"practiceId": practice, "query": {"aggregateType": "patient", "limit": 1}}),
+    )["items"][0]
+        .clone();
+    let json_path = dir.join("patient.json");
+    let aggregate_manifest = app.ok(
+        "export_practice",
+        json!({"practiceId": practice, "request": {"format": "json", "filter": {"aggregateType": "patient", "aggregateId": patient["aggregateId"]}}, "path": json_path}),
+    );
+    assert_eq!(aggregate_manifest["eventCount"], patient["version"]);
+    let check = app.ok("check_export_file", json!({"path": json_path}));
+    assert_eq!(
+        (check["intact"].clone(), check["format"].clone()),
+        (json!(true), json!("json")),
+        "{check}"
+    );
+
+    // The HTML report is for reading and printing; the check says to use another format.
+    let html = dir.join("report.html");
+    let html_manifest = app.ok(
+        "export_practice",
+        json!({"practiceId": practice, "request": {"format": "html"}, "path": html}),
+    );
+    let report = std::fs::read_to_string(&html).unwrap();
+    assert!(report.to_ascii_lowercase().starts_with("<!doctype html"));
+    assert!(
+        report.contains(html_manifest["digest"].as_str().unwrap()),
+        "the report shows its digest"
+    );
+    let refused = app.err("check_export_file", json!({"path": html}));
+    assert_eq!(
+        (
+            refused["code"].as_str(),
+            refused["details"][0]["path"].as_str()
+        ),
+        (Some("invalid"), Some("/path")),
+        "{refused}"
+    );
+    assert!(
+        refused["message"].as_str().unwrap().contains("HTML"),
+        "{refused}"
+    );
+
+    // Each export is itself an event of the practice, by its exporter.
+    app.view_as("olivia.owner");
+    assert_eq!(recorded_exports(&app, practice), 4);
+    let head_after = app.ok("chain_head", json!({"practiceId": practice}));
+    assert_eq!(
+        head_after["seq"].as_i64().unwrap(),
+        head_before["seq"].as_i64().unwrap() + 4,
+        "the four exports moved the head: {head_after}"
+    );
+
+    // The live store still holds the chain up to the head the first export recorded.
+    let anchored = app.ok(
+        "verify",
+        json!({"practiceId": practice, "query": {"againstHash": manifest["headHash"], "againstSeq": manifest["headSeq"]}}),
+    );
+    assert_eq!(anchored["anchor"]["held"], true, "{anchored}");
+    assert!(anchored["firstBreak"].is_null());
+    let plain = app.ok("verify", json!({"practiceId": practice}));
+    assert!(plain["anchor"].is_null(), "no anchor asked, none answered");
+    assert_eq!(plain["eventsChecked"], head_after["seq"]);
+    let foreign = "ab".repeat(32);
+    let not_held = app.ok(
+        "verify",
+        json!({"practiceId": practice, "query": {"againstHash": foreign}}),
+    );
+    assert_eq!(not_held["anchor"]["held"], false, "{not_held}");
+    let bad_anchor = app.err(
+        "verify",
+        json!({"practiceId": practice, "query": {"againstHash": "not-a-hash"}}),
+    );
+    assert_eq!(
+        (
+            bad_anchor["code"].as_str(),
+            bad_anchor["details"][0]["path"].as_str()
+        ),
+        (Some("invalid"), Some("/againstHash"))
+    );
+}
+
+#[test]
+fn export_errors_name_their_cause_record_nothing_and_leave_no_file() {
+    let (app, practices) = TestApp::seeded();
+    let practice = &practices[0];
+    let dir = export_dir(&app);
+    let target = dir.join("out.ndjson");
+    let export = |practice_id: &str, path: Value| {
+        app.err(
+            "export_practice",
+            json!({"practiceId": practice_id, "request": {"format": "ndjson"}, "path": path}),
+        )
+    };
+
+    // No identity yet.
+    assert_eq!(export(practice, json!(target))["code"], "identity_required");
+    app.view_as("olivia.owner");
+    let exports_before = recorded_exports(&app, practice);
+
+    assert_eq!(
+        export("no-such-practice", json!(target))["code"],
+        "practice_not_found"
+    );
+    app.view_as("mallory");
+    assert_eq!(
+        export(practice, json!(target))["code"],
+        "practice_not_found",
+        "a non-member learns nothing, and gets no file"
+    );
+    for (cmd, args) in [
+        ("chain_head", json!({"practiceId": practice})),
+        (
+            "verify",
+            json!({"practiceId": practice, "query": {"againstHash": "ab".repeat(32)}}),
+        ),
+    ] {
+        assert_eq!(
+            app.err(cmd, args)["code"],
+            "practice_not_found",
+            "{cmd} hides the practice from a non-member"
+        );
+    }
+    app.view_as("olivia.owner");
+    for (path, why) in [
+        (json!("relative.ndjson"), "absolute"),
+        (json!(""), "absolute"),
+        (json!(dir), "folder"),
+        (
+            json!(dir.join("missing").join("out.ndjson")),
+            "does not exist",
+        ),
+    ] {
+        let error = export(practice, path.clone());
+        assert_eq!(
+            (error["code"].as_str(), error["details"][0]["path"].as_str()),
+            (Some("invalid"), Some("/path")),
+            "{path}: {error}"
+        );
+        assert!(
+            error["details"][0]["message"]
+                .as_str()
+                .unwrap()
+                .contains(why),
+            "{path}: says why: {error}"
+        );
+    }
+    assert_eq!(
+        files_in(&dir),
+        Vec::<String>::new(),
+        "no file, partial or whole"
+    );
+    assert_eq!(
+        recorded_exports(&app, practice),
+        exports_before,
+        "a refused export is not recorded as one"
+    );
+
+    // Arguments that do not fit the request's type never reach the command.
+    let unknown_format = app
+        .call(
+            "export_practice",
+            json!({"practiceId": practice, "request": {"format": "xml"}, "path": target}),
+        )
+        .unwrap_err();
+    assert!(
+        unknown_format.as_str().unwrap_or_default().contains("xml"),
+        "{unknown_format}"
+    );
+
+    // Cancelling what is not running: too late, and said so.
+    let late = app.err("export_cancel", json!({"exportId": "no-such-export"}));
+    assert_eq!(
+        (late["code"].as_str(), late["details"][0]["path"].as_str()),
+        (Some("not_found"), Some("/exportId"))
+    );
+
+    // Checking something that is not an export.
+    let missing = app.err(
+        "check_export_file",
+        json!({"path": dir.join("nothing.ndjson")}),
+    );
+    assert_eq!(
+        (
+            missing["code"].as_str(),
+            missing["details"][0]["path"].as_str()
+        ),
+        (Some("invalid"), Some("/path")),
+        "{missing}"
+    );
+    let text = dir.join("notes.txt");
+    std::fs::write(&text, "just some notes\n").unwrap();
+    let not_export = app.err("check_export_file", json!({"path": text}));
+    assert!(
+        not_export["message"]
+            .as_str()
+            .unwrap()
+            .contains("not a Chronicle export"),
+        "{not_export}"
+    );
+    let csv_alone = dir.join("alone.csv");
+    std::fs::write(&csv_alone, "seq,id\n1,x\n").unwrap();
+    let no_manifest = app.err("check_export_file", json!({"path": csv_alone}));
+    assert!(
+        no_manifest["message"]
+            .as_str()
+            .unwrap()
+            .contains("manifest.json"),
+        "a CSV without its manifest says where the manifest belongs: {no_manifest}"
+    );
+}
+
+#[test]
+fn a_cancelled_export_leaves_no_file() {
+    let (app, practices) = TestApp::seeded();
+    let practice = &practices[0];
+    let dir = export_dir(&app);
+    let target = dir.join("cancelled.csv");
+    app.view_as("olivia.owner");
+    // The window cancels as soon as it hears of the export (through the command, as the
+    // window does), before its first page is checked for a cancel.
+    let webview = app.webview.clone();
+    let (cancelled_tx, cancelled) = std::sync::mpsc::channel();
+    *app.live.1.lock().unwrap() = Some(Box::new(move |export_id: &str| {
+        // This runs on the runtime thread writing the export: hand its other tasks to
+        // another thread while the cancel command runs.
+        let answer = tokio::task::block_in_place(|| {
+            invoke(&webview, "export_cancel", json!({"exportId": export_id}))
+        });
+        cancelled_tx.send(answer).unwrap();
+    }));
+    let error = app.err(
+        "export_practice",
+        json!({"practiceId": practice, "request": {"format": "csv"}, "path": target}),
+    );
+    assert_eq!(
+        cancelled.recv_timeout(Duration::from_secs(10)).unwrap(),
+        Ok(Value::Null),
+        "the cancel reached a running export"
+    );
+    assert_eq!(error["code"], "conflict", "{error}");
+    assert!(
+        error["message"].as_str().unwrap().contains("cancelled"),
+        "{error}"
+    );
+    assert_eq!(
+        files_in(&dir),
+        Vec::<String>::new(),
+        "neither the CSV, its manifest nor a partial file is left"
+    );
+    // Finished, it can no longer be cancelled.
+    let export_id = app
+        .live
+        .0
+        .lock()
+        .unwrap()
+        .iter()
+        .find_map(|l| {
+            l.strip_prefix("export ")
+                .map(|r| r.split(' ').next().unwrap().to_string())
+        })
+        .unwrap();
+    assert_eq!(
+        app.err("export_cancel", json!({"exportId": export_id}))["code"],
+        "not_found"
+    );
 }

@@ -42,8 +42,12 @@ export const commands = {
 	eventsByType: (practiceId: string, eventType: string, query: PageQuery) => typedError<Page<Event>, WireError>(__TAURI_INVOKE("events_by_type", { practiceId, eventType, query })),
 	/**  Events per day, event type and actor type (daily activity). */
 	dailyActivity: (practiceId: string, query: ActivityQuery) => typedError<ActivityList, WireError>(__TAURI_INVOKE("daily_activity", { practiceId, query })),
-	/**  Recomputes the practice's chain and names the first event that breaks it. */
-	verify: (practiceId: string) => typedError<ChainReport, WireError>(__TAURI_INVOKE("verify", { practiceId })),
+	/**
+	 *  Recomputes the practice's chain and names the first event that breaks it; with `query`'s
+	 *  `againstHash` (and `againstSeq`), also whether the store still holds the chain up to that
+	 *  head recorded earlier.
+	 */
+	verify: (practiceId: string, query: VerifyQuery | null) => typedError<ChainReport, WireError>(__TAURI_INVOKE("verify", { practiceId, query })),
 	/**  Appends one event as the identity (`expectedVersion` guards against concurrent writers). */
 	append: (event: NewEvent) => typedError<Event, WireError>(__TAURI_INVOKE("append", { event })),
 	/**  Appends events all or nothing, as the identity. */
@@ -63,12 +67,29 @@ export const commands = {
 	 *  as a `projector.event_skipped` event.
 	 */
 	projectorSkip: (practiceId: string, projectorName: string, request: SkipRequest) => typedError<Event, WireError>(__TAURI_INVOKE("projector_skip", { practiceId, projectorName, request })),
+	/**
+	 *  Exports the practice (or the request's slice) to `path`, a file the user chose in the save
+	 *  dialog, as the identity; `exportProgress` events tell how far it got, and `export_cancel`
+	 *  stops it. Answers the manifest the file carries (a CSV's goes beside it in
+	 *  `FILE.manifest.json`). Cancelled or failed, nothing is left at `path`.
+	 */
+	exportPractice: (practiceId: string, request: ExportRequest, path: string) => typedError<ExportManifest, WireError>(__TAURI_INVOKE("export_practice", { practiceId, request, path })),
+	/**  Stops an export the app is writing (its file is removed); `not_found` once it has finished. */
+	exportCancel: (exportId: string) => typedError<null, WireError>(__TAURI_INVOKE("export_cancel", { exportId })),
+	/**
+	 *  Checks an export file (NDJSON, JSON, or CSV with its `FILE.manifest.json`) offline, as
+	 *  `chronicle verify FILE` does; a file that is not an export is `invalid` at `/path`.
+	 */
+	checkExportFile: (path: string) => typedError<ExportCheck, WireError>(__TAURI_INVOKE("check_export_file", { path })),
+	/**  The practice's chain head (seq, hash, time): what to write down outside the store. */
+	chainHead: (practiceId: string) => typedError<ChainHead, WireError>(__TAURI_INVOKE("chain_head", { practiceId })),
 };
 
 /** Events */
 export const events = {
 	checkpointMovedEvent: makeEvent<CheckpointMovedEvent, CheckpointMovedEvent>("checkpoint-moved-event"),
 	eventsAppended: makeEvent<EventsAppended, EventsAppended>("events-appended"),
+	exportProgress: makeEvent<ExportProgress, ExportProgress>("export-progress"),
 	storeChanged: makeEvent<StoreChanged, StoreChanged>("store-changed"),
 };
 
@@ -137,6 +158,29 @@ export type AggregatesQuery = {
 };
 
 /**
+ *  A chain head recorded outside the store (an export's manifest, a hash written down): the
+ *  store must still hold, unchanged, the history that led to it.
+ */
+export type Anchor = {
+	/**  Its seq, when known; without it, any event with the hash will do. */
+	seq: number | null,
+	/**  The head hash recorded. */
+	hash: string,
+};
+
+/**  What became of an anchor. */
+export type AnchorCheck = {
+	/**  The anchor asked about. */
+	anchor: Anchor,
+	/**  The store's event there recomputes to the anchored hash, and the chain up to it is intact. */
+	held: boolean,
+	/**  Where it was found. */
+	foundAtSeq: number | null,
+	/**  Why it does not hold. */
+	problem: string | null,
+};
+
+/**
  *  Sent to subscribers after an append commits: the practice and its new head seq. The
  *  desktop app forwards it to the window as it is; over HTTP the live stream carries the
  *  events themselves.
@@ -195,6 +239,18 @@ export type ChainBreak = {
 	problem: string,
 };
 
+/**  The head of a practice's chain: what to write down to anchor its history elsewhere. */
+export type ChainHead = {
+	/**  The practice. */
+	practiceId: string,
+	/**  Seq of the last event (0 for a practice without events). */
+	seq: number,
+	/**  Its hash (the zero hash before the first event). */
+	hash: string,
+	/**  Its time. */
+	at: string | null,
+};
+
 /**  The outcome of a chain check. */
 export type ChainReport = {
 	/**  The practice checked. */
@@ -207,6 +263,16 @@ export type ChainReport = {
 	firstBreak: ChainBreak | null,
 	/**  Membership rows that differ from what the membership events say, by user id. */
 	membershipProblems: MembershipProblem[],
+	/**  Whether the store still holds the chain up to a head recorded earlier, when asked. */
+	anchor: AnchorCheck | null,
+};
+
+/**  A disagreement between the manifest and the events. */
+export type CheckProblem = {
+	/**  The manifest field (`eventCount`, `digest`, …). */
+	field: string,
+	/**  What is wrong. */
+	problem: string,
 };
 
 /**
@@ -370,6 +436,120 @@ export type EventType = {
 
 /**  A practice has new events (appended by this app or, on PostgreSQL, by anyone). */
 export type EventsAppended = Appended;
+
+/**  The result of checking an export file. */
+export type ExportCheck = {
+	/**  Nothing missing, added or altered, and the manifest agrees. */
+	intact: boolean,
+	/**  The file's format. */
+	format: ExportFormat,
+	/**  The manifest as read. */
+	manifest: ExportManifest,
+	/**  Events whose hash was recomputed. */
+	eventsChecked: number,
+	/**  Seq of the first and last event read. */
+	firstSeq: number | null,
+	/**  Seq of the last event read. */
+	lastSeq: number | null,
+	/**  Seqs a filtered export leaves out, between its events. */
+	gaps: SeqRange[],
+	/**  The first event that breaks, if any. */
+	firstBreak: FileBreak | null,
+	/**  Where the manifest and the events disagree. */
+	manifestProblems: CheckProblem[],
+	/**  The digest of the events read. */
+	digest: string,
+};
+
+/**  How an export is written. */
+export type ExportFormat = 
+/**  The manifest on the first line, then one canonical event record per line. */
+"ndjson" | 
+/**  `{"manifest": …, "events": [records]}`. */
+"json" | 
+/**  A header row and one row per event; the manifest goes beside it (`FILE.manifest.json`). */
+"csv" | 
+/**  A printable report: the manifest and digest on the first page, then one row per event. */
+"html";
+
+/**
+ *  An export's manifest. NDJSON: the first line, as `{"manifest": …}`; JSON: the `manifest`
+ *  field; CSV: a sidecar `FILE.manifest.json`; HTML: the first page. The same object is
+ *  recorded in the practice as the payload of the `audit.export_created` event.
+ */
+export type ExportManifest = {
+	/**  Always `chronicle-export`. */
+	kind: string,
+	/**  The layout version of this manifest (1). */
+	version: number,
+	/**  Unique id of this export; also the aggregate id of its `audit.export_created` event. */
+	exportId: string,
+	/**  The practice exported. */
+	practiceId: string,
+	/**  The slice: empty means the whole timeline up to the head. */
+	filter: TimelineFilter,
+	/**  Who exported it (as `recordedBy`: a user id, or `@system`). */
+	exportedBy: string,
+	/**  When the export started (UTC). */
+	exportedAt: string,
+	/**  Events in the export. */
+	eventCount: number,
+	/**  Seq of the first exported event. */
+	firstSeq: number | null,
+	/**  Seq of the last exported event. */
+	lastSeq: number | null,
+	/**  The practice's head when the export started: nothing after it is exported. */
+	headSeq: number,
+	/**
+	 *  Hash of the head event (the zero hash for an empty practice). Write it down somewhere
+	 *  the store's owner cannot reach, and `chronicle verify --against` proves the store still
+	 *  holds this history.
+	 */
+	headHash: string,
+	/**  The chain's canonical forms among the exported events (1: without `recordedBy`, 2: with). */
+	chainForms: number[],
+	/**  `sha256:HEX` over `"{seq} {hash}\n"` of every exported event in seq order. */
+	digest: string,
+};
+
+/**
+ *  How far an export being written by the app has got: sent once its manifest is known
+ *  (`written` 0) and after every page.
+ */
+export type ExportProgress = {
+	/**  The export's id (its manifest's `exportId`): what `export_cancel` takes. */
+	exportId: string,
+	/**  The practice exported. */
+	practiceId: string,
+	/**  The file being written, as the window named it (so a window tells its own export apart). */
+	path: string,
+	/**  Events written so far. */
+	written: number,
+	/**  Events the export will hold. */
+	total: number,
+};
+
+/**  What to export and how. */
+export type ExportRequest = {
+	/**  ndjson (default), json, csv or html. */
+	format?: ExportFormat,
+	/**  The slice: the timeline's filters (an aggregate is `aggregateType` and `aggregateId`). */
+	filter?: TimelineFilter,
+	/**  CSV only: start with a UTF-8 byte order mark (for spreadsheets that need one). */
+	csvBom?: boolean,
+};
+
+/**  Where the file first stops being the history it claims to be. */
+export type FileBreak = {
+	/**  Seq of the event at fault (or where one is missing). */
+	seq: number | null,
+	/**  Its id, when there is an event. */
+	eventId: string | null,
+	/**  Line of the file (NDJSON, CSV: the physical row; JSON: the element's position from 1). */
+	line: number | null,
+	/**  What is wrong. */
+	problem: string,
+};
 
 /**  Liveness and the store behind the server. */
 export type Health = {
@@ -615,6 +795,14 @@ export type SeedReport = {
 	events: number,
 };
 
+/**  A run of seqs: `from` to `to`, both included. */
+export type SeqRange = {
+	/**  First seq. */
+	from: number,
+	/**  Last seq. */
+	to: number,
+};
+
 /**  What the app remembers between runs. */
 export type Settings = {
 	/**
@@ -688,6 +876,30 @@ export type Theme =
 /**  Always dark. */
 "dark";
 
+/**  Filters of a practice timeline; every field narrows, empty means everything. */
+export type TimelineFilter = {
+	/**  Any of these event types. */
+	eventTypes?: string[],
+	/**  Only this actor type. */
+	actorType?: ActorType | null,
+	/**  Only this actor. */
+	actorId?: string | null,
+	/**  Only this aggregate type. */
+	aggregateType?: string | null,
+	/**  Only this aggregate (with `aggregate_type`, one aggregate's timeline). */
+	aggregateId?: string | null,
+	/**  At or after this time. */
+	from?: string | null,
+	/**  Before this time. */
+	to?: string | null,
+	/**  Payload contains this text (case-insensitive for ASCII). */
+	text?: string | null,
+	/**  Only events after this seq (a live tail asks for what is newer than what it shows). */
+	afterSeq?: number | null,
+	/**  Only events before this seq. */
+	beforeSeq?: number | null,
+};
+
 /**  Filters and paging of a practice timeline. */
 export type TimelineQuery = {
 	/**  Any of these event types (comma-separated in a query string). */
@@ -698,6 +910,8 @@ export type TimelineQuery = {
 	actorId?: string | null,
 	/**  Only this aggregate type. */
 	aggregateType?: string | null,
+	/**  Only this aggregate (with `aggregateType`). */
+	aggregateId?: string | null,
 	/**  At or after this time (RFC 3339). */
 	from?: string | null,
 	/**  Before this time (RFC 3339). */
@@ -723,6 +937,14 @@ export type UserList = {
 };
 
 export type Value = null | boolean | number | string | Value[] | { [key in string]: Value };
+
+/**  Verify a practice's chain, and optionally that it still reaches a head recorded earlier. */
+export type VerifyQuery = {
+	/**  A head hash recorded earlier (an export's `headHash`): 64 lowercase hex digits. */
+	againstHash?: string | null,
+	/**  Its seq (an export's `headSeq`), when known. */
+	againstSeq?: number | null,
+};
 
 /**  One rule broken at one place of the input. */
 export type Violation = {

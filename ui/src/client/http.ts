@@ -12,6 +12,8 @@ import type {
   UserList,
 } from "../bindings";
 import type { Appended, CheckpointMoved, ChronicleClient, CommandError, Event, Page, Theme, Unsubscribe } from "./types";
+import type { ChainHead, ChainReport, ExportCheck, ExportOptions, ExportRequest, ExportResult } from "./types";
+import { fileNameFromDisposition, manifestFromHeader } from "../lib/exports";
 import { readSse } from "./sse";
 
 const KEYS = { identity: "chronicle.identity", theme: "chronicle.theme", recent: "chronicle.recentPractices" };
@@ -27,7 +29,23 @@ export type HttpOptions = {
   storage?: Pick<Storage, "getItem" | "setItem" | "removeItem"> | null;
   /** Delay before a dropped live stream reconnects (ms). */
   reconnectMs?: number;
+  /** Hands a finished export to the user (default: the browser's downloads). */
+  download?: (file: Blob, name: string) => void;
 };
+
+/** Saves `file` through the browser's downloads, as `name`. */
+export function browserDownload(file: Blob, name: string): void {
+  const url = URL.createObjectURL(file);
+  const link = document.createElement("a");
+  link.href = url;
+  link.download = name;
+  link.style.display = "none";
+  document.body.append(link);
+  link.click();
+  link.remove();
+  // The download has started from the object URL; free it once the browser has taken it.
+  setTimeout(() => URL.revokeObjectURL(url), 60_000);
+}
 
 function memoryStorage(): Pick<Storage, "getItem" | "setItem" | "removeItem"> {
   const map = new Map<string, string>();
@@ -103,6 +121,7 @@ export function createHttpClient(options: HttpOptions = {}): ChronicleClient {
   const doFetch = options.fetch ?? ((input: RequestInfo | URL, init?: RequestInit) => fetch(input, init));
   const storage = options.storage === undefined ? safeLocalStorage() : options.storage ?? memoryStorage();
   const reconnectMs = options.reconnectMs ?? 2000;
+  const download = options.download ?? browserDownload;
   const where = base || (typeof location !== "undefined" ? location.origin : "this address");
 
   const unavailable = (reason: unknown): CommandError => ({
@@ -141,6 +160,68 @@ export function createHttpClient(options: HttpOptions = {}): ChronicleClient {
         details: [],
       } satisfies CommandError;
     }
+  }
+
+  /**
+   * Downloads an export: the server records it and streams the file, with its manifest in a
+   * header; the body is gathered (counting bytes for the progress) and handed to the
+   * browser's downloads. A CSV's manifest goes with it as `FILE.manifest.json`, so the CLI
+   * can check the pair.
+   */
+  async function exportTimeline(practiceId: string, request: ExportRequest, options: ExportOptions): Promise<ExportResult> {
+    const cancelled = (): CommandError => ({ code: "unavailable", message: "The export was cancelled; nothing was saved.", details: [] });
+    let response: Response;
+    try {
+      response = await doFetch(buildUrl(base, `/v1/practices/${seg(practiceId)}/exports`), {
+        method: "POST",
+        headers: { ...headers(true), accept: "*/*" },
+        body: JSON.stringify(request),
+        signal: options.signal,
+      });
+    } catch (reason) {
+      throw options.signal.aborted ? cancelled() : unavailable(reason);
+    }
+    if (!response.ok) throw await errorFromResponse(response);
+    const manifest = manifestFromHeader(response.headers.get("x-chronicle-manifest"));
+    if (manifest === null)
+      throw { code: "unavailable", message: "The server's export came without its manifest (x-chronicle-manifest)", details: [] } satisfies CommandError;
+    const fileName = fileNameFromDisposition(response.headers.get("content-disposition")) ?? options.suggestedName;
+    const chunks: Uint8Array<ArrayBuffer>[] = [];
+    let received = 0;
+    try {
+      if (response.body) {
+        const reader = response.body.getReader();
+        for (;;) {
+          const { done, value } = await reader.read();
+          if (done) break;
+          chunks.push(value);
+          received += value.byteLength;
+          options.onProgress({ unit: "bytes", done: received, total: null });
+        }
+      }
+    } catch (reason) {
+      throw options.signal.aborted ? cancelled() : unavailable(reason);
+    }
+    download(new Blob(chunks, { type: response.headers.get("content-type") ?? "application/octet-stream" }), fileName);
+    if (request.format === "csv")
+      download(new Blob([`${JSON.stringify(manifest)}\n`], { type: "application/json" }), `${fileName}.manifest.json`);
+    return { manifest, fileName, savedTo: null };
+  }
+
+  /** Uploads an export file to the server's offline check. */
+  async function checkUpload(file: Blob): Promise<ExportCheck> {
+    let response: Response;
+    try {
+      response = await doFetch(buildUrl(base, "/v1/exports/check"), {
+        method: "POST",
+        headers: { ...headers(false), "content-type": "application/octet-stream" },
+        body: file,
+      });
+    } catch (reason) {
+      throw unavailable(reason);
+    }
+    if (!response.ok) throw await errorFromResponse(response);
+    return (await response.json()) as ExportCheck;
   }
 
   /** Follows an SSE stream, reconnecting after drops, until unsubscribed. */
@@ -236,6 +317,18 @@ export function createHttpClient(options: HttpOptions = {}): ChronicleClient {
     append: (event) => call<Event>("POST", "/v1/events/append", undefined, event),
     appendBatch: async (events) =>
       (await call<AppendedEvents>("POST", "/v1/events/append-batch", undefined, { events })).events,
+    verify: (practiceId, query) =>
+      call<ChainReport>("GET", `/v1/practices/${seg(practiceId)}/verify`, {
+        againstHash: query?.againstHash,
+        againstSeq: query?.againstSeq,
+      }),
+    chainHead: (practiceId) => call<ChainHead>("GET", `/v1/practices/${seg(practiceId)}/head`),
+    exportTimeline,
+    checkExport: async (file) => {
+      if (file.kind !== "upload")
+        throw { code: "invalid", message: "The web console checks an uploaded file; choose it or drop it here.", details: [] } satisfies CommandError;
+      return checkUpload(file.file);
+    },
 
     onAppended: (practiceId, callback: (update: Appended) => void) =>
       stream(

@@ -1,8 +1,12 @@
 // The desktop window's client: the typed Tauri commands and events of ../bindings.
+import { getCurrentWebview } from "@tauri-apps/api/webview";
+import { open, save } from "@tauri-apps/plugin-dialog";
 import { commands, events } from "../bindings";
 import type { Settings } from "../bindings";
+import { EXPORT_FORMATS, extensionOf } from "../lib/exports";
 import { unwrap } from "../result";
-import type { ChronicleClient, DesktopControls, Unsubscribe } from "./types";
+import type { ChronicleClient, DesktopControls, ExportOptions, ExportResult, Unsubscribe } from "./types";
+import type { ExportRequest } from "./types";
 
 /** Turns a listen() promise into a synchronous unsubscribe. */
 function subscription(listening: Promise<() => void>): Unsubscribe {
@@ -35,6 +39,54 @@ export function createTauriClient(): ChronicleClient {
       await unwrap(commands.settingsSet({ ...current, storeLocation: location }, password));
     },
     onStoreChanged: (callback) => subscription(events.storeChanged.listen(() => callback())),
+    pickExportFile: async () => {
+      const picked = await open({
+        title: "Check an export file",
+        multiple: false,
+        directory: false,
+        filters: [{ name: "Chronicle exports", extensions: ["ndjson", "json", "csv"] }],
+      });
+      return typeof picked === "string" ? picked : null;
+    },
+    onFilesDropped: (callback) =>
+      subscription(
+        getCurrentWebview().onDragDropEvent((e) => {
+          if (e.payload.type === "drop") callback(e.payload.paths);
+        }),
+      ),
+  };
+
+  /** Asks where to save, then has the app write the export there, following its progress
+   * events and cancelling it when the signal aborts. */
+  const exportTimeline = async (practiceId: string, request: ExportRequest, options: ExportOptions): Promise<ExportResult | null> => {
+    const format = request.format ?? "ndjson";
+    const label = EXPORT_FORMATS.find((f) => f.format === format)?.label ?? format;
+    const path = await save({
+      title: "Save the export",
+      defaultPath: options.suggestedName,
+      filters: [{ name: label, extensions: [extensionOf(format)] }],
+    });
+    if (path === null) return null;
+    let exportId: string | null = null;
+    const cancel = () => {
+      if (exportId !== null) void commands.exportCancel(exportId);
+    };
+    // Listening first, so the first progress event (the export's id) is not missed.
+    const unlisten = await events.exportProgress.listen((e) => {
+      if (e.payload.path !== path) return;
+      exportId = e.payload.exportId;
+      options.onProgress({ unit: "events", done: e.payload.written, total: e.payload.total });
+      // A cancel asked for before the id was known takes effect now.
+      if (options.signal.aborted) cancel();
+    });
+    options.signal.addEventListener("abort", cancel);
+    try {
+      const manifest = await unwrap(commands.exportPractice(practiceId, request, path));
+      return { manifest, fileName: path.split(/[/\\]/).pop() ?? path, savedTo: path };
+    } finally {
+      unlisten();
+      options.signal.removeEventListener("abort", cancel);
+    }
   };
 
   return {
@@ -71,6 +123,14 @@ export function createTauriClient(): ChronicleClient {
     skipProjectorEvent: (practiceId, name, request) => unwrap(commands.projectorSkip(practiceId, name, request)),
     append: (event) => unwrap(commands.append(event)),
     appendBatch: async (list) => (await unwrap(commands.appendBatch({ events: list }))).events,
+    verify: (practiceId, query) => unwrap(commands.verify(practiceId, query ?? null)),
+    chainHead: (practiceId) => unwrap(commands.chainHead(practiceId)),
+    exportTimeline,
+    checkExport: async (file) => {
+      if (file.kind !== "path")
+        throw { code: "invalid", message: "The desktop app checks a file by its path: choose it or drop it on the window.", details: [] };
+      return unwrap(commands.checkExportFile(file.path));
+    },
     desktop,
     onAppended: (practiceId, callback) =>
       subscription(

@@ -8,11 +8,17 @@ import type {
   AggregateSummary,
   Appended,
   Capabilities,
+  ChainHead,
+  ChainReport,
   CheckpointMoved,
   DailyCount,
   ErrorCode,
   Event,
   EventType,
+  ExportCheck,
+  ExportFormat,
+  ExportManifest,
+  ExportRequest,
   IndexedAggregate,
   Member,
   MemberList,
@@ -30,6 +36,7 @@ import type {
   StoreInfo,
   Theme,
   TimelineQuery,
+  VerifyQuery,
   WireError,
 } from "../bindings";
 
@@ -40,11 +47,17 @@ export type {
   AggregateSummary,
   Appended,
   Capabilities,
+  ChainHead,
+  ChainReport,
   CheckpointMoved,
   DailyCount,
   ErrorCode,
   Event,
   EventType,
+  ExportCheck,
+  ExportFormat,
+  ExportManifest,
+  ExportRequest,
   IndexedAggregate,
   Member,
   MemberList,
@@ -62,6 +75,7 @@ export type {
   StoreInfo,
   Theme,
   TimelineQuery,
+  VerifyQuery,
 };
 
 /** Every failure a client call rejects with: the layer's one wire error, from either transport. */
@@ -138,6 +152,20 @@ export interface ChronicleClient {
   /** Appends events all or nothing, as the identity. */
   appendBatch(events: NewEvent[]): Promise<Event[]>;
 
+  /** Recomputes the practice's chain; with `againstHash` (and `againstSeq`), also whether the
+   * store still holds the chain up to that head recorded earlier. */
+  verify(practiceId: string, query?: VerifyQuery): Promise<ChainReport>;
+  /** The practice's chain head (seq, hash, time): what to write down outside the store. */
+  chainHead(practiceId: string): Promise<ChainHead>;
+  /** Exports the practice (or the request's slice) to a file: desktop, where the user chooses
+   * in the save dialog, written by the app with progress in events; web, a download of the
+   * server's stream. Resolves null when the user dismissed the save dialog; rejects with the
+   * error when it fails or `options.signal` cancels it (nothing is kept then). */
+  exportTimeline(practiceId: string, request: ExportRequest, options: ExportOptions): Promise<ExportResult | null>;
+  /** Checks an export file offline (nothing read from the store): desktop, a path; web, an
+   * uploaded NDJSON or JSON file. */
+  checkExport(file: ExportFile): Promise<ExportCheck>;
+
   /** Desktop only: the open store, first-run demo data, switching stores. */
   readonly desktop?: DesktopControls;
 
@@ -157,4 +185,36 @@ export interface DesktopControls {
   setStoreLocation(location: string | null, password: string | null): Promise<void>;
   /** Calls back when the app switched stores: every screen reloads. */
   onStoreChanged(callback: () => void): Unsubscribe;
+  /** The open dialog for an export file to check; null when dismissed. */
+  pickExportFile(): Promise<string | null>;
+  /** Calls back with the paths of files dropped on the window. */
+  onFilesDropped(callback: (paths: string[]) => void): Unsubscribe;
 }
+
+/** How far an export has got: events written (desktop) or bytes received (web). */
+export type ExportProgressUpdate = {
+  unit: "events" | "bytes";
+  done: number;
+  /** Known for events; a download's size is not known ahead. */
+  total: number | null;
+};
+
+export type ExportOptions = {
+  /** The file name offered (desktop: in the save dialog; web: when the server names none). */
+  suggestedName: string;
+  onProgress: (update: ExportProgressUpdate) => void;
+  /** Aborting it cancels the export. */
+  signal: AbortSignal;
+};
+
+/** A finished export. */
+export type ExportResult = {
+  manifest: ExportManifest;
+  /** The file's name. */
+  fileName: string;
+  /** Where the desktop app wrote it (the web console hands it to the browser's downloads). */
+  savedTo: string | null;
+};
+
+/** An export file to check: a path (desktop) or the file itself (web). */
+export type ExportFile = { kind: "path"; path: string } | { kind: "upload"; file: Blob; name: string };
