@@ -15,6 +15,7 @@ import { Practices } from "./screens/Practices";
 import { Registry } from "./screens/Registry";
 import { DemoOffer, StoreScreen } from "./screens/Store";
 import { Timeline } from "./screens/Timeline";
+import { Verify } from "./screens/Verify";
 
 /** The whole UI: header (identity, theme), the acting-as banner, and the routed screens. */
 export function App() {
@@ -56,6 +57,7 @@ export function App() {
               <Route path="/registry" component={Registry} />
               <Route path="/registry/:type" component={Registry} />
               <Route path="/store" component={StoreScreen} />
+              <Route path="/verify" component={Verify} />
               <Route path="/p/:pid" component={Overview} />
               <Route path="/p/:pid/aggregates" component={Aggregates} />
               <Route path="/p/:pid/a/:type/:id" component={AggregateTimeline} />
@@ -86,6 +88,9 @@ function Header(props: { theme: Theme; onTheme: (t: Theme) => Promise<void> }) {
         </Link>
         <Link href="/registry" data-testid="nav-registry">
           Registry
+        </Link>
+        <Link href="/verify" data-testid="nav-verify">
+          Verify
         </Link>
         {client.desktop && (
           <Link href="/store" data-testid="nav-store">

@@ -214,3 +214,91 @@ describe("HTTP client preferences", () => {
     expect(await c.recentPractices()).toEqual(["c", "a", "b"]);
   });
 });
+
+describe("HTTP client exports and checks", () => {
+  const manifest = {
+    kind: "chronicle-export",
+    version: 1,
+    exportId: "0190-x",
+    practiceId: "p/1",
+    filter: { eventTypes: [] },
+    exportedBy: "olivia.owner",
+    exportedAt: "2026-11-30T08:00:00Z",
+    eventCount: 2,
+    firstSeq: 1,
+    lastSeq: 2,
+    headSeq: 2,
+    headHash: "ab".repeat(32),
+    chainForms: [2],
+    digest: "sha256:cd",
+  };
+  const encoded = btoa(JSON.stringify(manifest)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+  const exportResponse = (body: string, name: string) =>
+    new Response(body, {
+      headers: {
+        "content-type": "text/csv",
+        "content-disposition": `attachment; filename="${name}"`,
+        "x-chronicle-manifest": encoded,
+      },
+    });
+
+  function exporting(respond: Parameters<typeof stub>[0]) {
+    const s = stub(respond);
+    const downloads: { name: string; file: Blob }[] = [];
+    const c = createHttpClient({
+      baseUrl: "http://api",
+      fetch: s.fetch,
+      storage: null,
+      download: (file, name) => downloads.push({ name, file }),
+    });
+    void c.setIdentity("olivia.owner");
+    return { c, calls: s.calls, downloads };
+  }
+
+  it("posts the request, downloads the body under the server's name, and a CSV's manifest beside it", async () => {
+    const { c, calls, downloads } = exporting(() => exportResponse("seq,id\n1,a\n2,b\n", "chronicle-p_1-0190-x.csv"));
+    const progress: number[] = [];
+    const result = await c.exportTimeline(
+      "p/1",
+      { format: "csv", filter: { eventTypes: ["patient.created"] }, csvBom: true },
+      { suggestedName: "fallback.csv", signal: new AbortController().signal, onProgress: (p) => progress.push(p.done) },
+    );
+    expect(calls[0]!.url).toBe("http://api/v1/practices/p%2F1/exports");
+    expect(calls[0]!.init?.method).toBe("POST");
+    expect(JSON.parse(String(calls[0]!.init?.body))).toEqual({ format: "csv", filter: { eventTypes: ["patient.created"] }, csvBom: true });
+    expect(header(calls[0]!, "x-user-id")).toBe("olivia.owner");
+    expect(result).toEqual({ manifest, fileName: "chronicle-p_1-0190-x.csv", savedTo: null });
+    expect(downloads.map((d) => d.name)).toEqual(["chronicle-p_1-0190-x.csv", "chronicle-p_1-0190-x.csv.manifest.json"]);
+    expect(await downloads[0]!.file.text()).toBe("seq,id\n1,a\n2,b\n");
+    expect(JSON.parse(await downloads[1]!.file.text())).toEqual(manifest);
+    expect(progress.at(-1)).toBe(15);
+  });
+
+  it("refuses an answer without its manifest, and passes the server's error on", async () => {
+    const { c, downloads } = exporting(() => new Response("{}", { headers: { "content-disposition": 'attachment; filename="x.ndjson"' } }));
+    const options = { suggestedName: "x.ndjson", signal: new AbortController().signal, onProgress: () => {} };
+    await expect(c.exportTimeline("p", { format: "ndjson" }, options)).rejects.toMatchObject({ code: "unavailable" });
+    expect(downloads).toEqual([]);
+    const refused = exporting(() => json({ error: { code: "practice_not_found", message: "no", details: [] } }, 404));
+    await expect(refused.c.exportTimeline("p", {}, options)).rejects.toMatchObject({ code: "practice_not_found" });
+  });
+
+  it("uploads a file to the check and asks verify about an anchor", async () => {
+    const { c, calls } = client((url) => {
+      if (url.includes("/exports/check")) return json({ intact: true, eventsChecked: 2 });
+      if (url.includes("/head")) return json({ practiceId: "p", seq: 9, hash: "h", at: null });
+      return json({ practiceId: "p", eventsChecked: 9, anchor: { held: true } });
+    });
+    const file = new Blob(['{"manifest":{}}\n']);
+    expect(await c.checkExport({ kind: "upload", file, name: "x.ndjson" })).toEqual({ intact: true, eventsChecked: 2 });
+    expect(calls[0]!.url).toBe("http://api/v1/exports/check");
+    expect(calls[0]!.init?.body).toBe(file);
+    expect(header(calls[0]!, "content-type")).toBe("application/octet-stream");
+    await c.verify("p", { againstHash: "ab", againstSeq: 4 });
+    expect(calls[1]!.url).toBe("http://api/v1/practices/p/verify?againstHash=ab&againstSeq=4");
+    await c.verify("p");
+    expect(calls[2]!.url).toBe("http://api/v1/practices/p/verify");
+    expect((await c.chainHead("p")).seq).toBe(9);
+    await expect(c.checkExport({ kind: "path", path: "/tmp/x.ndjson" })).rejects.toMatchObject({ code: "invalid" });
+  });
+});

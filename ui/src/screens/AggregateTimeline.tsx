@@ -4,6 +4,7 @@ import { Link, Redirect } from "wouter";
 import { asCommandError, useClient, useData, useIdentity } from "../client/context";
 import type { CommandError, Event, Page } from "../client/types";
 import { EVENT_ROW_HEIGHT, EventCells, EventHeader, LiveToggle } from "../components/events";
+import { ExportButton } from "../components/ExportDialog";
 import { JsonTree } from "../components/JsonTree";
 import { VirtualList } from "../components/VirtualList";
 import { ErrorView, Status } from "../ErrorView";
@@ -75,6 +76,7 @@ export function AggregateTimeline({ params }: { params: { pid: string; type: str
           {events.length > 0 ? `version ${events[events.length - 1]!.version}${hasNextPage ? "+" : ""}` : ""}
         </span>
         <LiveToggle paused={live.paused} pending={live.pending} onToggle={live.toggle} />
+        <ExportButton practiceId={pid} scope={{ kind: "aggregate", aggregateType: type, aggregateId: id }} />
       </div>
       <Status
         loading={list.isPending && identity !== null}

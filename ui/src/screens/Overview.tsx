@@ -1,6 +1,8 @@
 import { Link } from "wouter";
 import { useData } from "../client/context";
+import { ChainBadge } from "../components/ChainBadge";
 import { StackedBars } from "../components/charts";
+import { ExportButton } from "../components/ExportDialog";
 import type { Stack } from "../components/charts";
 import { Status } from "../ErrorView";
 import { usePractices } from "../hooks";
@@ -47,7 +49,9 @@ export function Overview({ params }: { params: { pid: string } }) {
             </span>
           </span>
         )}
+        <ExportButton practiceId={pid} scope={{ kind: "practice" }} />
       </div>
+      <ChainBadge practiceId={pid} />
       <Status loading={days.isPending} error={days.error} empty={days.data?.length === 0} emptyText="No activity recorded yet (the daily activity projector may still be catching up)." />
       {days.data && days.data.length > 0 && (
         <>

@@ -4,6 +4,7 @@ import { asCommandError, useClient, useData, useIdentity } from "../client/conte
 import type { ActorType } from "../bindings";
 import type { CommandError, Event, TimelineFilter } from "../client/types";
 import { EVENT_ROW_HEIGHT, EventCells, EventHeader, LiveToggle } from "../components/events";
+import { ExportButton } from "../components/ExportDialog";
 import { VirtualList } from "../components/VirtualList";
 import { Status } from "../ErrorView";
 import { useLiveTail } from "../hooks";
@@ -177,6 +178,7 @@ function TimelineWindow({ pid, filterKey }: { pid: string; filterKey: string }) 
           ↓ Older
         </button>
         <LiveToggle paused={live.paused} pending={live.pending} onToggle={live.toggle} />
+        <ExportButton practiceId={pid} scope={{ kind: "timeline", filter }} />
         <span className="muted" data-testid="timeline-count">
           {state.events.length} loaded{state.olderCursor ? ", older on scroll" : ", back to the first event"}
         </span>
