@@ -41,6 +41,6 @@ pub use store::{
     AggregateFilter, Anchor, AnchorCheck, Announcement, AppendFeed, Appended, ChainBreak,
     ChainHead, ChainReport, Checkpoint, CheckpointFeed, CheckpointMoved, CheckpointState,
     CheckpointUpdate, DailyCount, Direction, Feed, IndexedAggregate, MAX_KNOWN_USERS, Member,
-    MembershipProblem, PageRequest, PracticeListing, RemovedMember, Store, StoreOptions,
-    TimelineFilter,
+    MembershipProblem, PageRequest, PracticeListing, RemovedMember, SqliteDurability, Store,
+    StoreOptions, TimelineFilter,
 };

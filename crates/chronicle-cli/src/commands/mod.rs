@@ -115,6 +115,10 @@ pub struct DbArgs {
     /// Most events one batch append may carry.
     #[arg(long, default_value_t = chronicle::rules::DEFAULT_MAX_BATCH_EVENTS, value_name = "N")]
     pub max_batch_events: usize,
+    /// SQLite: `full` (default) syncs every commit, so an acknowledged append survives power
+    /// loss; `normal` may lose the last ones on power loss, for throwaway stores only.
+    #[arg(long, env = "CHRONICLE_SQLITE_DURABILITY", default_value = "full", value_parser = |s: &str| s.parse::<chronicle::SqliteDurability>(), value_name = "full|normal")]
+    pub sqlite_durability: chronicle::SqliteDurability,
 }
 
 impl DbArgs {
@@ -132,6 +136,7 @@ impl DbArgs {
             registry_dir: self.registry_dir.clone(),
             max_payload_bytes: self.max_payload_bytes,
             max_batch_events: self.max_batch_events.max(1),
+            sqlite_durability: self.sqlite_durability,
             ..StoreOptions::default()
         };
         Ok(Store::open_with(&url, options).await?)
@@ -142,8 +147,12 @@ impl DbArgs {
 pub async fn migrate(args: MigrateArgs) -> Outcome {
     let store = args.db.open().await?;
     let version = store.schema_version().await?;
+    let durability = match store.sqlite_synchronous().await? {
+        Some(level) => format!(", synchronous={level}"),
+        None => String::new(),
+    };
     print_line(format_args!(
-        "{} store at {}: schema version {version}",
+        "{} store at {}: schema version {version}{durability}",
         store.backend_name(),
         store.location()
     ));

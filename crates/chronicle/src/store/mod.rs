@@ -135,6 +135,33 @@ pub struct StoreOptions {
     pub max_connections: u32,
     /// How long to wait for a connection (and for the server on open).
     pub connect_timeout: Duration,
+    /// SQLite: when an acknowledged append is safe. PostgreSQL follows its server's own
+    /// `synchronous_commit`.
+    pub sqlite_durability: SqliteDurability,
+}
+
+/// When SQLite may acknowledge a commit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SqliteDurability {
+    /// `synchronous=FULL`: the write-ahead log is synced at every commit, so an acknowledged
+    /// append survives power loss and an OS crash. What an audit store needs; the default.
+    #[default]
+    Full,
+    /// `synchronous=NORMAL`: commits are synced only at checkpoints, so the last acknowledged
+    /// appends can be lost on power loss or an OS crash (never on an application crash, and the
+    /// file is never corrupted). For throwaway stores: tests, demos, benchmarks of the rest.
+    Normal,
+}
+
+impl std::str::FromStr for SqliteDurability {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "full" => Ok(SqliteDurability::Full),
+            "normal" => Ok(SqliteDurability::Normal),
+            other => Err(format!("{other:?} is not one of full, normal")),
+        }
+    }
 }
 
 impl Default for StoreOptions {
@@ -146,6 +173,7 @@ impl Default for StoreOptions {
             max_page_bytes: DEFAULT_MAX_PAGE_BYTES,
             max_connections: 8,
             connect_timeout: Duration::from_secs(5),
+            sqlite_durability: SqliteDurability::Full,
         }
     }
 }

@@ -73,6 +73,27 @@ impl Store {
         Ok(store)
     }
 
+    /// What SQLite's writer connection says of `synchronous` (`FULL` or `NORMAL`): when an
+    /// acknowledged append is safe. `None` on PostgreSQL, whose server decides.
+    pub async fn sqlite_synchronous(&self) -> Result<Option<&'static str>> {
+        let Backend::Sqlite { writer, .. } = self.backend() else {
+            return Ok(None);
+        };
+        let mut guard = writer.lock().await;
+        let Some(connection) = guard.as_mut() else {
+            return Ok(None);
+        };
+        let level: i64 = sqlx::query_scalar("PRAGMA synchronous")
+            .fetch_one(connection)
+            .await?;
+        Ok(Some(match level {
+            0 => "OFF",
+            1 => "NORMAL",
+            2 => "FULL",
+            _ => "EXTRA",
+        }))
+    }
+
     /// The newest schema migration applied to this database.
     pub async fn schema_version(&self) -> Result<i64> {
         let version: Option<i64> = dispatch!(self, |pool, _sql| {
@@ -280,7 +301,10 @@ async fn open_sqlite(url: &str, rest: &str, options: &StoreOptions) -> Result<(B
         .filename(path)
         .create_if_missing(true)
         .journal_mode(SqliteJournalMode::Wal)
-        .synchronous(SqliteSynchronous::Normal)
+        .synchronous(match options.sqlite_durability {
+            super::SqliteDurability::Full => SqliteSynchronous::Full,
+            super::SqliteDurability::Normal => SqliteSynchronous::Normal,
+        })
         .foreign_keys(true)
         .busy_timeout(
             options

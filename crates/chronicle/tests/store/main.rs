@@ -90,6 +90,25 @@ mod backend_specific {
     use chronicle::{Error, Store};
 
     #[tokio::test]
+    async fn sqlite_commits_are_durable_unless_a_throwaway_store_asks_otherwise() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("d.db").display());
+        let store = chronicle::Store::open(&url).await.unwrap();
+        assert_eq!(
+            store.sqlite_synchronous().await.unwrap(),
+            Some("FULL"),
+            "an acknowledged append survives power loss by default"
+        );
+        store.close().await;
+        let options = chronicle::StoreOptions {
+            sqlite_durability: chronicle::SqliteDurability::Normal,
+            ..chronicle::StoreOptions::default()
+        };
+        let store = chronicle::Store::open_with(&url, options).await.unwrap();
+        assert_eq!(store.sqlite_synchronous().await.unwrap(), Some("NORMAL"));
+    }
+
+    #[tokio::test]
     async fn a_new_sqlite_store_is_readable_by_its_owner_only() {
         use std::os::unix::fs::PermissionsExt;
         let dir = tempfile::tempdir().unwrap();
