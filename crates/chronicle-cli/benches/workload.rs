@@ -1,0 +1,557 @@
+//! The side-by-side workload of issue #15, W1–W5, against the engine in-process and over HTTP
+//! on both backends, with raw baselines (plain sqlx inserts and reads of the same payloads:
+//! SQLite at synchronous=NORMAL and FULL, PostgreSQL) in the same run. Prints events/s and
+//! each figure's ratio to its backend's raw baseline, as Markdown for BENCHMARKS.md.
+//!
+//! - W1: 5,000 single-event appends, 1 writer, round-robin over 500 streams; one commit each.
+//! - W2: 8 concurrent writers × 2,000 single-event appends, each writer on its own 50 streams.
+//! - W3: 200 atomic batches of 100 events, each batch to its own stream.
+//! - W4: read one 1,000-event stream start to end, 200 times, decoding every event.
+//! - W5: read the whole store (42,000 events) in its global order, pages of 1,000.
+//!
+//! Payload: a 200-byte JSON object `{"stream","seq","tenant","kind","pad"}`, registered as the
+//! `bench.recorded` event type; every engine append is validated, access-checked and chained.
+//!
+//! Run with: `scripts/bench-workload.sh` (starts PostgreSQL) or
+//! `cargo bench -p chronicle-cli --bench workload` (SQLite only). `-- --scale 10` divides every
+//! count by 10 for a quick look.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use chronicle::api::{self, AggregateEventsQuery, TimelineQuery};
+use chronicle::{ActorType, NewEvent, Principal, Store, StoreOptions};
+use serde_json::{Value, json};
+use sqlx::{Connection, Executor};
+
+const PRACTICE: &str = "workload";
+const OWNER: &str = "bench-owner";
+const SCHEMA: &str = r#"{
+  "$schema": "https://json-schema.org/draft/2020-12/schema",
+  "x-event-type": "bench.recorded", "x-aggregate-type": "stream",
+  "title": "Benchmark event", "description": "The payload of the side-by-side workload.",
+  "type": "object",
+  "properties": {"stream": {"type": "string"}, "seq": {"type": "integer"}, "tenant": {"type": "string"},
+                 "kind": {"type": "string"}, "pad": {"type": "string"}},
+  "required": ["stream", "seq", "tenant", "kind", "pad"], "additionalProperties": false
+}"#;
+
+struct Counts {
+    w1: usize,
+    w2_writers: usize,
+    w2_each: usize,
+    w3_batches: usize,
+    w3_size: usize,
+    w4_stream: usize,
+    w4_reads: usize,
+}
+
+fn payload(stream: &str, seq: usize) -> Value {
+    let base =
+        json!({"stream": stream, "seq": seq, "tenant": PRACTICE, "kind": "recorded", "pad": ""});
+    let pad = 200usize.saturating_sub(base.to_string().len());
+    json!({"stream": stream, "seq": seq, "tenant": PRACTICE, "kind": "recorded", "pad": "x".repeat(pad)})
+}
+
+fn event(stream: &str, seq: usize) -> NewEvent {
+    NewEvent::new(
+        PRACTICE,
+        "stream",
+        stream,
+        "bench.recorded",
+        payload(stream, seq),
+        ActorType::Human,
+    )
+}
+
+/// Where a workload runs.
+enum Target {
+    Engine(Store),
+    Http {
+        base: String,
+        client: reqwest::Client,
+    },
+    RawSqlite(sqlx::SqlitePool),
+    RawPostgres(sqlx::PgPool),
+}
+
+impl Target {
+    async fn append(&self, stream: &str, seq: usize) {
+        match self {
+            Target::Engine(store) => {
+                store
+                    .append(&Principal::user(OWNER), event(stream, seq))
+                    .await
+                    .unwrap();
+            }
+            Target::Http { base, client } => {
+                let response = client
+                    .post(format!("{base}/v1/events/append"))
+                    .header("x-user-id", OWNER)
+                    .json(&event(stream, seq))
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(response.status(), 201);
+            }
+            Target::RawSqlite(pool) => {
+                sqlx::query(
+                    "INSERT INTO raw_events (stream, version, payload) VALUES ($1, $2, $3)",
+                )
+                .bind(stream)
+                .bind(seq as i64)
+                .bind(payload(stream, seq).to_string())
+                .execute(pool)
+                .await
+                .unwrap();
+            }
+            Target::RawPostgres(pool) => {
+                sqlx::query(
+                    "INSERT INTO raw_events (stream, version, payload) VALUES ($1, $2, $3)",
+                )
+                .bind(stream)
+                .bind(seq as i64)
+                .bind(payload(stream, seq).to_string())
+                .execute(pool)
+                .await
+                .unwrap();
+            }
+        }
+    }
+
+    async fn batch(&self, stream: &str, size: usize) {
+        match self {
+            Target::Engine(store) => {
+                let events = (1..=size).map(|seq| event(stream, seq)).collect();
+                store
+                    .append_batch(&Principal::user(OWNER), events)
+                    .await
+                    .unwrap();
+            }
+            Target::Http { base, client } => {
+                let events: Vec<NewEvent> = (1..=size).map(|seq| event(stream, seq)).collect();
+                let response = client
+                    .post(format!("{base}/v1/events/append-batch"))
+                    .header("x-user-id", OWNER)
+                    .json(&json!({"events": events}))
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(response.status(), 201);
+            }
+            Target::RawSqlite(pool) => {
+                let mut tx = pool.begin().await.unwrap();
+                let mut q =
+                    sqlx::QueryBuilder::new("INSERT INTO raw_events (stream, version, payload) ");
+                q.push_values(1..=size, |mut row, seq| {
+                    row.push_bind(stream)
+                        .push_bind(seq as i64)
+                        .push_bind(payload(stream, seq).to_string());
+                });
+                q.build().execute(&mut *tx).await.unwrap();
+                tx.commit().await.unwrap();
+            }
+            Target::RawPostgres(pool) => {
+                let mut tx = pool.begin().await.unwrap();
+                let mut q =
+                    sqlx::QueryBuilder::new("INSERT INTO raw_events (stream, version, payload) ");
+                q.push_values(1..=size, |mut row, seq| {
+                    row.push_bind(stream)
+                        .push_bind(seq as i64)
+                        .push_bind(payload(stream, seq).to_string());
+                });
+                q.build().execute(&mut *tx).await.unwrap();
+                tx.commit().await.unwrap();
+            }
+        }
+    }
+
+    /// Reads a stream start to end; returns the events decoded.
+    async fn read_stream(&self, stream: &str) -> usize {
+        match self {
+            Target::Engine(store) => {
+                let query = AggregateEventsQuery { limit: Some(1000), ..AggregateEventsQuery::default() };
+                api::aggregate_events(store, &Principal::user(OWNER), PRACTICE, "stream", stream, query)
+                    .await
+                    .unwrap()
+                    .items
+                    .len()
+            }
+            Target::Http { base, client } => {
+                let page: Value = client
+                    .get(format!("{base}/v1/practices/{PRACTICE}/aggregates/stream/{stream}/events?limit=1000"))
+                    .header("x-user-id", OWNER)
+                    .send()
+                    .await
+                    .unwrap()
+                    .json()
+                    .await
+                    .unwrap();
+                page["items"].as_array().unwrap().len()
+            }
+            Target::RawSqlite(pool) => decode(
+                sqlx::query_as::<_, (String, i64, String)>(
+                    "SELECT stream, version, payload FROM raw_events WHERE stream = $1 ORDER BY version",
+                )
+                .bind(stream)
+                .fetch_all(pool)
+                .await
+                .unwrap(),
+            ),
+            Target::RawPostgres(pool) => decode(
+                sqlx::query_as::<_, (String, i64, String)>(
+                    "SELECT stream, version, payload FROM raw_events WHERE stream = $1 ORDER BY version",
+                )
+                .bind(stream)
+                .fetch_all(pool)
+                .await
+                .unwrap(),
+            ),
+        }
+    }
+
+    /// Reads everything in global order, pages of 1,000; returns the events decoded.
+    async fn read_all(&self) -> usize {
+        let mut total = 0;
+        match self {
+            Target::Engine(store) => {
+                let mut cursor = None;
+                loop {
+                    let query = TimelineQuery {
+                        limit: Some(1000),
+                        cursor: cursor.clone(),
+                        ..TimelineQuery::default()
+                    };
+                    let page = api::timeline(store, &Principal::user(OWNER), PRACTICE, query)
+                        .await
+                        .unwrap();
+                    total += page.items.len();
+                    match page.next_cursor {
+                        Some(next) => cursor = Some(next),
+                        None => return total,
+                    }
+                }
+            }
+            Target::Http { base, client } => {
+                let mut cursor: Option<String> = None;
+                loop {
+                    let mut url = format!("{base}/v1/practices/{PRACTICE}/events?limit=1000");
+                    if let Some(c) = &cursor {
+                        url.push_str(&format!("&cursor={c}"));
+                    }
+                    let page: Value = client
+                        .get(url)
+                        .header("x-user-id", OWNER)
+                        .send()
+                        .await
+                        .unwrap()
+                        .json()
+                        .await
+                        .unwrap();
+                    total += page["items"].as_array().unwrap().len();
+                    match page["nextCursor"].as_str() {
+                        Some(next) => cursor = Some(next.to_string()),
+                        None => return total,
+                    }
+                }
+            }
+            Target::RawSqlite(pool) => {
+                let mut after = 0i64;
+                loop {
+                    let rows: Vec<(i64, String, String)> = sqlx::query_as(
+                        "SELECT id, stream, payload FROM raw_events WHERE id > $1 ORDER BY id LIMIT 1000",
+                    )
+                    .bind(after)
+                    .fetch_all(pool)
+                    .await
+                    .unwrap();
+                    let Some(last) = rows.last() else {
+                        return total;
+                    };
+                    after = last.0;
+                    total += decode(rows.into_iter().map(|(_, s, p)| (s, 0, p)).collect());
+                }
+            }
+            Target::RawPostgres(pool) => {
+                let mut after = 0i64;
+                loop {
+                    let rows: Vec<(i64, String, String)> = sqlx::query_as(
+                        "SELECT id, stream, payload FROM raw_events WHERE id > $1 ORDER BY id LIMIT 1000",
+                    )
+                    .bind(after)
+                    .fetch_all(pool)
+                    .await
+                    .unwrap();
+                    let Some(last) = rows.last() else {
+                        return total;
+                    };
+                    after = last.0;
+                    total += decode(rows.into_iter().map(|(_, s, p)| (s, 0, p)).collect());
+                }
+            }
+        }
+    }
+}
+
+fn decode(rows: Vec<(String, i64, String)>) -> usize {
+    rows.iter()
+        .map(|(_, _, p)| serde_json::from_str::<Value>(p).unwrap())
+        .filter(|v| v.is_object())
+        .count()
+}
+
+/// W1–W5 on one target; events/s each.
+async fn workload(target: Arc<Target>, c: &Counts) -> [f64; 5] {
+    let started = Instant::now();
+    for i in 0..c.w1 {
+        target.append(&format!("w1-{}", i % 500), i / 500 + 1).await;
+    }
+    let w1 = c.w1 as f64 / started.elapsed().as_secs_f64();
+
+    let started = Instant::now();
+    let writers: Vec<_> = (0..c.w2_writers)
+        .map(|w| {
+            let target = target.clone();
+            let each = c.w2_each;
+            tokio::spawn(async move {
+                for i in 0..each {
+                    target
+                        .append(&format!("w2-{w}-{}", i % 50), i / 50 + 1)
+                        .await;
+                }
+            })
+        })
+        .collect();
+    for writer in writers {
+        writer.await.unwrap();
+    }
+    let w2 = (c.w2_writers * c.w2_each) as f64 / started.elapsed().as_secs_f64();
+
+    let started = Instant::now();
+    for b in 0..c.w3_batches {
+        target.batch(&format!("w3-{b}"), c.w3_size).await;
+    }
+    let w3 = (c.w3_batches * c.w3_size) as f64 / started.elapsed().as_secs_f64();
+
+    target.batch("w4", c.w4_stream).await;
+    let started = Instant::now();
+    let mut read = 0;
+    for _ in 0..c.w4_reads {
+        read += target.read_stream("w4").await;
+    }
+    assert_eq!(read, c.w4_reads * c.w4_stream);
+    let w4 = read as f64 / started.elapsed().as_secs_f64();
+
+    let started = Instant::now();
+    let all = target.read_all().await;
+    let w5 = all as f64 / started.elapsed().as_secs_f64();
+    [w1, w2, w3, w4, w5]
+}
+
+async fn engine_store(url: &str, registry: &std::path::Path) -> Store {
+    let options = StoreOptions {
+        registry_dir: Some(registry.to_path_buf()),
+        max_connections: 16,
+        ..StoreOptions::default()
+    };
+    let store = Store::open_with(url, options).await.unwrap();
+    store
+        .append(
+            &Principal::user(OWNER),
+            NewEvent::new(
+                PRACTICE,
+                "practice",
+                PRACTICE,
+                "practice.created",
+                json!({"name": "Workload"}),
+                ActorType::Human,
+            ),
+        )
+        .await
+        .unwrap();
+    store
+}
+
+async fn serve(store: Store) -> Target {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let options = chronicle_cli::http::ApiOptions::for_store(&store);
+    tokio::spawn(chronicle_cli::http::serve(
+        listener,
+        store,
+        options,
+        std::future::pending::<()>(),
+    ));
+    Target::Http {
+        base,
+        client: reqwest::Client::new(),
+    }
+}
+
+const RAW_TABLE_SQLITE: &str = "CREATE TABLE raw_events (id INTEGER PRIMARY KEY, stream TEXT NOT NULL, version INTEGER NOT NULL, payload TEXT NOT NULL); \
+                                CREATE UNIQUE INDEX raw_by_stream ON raw_events (stream, version)";
+const RAW_TABLE_POSTGRES: &str = "CREATE TABLE raw_events (id BIGSERIAL PRIMARY KEY, stream TEXT NOT NULL, version BIGINT NOT NULL, payload TEXT NOT NULL); \
+                                  CREATE UNIQUE INDEX raw_by_stream ON raw_events (stream, version)";
+
+async fn raw_sqlite(
+    path: &std::path::Path,
+    synchronous: sqlx::sqlite::SqliteSynchronous,
+) -> Target {
+    let options = sqlx::sqlite::SqliteConnectOptions::new()
+        .filename(path)
+        .create_if_missing(true)
+        .journal_mode(sqlx::sqlite::SqliteJournalMode::Wal)
+        .synchronous(synchronous);
+    let pool = sqlx::sqlite::SqlitePoolOptions::new()
+        .max_connections(1)
+        .connect_with(options)
+        .await
+        .unwrap();
+    pool.execute(RAW_TABLE_SQLITE).await.unwrap();
+    Target::RawSqlite(pool)
+}
+
+async fn fresh_postgres(admin: &str) -> String {
+    let name = format!("workload_{}", uuid::Uuid::now_v7().simple());
+    let mut conn = sqlx::PgConnection::connect(admin).await.unwrap();
+    conn.execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+        .await
+        .unwrap();
+    let base = admin.rsplit_once('/').map(|(b, _)| b).unwrap_or(admin);
+    format!("{base}/{name}")
+}
+
+fn row(name: &str, figures: [f64; 5], baseline: Option<[f64; 5]>) -> String {
+    let cells: Vec<String> = figures
+        .iter()
+        .enumerate()
+        .map(|(i, f)| match baseline {
+            Some(raw) => format!("{f:.0} ({:.0}%)", 100.0 * f / raw[i]),
+            None => format!("{f:.0}"),
+        })
+        .collect();
+    format!("| {name} | {} |", cells.join(" | "))
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() {
+    let scale: usize = std::env::args()
+        .skip_while(|a| a != "--scale")
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(1)
+        .max(1);
+    let c = Counts {
+        w1: 5000 / scale,
+        w2_writers: 8,
+        w2_each: 2000 / scale,
+        w3_batches: 200 / scale,
+        w3_size: 100,
+        w4_stream: 1000,
+        w4_reads: 200 / scale,
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let registry = dir.path().join("registry");
+    std::fs::create_dir_all(&registry).unwrap();
+    std::fs::write(registry.join("bench.recorded.json"), SCHEMA).unwrap();
+
+    let mut rows = Vec::new();
+    let normal = workload(
+        Arc::new(
+            raw_sqlite(
+                &dir.path().join("raw-normal.db"),
+                sqlx::sqlite::SqliteSynchronous::Normal,
+            )
+            .await,
+        ),
+        &c,
+    )
+    .await;
+    rows.push(row(
+        "raw SQLite insert, WAL, synchronous=NORMAL (sqlx)",
+        normal,
+        None,
+    ));
+    let full = workload(
+        Arc::new(
+            raw_sqlite(
+                &dir.path().join("raw-full.db"),
+                sqlx::sqlite::SqliteSynchronous::Full,
+            )
+            .await,
+        ),
+        &c,
+    )
+    .await;
+    rows.push(row(
+        "raw SQLite insert, WAL, synchronous=FULL (sqlx)",
+        full,
+        None,
+    ));
+    let engine_url = format!("sqlite://{}", dir.path().join("engine.db").display());
+    let engine = workload(
+        Arc::new(Target::Engine(engine_store(&engine_url, &registry).await)),
+        &c,
+    )
+    .await;
+    rows.push(row(
+        "**Chronicle engine, SQLite (FULL)** (% of raw FULL)",
+        engine,
+        Some(full),
+    ));
+    let http_url = format!("sqlite://{}", dir.path().join("http.db").display());
+    let http = workload(
+        Arc::new(serve(engine_store(&http_url, &registry).await).await),
+        &c,
+    )
+    .await;
+    rows.push(row(
+        "**Chronicle over HTTP, SQLite (FULL)** (% of engine)",
+        http,
+        Some(engine),
+    ));
+
+    match std::env::var("CHRONICLE_TEST_PG_URL") {
+        Ok(admin) => {
+            let raw_url = fresh_postgres(&admin).await;
+            let pool = sqlx::postgres::PgPoolOptions::new()
+                .max_connections(16)
+                .connect(&raw_url)
+                .await
+                .unwrap();
+            pool.execute(RAW_TABLE_POSTGRES).await.unwrap();
+            let raw = workload(Arc::new(Target::RawPostgres(pool)), &c).await;
+            rows.push(row("raw PostgreSQL insert (sqlx)", raw, None));
+            let engine = workload(
+                Arc::new(Target::Engine(
+                    engine_store(&fresh_postgres(&admin).await, &registry).await,
+                )),
+                &c,
+            )
+            .await;
+            rows.push(row(
+                "**Chronicle engine, PostgreSQL** (% of raw)",
+                engine,
+                Some(raw),
+            ));
+            let http = workload(
+                Arc::new(serve(engine_store(&fresh_postgres(&admin).await, &registry).await).await),
+                &c,
+            )
+            .await;
+            rows.push(row(
+                "**Chronicle over HTTP, PostgreSQL** (% of engine)",
+                http,
+                Some(engine),
+            ));
+        }
+        Err(_) => eprintln!(
+            "CHRONICLE_TEST_PG_URL not set: PostgreSQL skipped (scripts/bench-workload.sh starts one)"
+        ),
+    }
+    println!("| events/s | W1 | W2 | W3 | W4 | W5 |");
+    println!("|---|---:|---:|---:|---:|---:|");
+    for r in rows {
+        println!("{r}");
+    }
+}
