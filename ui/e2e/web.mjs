@@ -5,6 +5,7 @@
 //   CHRONICLE_BIN   the CLI (default target/release/chronicle)
 //   CHRONICLE_SHOTS where screenshots go (default docs/screenshots)
 //   CHROMIUM        the browser (default /usr/bin/chromium)
+// Needs pdftotext (Debian's poppler-utils) for the printed report.
 //
 // data-testid attributes the UI offers (and this script uses):
 //   header:       identity-input, identity-apply, theme-select, nav-practices, nav-registry, nav-store (desktop)
@@ -29,10 +30,19 @@
 //                 projector-error, projector-error-event, projector-skip, skip-reason, projector-skipped,
 //                 confirm, confirm-yes, projector-done
 //   registry:     registry, registry-list, registry-type, registry-detail, schema-table, schema-raw
+//   export:       export-open (overview, timeline, aggregate), export-dialog, export-scope, export-format-{ndjson,json,csv,html},
+//                 export-from, export-to, export-bom, export-start, export-close, export-running, export-progress,
+//                 export-cancel, export-cancelled, export-done (data-export-id), export-file, export-digest, export-count,
+//                 export-head-hash (each value has a …-copy button)
+//   chain:        chain, chain-badge (data-state=checking|intact|broken), chain-recheck, chain-head (data-seq), chain-head-hash
+//   verify:       nav-verify, verify-screen, verify-drop, verify-file (web), verify-pick (desktop), verify-busy, verify-refused,
+//                 verify-result (data-intact), verify-verdict, verify-first-break, verify-break-seq, verify-break-line,
+//                 verify-break-problem, verify-manifest-problems, verify-events-checked, verify-gaps, verify-digest,
+//                 verify-head-hash, verify-anchor, verify-anchor-result (data-held)
 //   desktop only: demo-offer, store-screen, store-info, store-location, store-location-input,
 //                 store-password-input, store-open
 import { spawn, execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { chromium } from "playwright-core";
@@ -274,6 +284,106 @@ try {
   const schema = await testid("schema-table").textContent();
   if (!/dateOfBirth\s*string\s*required\s*format date/.test(schema)) fail(`schema table: ${schema}`);
   await shot("registry.png");
+
+  // --- auditors: the chain badge, exports from the UI verified by the CLI and the Verify screen,
+  // the HTML report printed to PDF with its digest on page 1
+  step("chain badge");
+  await page.goto(`${base}/#/p/${pid}`);
+  await page.waitForSelector('[data-testid="chain-badge"][data-state="intact"]', { timeout: T });
+  const badge = await testid("chain-badge").textContent();
+  if (!/chain intact · [\d,]+ events · as of/.test(badge)) fail(`the chain badge says ${badge}`);
+  const liveHead = await api(base, `/v1/practices/${pid}/head`);
+  await page.waitForFunction((hash) => document.querySelector('[data-testid="chain-head-hash"]')?.textContent === hash, liveHead.hash, { timeout: T });
+
+  /** Saves the download that `action` starts into tmp, under the name the page gave it. */
+  const downloaded = async (action) => {
+    const [download] = await Promise.all([page.waitForEvent("download", { timeout: T }), action()]);
+    const path = join(tmp, download.suggestedFilename());
+    await download.saveAs(path);
+    return path;
+  };
+  /** Opens the export dialog here, picks a format, exports and saves the file (and a CSV's manifest). */
+  const exportHere = async (format) => {
+    await testid("export-open").click();
+    await testid("export-dialog").waitFor({ timeout: T });
+    await testid(`export-format-${format}`).check();
+    const saved = [await downloaded(() => testid("export-start").click())];
+    await testid("export-done").waitFor({ timeout: T });
+    if (format === "csv") saved.push(await downloaded(() => testid("export-manifest-save").click()));
+    const digest = await testid("export-digest").textContent();
+    const count = Number(await testid("export-count").textContent());
+    await shot(`export-${format}.png`);
+    await testid("export-close").click();
+    return { saved, digest, count };
+  };
+  const cliVerify = (file) => {
+    try {
+      return { status: 0, out: execFileSync(bin, ["verify", file], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] }) };
+    } catch (error) {
+      return { status: error.status, out: `${error.stdout}${error.stderr}` };
+    }
+  };
+
+  step("export NDJSON from the overview, verified by the CLI and the Verify screen");
+  const whole = await exportHere("ndjson");
+  const ndjson = whole.saved[0];
+  const firstLine = JSON.parse(readFileSync(ndjson, "utf8").split("\n")[0]);
+  if (firstLine.manifest.digest !== whole.digest) fail(`the dialog shows digest ${whole.digest}, the file has ${firstLine.manifest.digest}`);
+  if (firstLine.manifest.eventCount !== whole.count || whole.count !== liveHead.seq) fail(`exported ${whole.count} events, the head was at ${liveHead.seq}`);
+  const verified = cliVerify(ndjson);
+  if (verified.status !== 0) fail(`chronicle verify ${ndjson} exited ${verified.status}: ${verified.out}`);
+  await testid("nav-verify").click();
+  await testid("verify-screen").waitFor({ timeout: T });
+  await testid("verify-file").setInputFiles(ndjson);
+  await page.waitForSelector('[data-testid="verify-result"][data-intact="true"]', { timeout: T });
+  if (!(await testid("verify-verdict").textContent()).includes(`Intact: ${whole.count} events checked`)) fail(`verdict: ${await testid("verify-verdict").textContent()}`);
+  if ((await testid("verify-digest").textContent()) !== whole.digest) fail("the Verify screen shows another digest");
+  await testid("verify-anchor").click();
+  await page.waitForSelector('[data-testid="verify-anchor-result"][data-held="true"]', { timeout: T });
+  await shot("verify.png");
+
+  step("a tampered export is broken, and its first break named");
+  const lines = readFileSync(ndjson, "utf8").split("\n");
+  lines[3] = lines[3].replace(/"eventType":"([a-z])/, (_m, c) => `"eventType":"${c === "x" ? "y" : "x"}`);
+  const tampered = join(tmp, "tampered.ndjson");
+  writeFileSync(tampered, lines.join("\n"));
+  if (cliVerify(tampered).status !== 1) fail("chronicle verify did not call the tampered file broken (exit 1)");
+  await testid("verify-file").setInputFiles(tampered);
+  await page.waitForSelector('[data-testid="verify-result"][data-intact="false"]', { timeout: T });
+  const breakSeq = await testid("verify-break-seq").textContent();
+  if (breakSeq !== String(JSON.parse(lines[3]).seq)) fail(`the first break is at seq ${breakSeq}, the edited line holds seq ${JSON.parse(lines[3]).seq}`);
+  if ((await testid("verify-break-line").textContent()) !== "4") fail("the first break names line 4");
+  await shot("verify-broken.png");
+
+  step("export a filtered timeline as CSV with its manifest");
+  await page.goto(`${base}/#/p/${pid}/events?types=patient.updated`);
+  await testid("event-row").first().waitFor({ timeout: T });
+  await testid("export-open").click();
+  if (!(await testid("export-scope").textContent()).includes("patient.updated")) fail("the dialog does not carry the timeline's filter");
+  await testid("export-close").click();
+  const csv = await exportHere("csv");
+  const csvFile = csv.saved.find((f) => f.endsWith(".csv"));
+  if (!csv.saved.some((f) => f === `${csvFile}.manifest.json`)) fail(`the CSV came without its manifest: ${csv.saved}`);
+  const csvVerified = cliVerify(csvFile);
+  if (csvVerified.status !== 0) fail(`chronicle verify ${csvFile} exited ${csvVerified.status}: ${csvVerified.out}`);
+  await testid("nav-verify").click();
+  await testid("verify-file").setInputFiles(csvFile);
+  await testid("verify-refused").waitFor({ timeout: T });
+
+  step("the HTML report of an aggregate, printed to PDF, shows its digest on page 1");
+  await page.goto(`${base}/#/p/${pid}/a/patient/${patientId}`);
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid="event-row"]').length >= 3, null, { timeout: T });
+  const report = await exportHere("html");
+  const printer = await browser.newPage();
+  await printer.goto(`file://${report.saved[0]}`);
+  const pdf = join(tmp, "report.pdf");
+  await printer.pdf({ path: pdf, format: "A4" });
+  await printer.close();
+  const pageOne = execFileSync("pdftotext", ["-f", "1", "-l", "1", pdf, "-"], { encoding: "utf8" });
+  // A long digest may wrap across lines of the printed page.
+  if (!pageOne.replace(/\s+/g, "").includes(report.digest)) fail(`page 1 of the printed report lacks the digest ${report.digest}:\n${pageOne}`);
+  // The overview's people were loaded (and cached) above; the next journey reads them afresh.
+  await page.reload();
 
   // --- a removed member loses access at once; the People list says who removed them
   step("removal");

@@ -255,7 +255,7 @@ describe("HTTP client exports and checks", () => {
     return { c, calls: s.calls, downloads };
   }
 
-  it("posts the request, downloads the body under the server's name, and a CSV's manifest beside it", async () => {
+  it("posts the request, downloads the body under the server's name, and offers a CSV's manifest beside it", async () => {
     const { c, calls, downloads } = exporting(() => exportResponse("seq,id\n1,a\n2,b\n", "chronicle-p_1-0190-x.csv"));
     const progress: number[] = [];
     const result = await c.exportTimeline(
@@ -267,7 +267,14 @@ describe("HTTP client exports and checks", () => {
     expect(calls[0]!.init?.method).toBe("POST");
     expect(JSON.parse(String(calls[0]!.init?.body))).toEqual({ format: "csv", filter: { eventTypes: ["patient.created"] }, csvBom: true });
     expect(header(calls[0]!, "x-user-id")).toBe("olivia.owner");
-    expect(result).toEqual({ manifest, fileName: "chronicle-p_1-0190-x.csv", savedTo: null });
+    expect(result?.manifest).toEqual(manifest);
+    expect([result?.fileName, result?.savedTo, result?.manifestFile?.name]).toEqual([
+      "chronicle-p_1-0190-x.csv",
+      null,
+      "chronicle-p_1-0190-x.csv.manifest.json",
+    ]);
+    expect(downloads.map((d) => d.name)).toEqual(["chronicle-p_1-0190-x.csv"]);
+    result?.manifestFile?.save();
     expect(downloads.map((d) => d.name)).toEqual(["chronicle-p_1-0190-x.csv", "chronicle-p_1-0190-x.csv.manifest.json"]);
     expect(await downloads[0]!.file.text()).toBe("seq,id\n1,a\n2,b\n");
     expect(JSON.parse(await downloads[1]!.file.text())).toEqual(manifest);

@@ -165,7 +165,7 @@ export function createHttpClient(options: HttpOptions = {}): ChronicleClient {
   /**
    * Downloads an export: the server records it and streams the file, with its manifest in a
    * header; the body is gathered (counting bytes for the progress) and handed to the
-   * browser's downloads. A CSV's manifest goes with it as `FILE.manifest.json`, so the CLI
+   * browser's downloads. A CSV's manifest is offered as `FILE.manifest.json`, so the CLI
    * can check the pair.
    */
   async function exportTimeline(practiceId: string, request: ExportRequest, options: ExportOptions): Promise<ExportResult> {
@@ -203,9 +203,12 @@ export function createHttpClient(options: HttpOptions = {}): ChronicleClient {
       throw options.signal.aborted ? cancelled() : unavailable(reason);
     }
     download(new Blob(chunks, { type: response.headers.get("content-type") ?? "application/octet-stream" }), fileName);
-    if (request.format === "csv")
-      download(new Blob([`${JSON.stringify(manifest)}\n`], { type: "application/json" }), `${fileName}.manifest.json`);
-    return { manifest, fileName, savedTo: null };
+    const manifestName = `${fileName}.manifest.json`;
+    const manifestFile =
+      request.format === "csv"
+        ? { name: manifestName, save: () => download(new Blob([`${JSON.stringify(manifest)}\n`], { type: "application/json" }), manifestName) }
+        : null;
+    return { manifest, fileName, savedTo: null, manifestFile };
   }
 
   /** Uploads an export file to the server's offline check. */

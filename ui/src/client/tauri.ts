@@ -82,7 +82,7 @@ export function createTauriClient(): ChronicleClient {
     options.signal.addEventListener("abort", cancel);
     try {
       const manifest = await unwrap(commands.exportPractice(practiceId, request, path));
-      return { manifest, fileName: path.split(/[/\\]/).pop() ?? path, savedTo: path };
+      return { manifest, fileName: path.split(/[/\\]/).pop() ?? path, savedTo: path, manifestFile: null };
     } finally {
       unlisten();
       options.signal.removeEventListener("abort", cancel);

@@ -214,6 +214,9 @@ export type ExportResult = {
   fileName: string;
   /** Where the desktop app wrote it (the web console hands it to the browser's downloads). */
   savedTo: string | null;
+  /** A CSV's manifest still to save beside it (web: browsers let a page start a second
+   * download only from a click); null when there is none or it is already written. */
+  manifestFile: { name: string; save: () => void } | null;
 };
 
 /** An export file to check: a path (desktop) or the file itself (web). */

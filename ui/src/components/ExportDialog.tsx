@@ -121,7 +121,7 @@ export function ExportDialog(props: { practiceId: string; scope: ExportScope; on
               </label>
             )}
             {format === "csv" && client.transport === "http" && (
-              <p className="muted small">The browser downloads the CSV and its manifest (FILE.manifest.json): keep them together to verify the CSV.</p>
+              <p className="muted small">A CSV's manifest is a second file (FILE.manifest.json), offered once the CSV is downloaded: keep the two together to verify the CSV.</p>
             )}
             {phase.kind === "failed" && <ErrorView error={phase.error} title="The export failed; nothing was kept." />}
             {phase.kind === "cancelled" && (
@@ -186,6 +186,14 @@ function Done({ result, onClose }: { result: ExportResult; onClose: () => void }
         </span>
         {result.savedTo === null && <span className="muted"> (in your downloads)</span>}
       </p>
+      {result.manifestFile && (
+        <p>
+          <button type="button" data-testid="export-manifest-save" onClick={result.manifestFile.save}>
+            Save its manifest ({result.manifestFile.name})
+          </button>{" "}
+          <span className="muted small">needed beside the CSV to verify it</span>
+        </p>
+      )}
       <dl className="facts">
         <dt>Digest</dt>
         <dd>
