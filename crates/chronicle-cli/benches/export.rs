@@ -16,13 +16,47 @@ use serde_json::json;
 
 const PRACTICE: &str = "bench-export";
 
-fn peak_rss_mib() -> f64 {
+/// A field of /proc/self/status, in MiB.
+fn status_mib(field: &str) -> f64 {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
     status
         .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .find_map(|l| l.strip_prefix(field))
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
         .map_or(0.0, |kib| kib / 1024.0)
+}
+
+/// Peak resident set (VmHWM), which counts SQLite's memory-mapped database pages too.
+fn peak_rss_mib() -> f64 {
+    status_mib("VmHWM:")
+}
+
+/// Samples the process's anonymous memory (heap, stacks: what it allocated, not the file
+/// pages it maps) until dropped; the peak is what an export costs in memory of its own.
+struct AnonPeak(
+    std::sync::Arc<std::sync::atomic::AtomicU64>,
+    std::sync::Arc<std::sync::atomic::AtomicBool>,
+);
+
+impl AnonPeak {
+    fn start() -> Self {
+        use std::sync::atomic::Ordering;
+        let peak = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let (p, s) = (peak.clone(), stop.clone());
+        std::thread::spawn(move || {
+            while !s.load(Ordering::Relaxed) {
+                let kib = (status_mib("RssAnon:") * 1024.0) as u64;
+                p.fetch_max(kib, Ordering::Relaxed);
+                std::thread::sleep(std::time::Duration::from_millis(10));
+            }
+        });
+        AnonPeak(peak, stop)
+    }
+
+    fn mib(&self) -> f64 {
+        self.0.load(std::sync::atomic::Ordering::Relaxed) as f64 / 1024.0
+    }
 }
 
 fn arg(name: &str) -> Option<String> {
@@ -71,9 +105,16 @@ async fn seed(url: &str, events: usize) {
     );
 }
 
-/// Child: export the practice to `out`; prints `seconds events peak_mib`.
+impl Drop for AnonPeak {
+    fn drop(&mut self) {
+        self.1.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+/// Child: export the practice to `out`; prints `seconds events peak_mib anon_peak_mib survey_seconds`.
 async fn child_export(url: &str, out: &Path) {
     let store = Store::open(url).await.unwrap();
+    let anon = AnonPeak::start();
     let started = Instant::now();
     let prepared = store
         .export(
@@ -86,6 +127,7 @@ async fn child_export(url: &str, out: &Path) {
         )
         .await
         .unwrap();
+    let survey = started.elapsed().as_secs_f64();
     let file = tokio::fs::File::create(out).await.unwrap();
     let mut writer = tokio::io::BufWriter::with_capacity(1 << 20, file);
     let summary = prepared
@@ -93,10 +135,11 @@ async fn child_export(url: &str, out: &Path) {
         .await
         .unwrap();
     println!(
-        "{} {} {}",
+        "{} {} {} {} {survey}",
         started.elapsed().as_secs_f64(),
         summary.written,
-        peak_rss_mib()
+        peak_rss_mib(),
+        anon.mib()
     );
 }
 
@@ -208,18 +251,22 @@ async fn main() {
     let size = std::fs::metadata(&file).map(|m| m.len()).unwrap_or(0);
     let verify = run_child("verify", &dir);
     let http = run_child("http", &dir);
-    println!("| step | events | seconds | events/s | peak RSS (MiB) |");
-    println!("|---|---:|---:|---:|---:|");
     println!(
-        "| NDJSON export to a file ({:.0} MiB) | {} | {:.2} | {:.0} | {:.1} |",
+        "| step | events | seconds | events/s | peak RSS (MiB) | peak anonymous memory (MiB) |"
+    );
+    println!("|---|---:|---:|---:|---:|---:|");
+    println!(
+        "| NDJSON export to a file ({:.0} MiB; manifest survey {:.2} s) | {} | {:.2} | {:.0} | {:.1} | {:.1} |",
         size as f64 / 1048576.0,
+        export[4],
         export[1],
         export[0],
         export[1] / export[0],
-        export[2]
+        export[2],
+        export[3]
     );
     println!(
-        "| offline verify of that file | {} | {:.2} | {:.0} | {:.1} |",
+        "| offline verify of that file | {} | {:.2} | {:.0} | {:.1} | – |",
         verify[1],
         verify[0],
         verify[1] / verify[0],

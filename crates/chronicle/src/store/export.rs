@@ -109,22 +109,27 @@ impl Store {
     }
 
     /// Up to `limit` events of the slice after `after_seq` and up to `through_seq`, in seq
-    /// order, each with the hash of the event before it in the practice.
+    /// order, each with the hash of the event before it in the practice when `previous` is
+    /// asked for (a slice with gaps); a contiguous slice carries it over from the row before.
     pub(crate) async fn export_page(
         &self,
         practice_id: &str,
         filter: &TimelineFilter,
-        after_seq: i64,
-        through_seq: i64,
+        (after_seq, through_seq): (i64, i64),
         limit: i64,
+        previous: bool,
     ) -> Result<Vec<ExportRow>> {
         Ok(dispatch!(self, |pool, _sql| {
             let mut q = QueryBuilder::new(
                 "SELECT e.practice_id, e.seq, e.id, e.aggregate_type, e.aggregate_id, e.version, e.event_type, \
-                 e.payload_json, e.actor_type, e.actor_id, e.created_at, e.hash, e.recorded_by, p.hash AS previous_hash \
-                 FROM events e LEFT JOIN events p ON p.practice_id = e.practice_id AND p.seq = e.seq - 1 \
-                 WHERE e.practice_id = ",
+                 e.payload_json, e.actor_type, e.actor_id, e.created_at, e.hash, e.recorded_by, ",
             );
+            q.push(if previous {
+                "p.hash AS previous_hash FROM events e LEFT JOIN events p ON p.practice_id = e.practice_id AND p.seq = e.seq - 1 "
+            } else {
+                "NULL AS previous_hash FROM events e "
+            });
+            q.push("WHERE e.practice_id = ");
             q.push_bind(practice_id)
                 .push(" AND e.seq > ")
                 .push_bind(after_seq)
