@@ -205,16 +205,21 @@ async fn write(
         .sync_all()
         .await
         .map_err(|e| write_failed(destination, e))?;
-    if prepared.format() == ExportFormat::Csv {
-        let sidecar = chronicle::export::sidecar_path(destination);
+    let sidecar = (prepared.format() == ExportFormat::Csv)
+        .then(|| chronicle::export::sidecar_path(destination));
+    if let Some(sidecar) = &sidecar {
         let text = serde_json::to_string(&manifest).expect("a manifest serializes");
-        tokio::fs::write(&sidecar, format!("{text}\n"))
+        tokio::fs::write(sidecar, format!("{text}\n"))
             .await
-            .map_err(|e| write_failed(&sidecar, e))?;
+            .map_err(|e| write_failed(sidecar, e))?;
     }
-    tokio::fs::rename(partial, destination)
-        .await
-        .map_err(|e| write_failed(destination, e))?;
+    if let Err(error) = tokio::fs::rename(partial, destination).await {
+        // A manifest without its CSV would only mislead.
+        if let Some(sidecar) = &sidecar {
+            remove_quietly(sidecar);
+        }
+        return Err(write_failed(destination, error));
+    }
     Ok(manifest)
 }
 

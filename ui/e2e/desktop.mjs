@@ -2,7 +2,8 @@
 // starts the built app under Xvfb on an empty temporary data folder, and WebdriverIO walks
 // the first-run journey: load the demo data, view as a member and see the practices, open
 // one and see its events (and one appended by `chronicle append` in another process appear
-// without a reload), an aggregate, an event and the state at its version, view as a
+// without a reload), the chain badge, an export written by the app (checked by the app and by
+// `chronicle verify`), an aggregate, an event and the state at its version, view as a
 // non-member and see none. Then the settings that must last: a theme, an identity, another
 // store location (and, when scripts/with-postgres.sh provides a server, PostgreSQL with its
 // password given three ways, none of which may reach the settings file); quit; start again;
@@ -133,6 +134,41 @@ try {
     timeout: 30000,
     timeoutMsg: "an event appended by another process never appeared in the open timeline",
   });
+
+  // --- Auditors: the chain badge (the live verify and the head, through the window's own
+  // commands and capability), then an export written by the app and checked by the app and by
+  // the CLI. The save and open dialogs are native (GTK) windows out of WebDriver's reach, so the
+  // export is started through the same command the Export dialog calls with the chosen path.
+  await browser.$('[data-testid="nav-overview"]').click();
+  await browser.waitUntil(async () => (await browser.$('[data-testid="chain-badge"]').getAttribute("data-state")) === "intact", {
+    timeout: 30000,
+    timeoutMsg: "the chain badge never said intact",
+  });
+  const headHash = await browser.$('[data-testid="chain-head-hash"]').getText();
+  if (!/^[0-9a-f]{64}$/.test(headHash)) fail(`the head hash shown is ${JSON.stringify(headHash)}`);
+  await browser.$('[data-testid="export-open"]').click();
+  await browser.$('[data-testid="export-dialog"]').waitForDisplayed({ timeout: 10000 });
+  await browser.$('[data-testid="export-format-csv"]').click();
+  await browser.$('[data-testid="export-bom"]').waitForDisplayed({ timeout: 10000 });
+  await browser.saveScreenshot(join(shots, "desktop-export.png"));
+  await browser.$('[data-testid="export-close"]').click();
+  const invoke = (cmd, args) => browser.execute((c, a) => globalThis.__TAURI_INTERNALS__.invoke(c, a), cmd, args);
+  const exported = join(data, "patients.csv");
+  const exportManifest = await invoke("export_practice", {
+    practiceId,
+    request: { format: "csv", filter: { eventTypes: ["patient.created"] } },
+    path: exported,
+  });
+  if (!existsSync(exported) || !existsSync(`${exported}.manifest.json`)) fail("the app did not write the CSV and its manifest");
+  execFileSync(cli, ["verify", exported], { stdio: ["ignore", "ignore", "inherit"] }); // exit 0: intact
+  const checked = await invoke("check_export_file", { path: exported });
+  if (!checked.intact || checked.manifest.digest !== exportManifest.digest) fail(`the app's check of its own export: ${JSON.stringify(checked)}`);
+  await browser.$('[data-testid="nav-verify"]').click();
+  await browser.$('[data-testid="verify-pick"]').waitForDisplayed({ timeout: 10000 });
+  await browser.execute((pid) => {
+    globalThis.location.hash = `#/p/${encodeURIComponent(pid)}`;
+  }, practiceId);
+  await browser.$('[data-testid="overview"]').waitForDisplayed({ timeout: 20000 });
 
   // An aggregate → one of its events → the state at that version.
   await browser.$('[data-testid="nav-aggregates"]').click();

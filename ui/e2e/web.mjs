@@ -307,6 +307,7 @@ try {
     await testid("export-open").click();
     await testid("export-dialog").waitFor({ timeout: T });
     await testid(`export-format-${format}`).check();
+    if (format === "csv") await shot("export-dialog.png");
     const saved = [await downloaded(() => testid("export-start").click())];
     await testid("export-done").waitFor({ timeout: T });
     if (format === "csv") saved.push(await downloaded(() => testid("export-manifest-save").click()));

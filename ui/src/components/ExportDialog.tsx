@@ -1,4 +1,5 @@
 import { useEffect, useRef, useState } from "react";
+import { createPortal } from "react-dom";
 import { asCommandError, useClient } from "../client/context";
 import type { CommandError, ExportFormat, ExportProgressUpdate, ExportResult } from "../client/types";
 import { ErrorView } from "../ErrorView";
@@ -22,7 +23,8 @@ export function ExportButton({ practiceId, scope }: { practiceId: string; scope:
       <button type="button" data-testid="export-open" onClick={() => setOpen(true)}>
         Export…
       </button>
-      {open && <ExportDialog practiceId={practiceId} scope={scope} onClose={() => setOpen(false)} />}
+      {/* Over the whole window, outside the screen's header and its layout rules. */}
+      {open && createPortal(<ExportDialog practiceId={practiceId} scope={scope} onClose={() => setOpen(false)} />, document.body)}
     </>
   );
 }
