@@ -979,6 +979,53 @@ fn the_http_and_desktop_edges_answer_the_same_json_for_the_same_operation() {
             &format!("/v1/practices/{practice}/events?limit=5000"),
         ),
     );
+    // Auditors: the head, verify against it, and the check of one export file.
+    let head = app.ok("chain_head", json!({"practiceId": practice}));
+    same(
+        "the chain head",
+        Ok(head.clone()),
+        http.get("olivia.owner", &format!("/v1/practices/{practice}/head")),
+    );
+    same(
+        "verify against an anchor",
+        app.call(
+            "verify",
+            json!({"practiceId": practice, "query": {"againstHash": head["hash"], "againstSeq": head["seq"]}}),
+        ),
+        http.get(
+            "olivia.owner",
+            &format!(
+                "/v1/practices/{practice}/verify?againstHash={}&againstSeq={}",
+                head["hash"].as_str().unwrap(),
+                head["seq"]
+            ),
+        ),
+    );
+    let file = export_dir(&app).join("edges.ndjson");
+    app.ok(
+        "export_practice",
+        json!({"practiceId": practice, "request": {"filter": {"eventTypes": ["patient.created"]}}, "path": file}),
+    );
+    let upload = std::fs::read(&file).unwrap();
+    same(
+        "the check of an export file",
+        app.call("check_export_file", json!({"path": file})),
+        tauri::async_runtime::block_on(async {
+            let response = reqwest::Client::new()
+                .post(format!("{}/v1/exports/check", http.base))
+                .header("x-user-id", "olivia.owner")
+                .body(upload)
+                .send()
+                .await
+                .unwrap();
+            assert!(
+                response.status().is_success(),
+                "the check endpoint: {}",
+                response.status()
+            );
+            Ok(response.json::<Value>().await.unwrap())
+        }),
+    );
     app.view_as("mallory");
     same(
         "a practice the caller may not see",
