@@ -11,7 +11,7 @@ use askama::Template;
 use serde::{Deserialize, Serialize};
 
 use super::manifest::ExportManifest;
-use super::record::{ExportRow, write_record};
+use super::record::{ExportRecord, write_record};
 use crate::chain::{canonical_json, format_timestamp};
 use crate::error::{Error, Result};
 
@@ -175,11 +175,10 @@ impl FormatWriter {
         Ok(())
     }
 
-    pub fn event(&mut self, row: &ExportRow, out: &mut Vec<u8>) -> Result<()> {
-        let e = &row.event;
+    pub fn event(&mut self, e: &ExportRecord<'_>, out: &mut Vec<u8>) -> Result<()> {
         match self.format {
             ExportFormat::Ndjson => {
-                write_record(out, row);
+                write_record(out, e);
                 out.push(b'\n');
             }
             ExportFormat::Json => {
@@ -187,28 +186,28 @@ impl FormatWriter {
                     out.push(b',');
                 }
                 out.push(b'\n');
-                write_record(out, row);
+                write_record(out, e);
             }
             ExportFormat::Csv => {
                 let mut cells = vec![
                     e.seq.to_string(),
-                    e.id.clone(),
+                    e.id.to_string(),
                     format_timestamp(e.created_at),
-                    e.event_type.clone(),
-                    e.aggregate_type.clone(),
-                    e.aggregate_id.clone(),
+                    e.event_type.to_string(),
+                    e.aggregate_type.to_string(),
+                    e.aggregate_id.to_string(),
                     e.version.to_string(),
-                    e.actor_type.clone(),
-                    e.actor_id.clone().unwrap_or_default(),
-                    e.recorded_by.clone().unwrap_or_default(),
-                    e.practice_id.clone(),
-                    e.payload_json.clone(),
-                    row.hash().to_string(),
-                    row.previous_hash().to_string(),
+                    e.actor_type.to_string(),
+                    e.actor_id.unwrap_or_default().to_string(),
+                    e.recorded_by.unwrap_or_default().to_string(),
+                    e.practice_id.to_string(),
+                    e.payload_json.to_string(),
+                    e.hash.to_string(),
+                    e.previous_hash.to_string(),
                 ];
                 if !self.payload_columns.is_empty() {
                     let payload: serde_json::Value =
-                        serde_json::from_str(&e.payload_json).map_err(Error::undecodable)?;
+                        serde_json::from_str(e.payload_json).map_err(Error::undecodable)?;
                     cells.extend(
                         self.payload_columns
                             .iter()
@@ -219,7 +218,7 @@ impl FormatWriter {
             }
             ExportFormat::Html => {
                 let payload: serde_json::Value =
-                    serde_json::from_str(&e.payload_json).map_err(Error::undecodable)?;
+                    serde_json::from_str(e.payload_json).map_err(Error::undecodable)?;
                 let fields = match &payload {
                     serde_json::Value::Object(map) => map
                         .iter()
@@ -230,16 +229,16 @@ impl FormatWriter {
                 let report_row = ReportRow {
                     seq: e.seq,
                     time: format_timestamp(e.created_at),
-                    actor: match &e.actor_id {
+                    actor: match e.actor_id {
                         Some(id) => format!("{} · {id}", e.actor_type),
-                        None => e.actor_type.clone(),
+                        None => e.actor_type.to_string(),
                     },
-                    recorded_by: e.recorded_by.as_deref().unwrap_or("(not recorded)"),
-                    event_type: &e.event_type,
+                    recorded_by: e.recorded_by.unwrap_or("(not recorded)"),
+                    event_type: e.event_type,
                     aggregate: format!("{}/{}", e.aggregate_type, e.aggregate_id),
                     version: e.version,
                     fields,
-                    hash: row.hash(),
+                    hash: e.hash,
                 };
                 render(out, &report_row)?;
             }

@@ -18,12 +18,14 @@ mod record;
 use serde::{Deserialize, Serialize};
 use tokio::io::{AsyncWrite, AsyncWriteExt};
 
+use crate::store::ExportPage;
 pub use check::sidecar_path;
 pub use check::{
     CheckProblem, ExportCheck, FileBreak, SeqRange, Unusable, check_export, read_manifest,
 };
 pub use formats::ExportFormat;
 pub use manifest::{ExportManifest, MANIFEST_KIND, MANIFEST_VERSION};
+use record::ExportRecord;
 pub(crate) use record::{ExportDigest, ExportRow};
 
 use crate::error::{Error, Result};
@@ -122,11 +124,11 @@ impl PreparedExport {
         let mut after = 0i64;
         let mut complete = true;
         // The whole timeline is contiguous from seq 1: each event's previous hash is the hash of
-        // the row before, with no join. A slice with gaps reads it beside each event.
+        // the row before, with no lookup. A slice with gaps reads it beside each event.
         let contiguous = manifest.is_unfiltered();
         let mut carried: Option<String> = None;
         loop {
-            let mut page = store
+            let page = store
                 .export_page(
                     practice_id,
                     &request.filter,
@@ -135,20 +137,34 @@ impl PreparedExport {
                     !contiguous,
                 )
                 .await?;
-            if contiguous {
-                for row in &mut page {
-                    row.previous_hash = carried.replace(row.hash().to_string());
+            let mut count = 0i64;
+            let mut each = |record: ExportRecord<'_>| -> Result<()> {
+                digest.add(record.seq, record.hash);
+                writer.event(&record, &mut buffer)?;
+                after = record.seq;
+                count += 1;
+                Ok(())
+            };
+            match &page {
+                ExportPage::Rows(rows) => {
+                    for row in rows {
+                        let previous = carried.take();
+                        each(row.record(previous.as_deref()))?;
+                        carried = contiguous.then(|| row.hash().to_string());
+                    }
+                }
+                ExportPage::Json(text) => {
+                    let rows: Vec<JsonRow<'_>> =
+                        serde_json::from_str(text).map_err(Error::undecodable)?;
+                    for row in &rows {
+                        let previous = carried.take();
+                        each(row.record(practice_id, previous.as_deref())?)?;
+                        carried = contiguous.then(|| row.hash.to_string());
+                    }
                 }
             }
-            let done = (page.len() as i64) < EXPORT_PAGE;
-            for row in &page {
-                digest.add(row.event.seq, row.hash());
-                writer.event(row, &mut buffer)?;
-            }
-            written += page.len() as i64;
-            if let Some(last) = page.last() {
-                after = last.event.seq;
-            }
+            let done = count < EXPORT_PAGE;
+            written += count;
             out.write_all(&buffer).await.map_err(write_failed)?;
             buffer.clear();
             if !progress(written, manifest.event_count) {
@@ -270,6 +286,65 @@ impl Store {
             .and_then(|t| t.schema.get("properties").and_then(|p| p.as_object()))
             .map(|properties| properties.keys().cloned().collect())
             .unwrap_or_default()
+    }
+}
+
+/// One event of a SQLite export page (see [`ExportPage::Json`]), borrowed from the page's text
+/// wherever it needs no unescaping.
+#[derive(Deserialize)]
+struct JsonRow<'a> {
+    seq: i64,
+    #[serde(borrow)]
+    id: std::borrow::Cow<'a, str>,
+    #[serde(borrow)]
+    aggregate_type: std::borrow::Cow<'a, str>,
+    #[serde(borrow)]
+    aggregate_id: std::borrow::Cow<'a, str>,
+    version: i64,
+    #[serde(borrow)]
+    event_type: std::borrow::Cow<'a, str>,
+    #[serde(borrow)]
+    payload_json: std::borrow::Cow<'a, str>,
+    #[serde(borrow)]
+    actor_type: std::borrow::Cow<'a, str>,
+    actor_id: Option<String>,
+    #[serde(borrow)]
+    created_at: std::borrow::Cow<'a, str>,
+    #[serde(borrow)]
+    hash: std::borrow::Cow<'a, str>,
+    recorded_by: Option<String>,
+    previous_hash: Option<String>,
+}
+
+impl JsonRow<'_> {
+    fn record<'r>(
+        &'r self,
+        practice_id: &'r str,
+        previous: Option<&'r str>,
+    ) -> Result<ExportRecord<'r>> {
+        let created_at = chrono::DateTime::parse_from_rfc3339(&self.created_at)
+            .map_err(|e| Error::undecodable(format!("event seq {}: createdAt: {e}", self.seq)))?
+            .to_utc();
+        Ok(ExportRecord {
+            practice_id,
+            seq: self.seq,
+            id: &self.id,
+            aggregate_type: &self.aggregate_type,
+            aggregate_id: &self.aggregate_id,
+            version: self.version,
+            event_type: &self.event_type,
+            payload_json: &self.payload_json,
+            actor_type: &self.actor_type,
+            actor_id: self.actor_id.as_deref(),
+            created_at,
+            hash: &self.hash,
+            previous_hash: self
+                .previous_hash
+                .as_deref()
+                .or(previous)
+                .unwrap_or(crate::chain::ZERO_HASH),
+            recorded_by: self.recorded_by.as_deref(),
+        })
     }
 }
 

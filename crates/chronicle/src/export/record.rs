@@ -12,7 +12,7 @@ use crate::chain::{HashedFields, ZERO_HASH, chain_hash, format_timestamp, write_
 use crate::model::ActorType;
 use crate::store::EventRow;
 
-/// An event as an export reads it from the store.
+/// An event as an export reads it from the store through sqlx.
 #[derive(sqlx::FromRow)]
 pub(crate) struct ExportRow {
     #[sqlx(flatten)]
@@ -22,56 +22,98 @@ pub(crate) struct ExportRow {
 }
 
 impl ExportRow {
-    pub fn previous_hash(&self) -> &str {
-        self.previous_hash
-            .as_deref()
-            .map_or(ZERO_HASH, crate::store::unpadded_hash)
-    }
-
     pub fn hash(&self) -> &str {
         crate::store::unpadded_hash(&self.event.hash)
     }
+
+    /// The record to write, with `previous` as the previous hash when the row carries none.
+    pub fn record<'a>(&'a self, previous: Option<&'a str>) -> ExportRecord<'a> {
+        let e = &self.event;
+        ExportRecord {
+            practice_id: &e.practice_id,
+            seq: e.seq,
+            id: &e.id,
+            aggregate_type: &e.aggregate_type,
+            aggregate_id: &e.aggregate_id,
+            version: e.version,
+            event_type: &e.event_type,
+            payload_json: &e.payload_json,
+            actor_type: &e.actor_type,
+            actor_id: e.actor_id.as_deref(),
+            created_at: e.created_at,
+            hash: self.hash(),
+            previous_hash: self
+                .previous_hash
+                .as_deref()
+                .map(crate::store::unpadded_hash)
+                .or(previous)
+                .unwrap_or(ZERO_HASH),
+            recorded_by: e.recorded_by.as_deref(),
+        }
+    }
+}
+
+/// One event to write, borrowed from wherever the export read it.
+pub(crate) struct ExportRecord<'a> {
+    pub practice_id: &'a str,
+    pub seq: i64,
+    pub id: &'a str,
+    pub aggregate_type: &'a str,
+    pub aggregate_id: &'a str,
+    pub version: i64,
+    pub event_type: &'a str,
+    /// The stored canonical payload text.
+    pub payload_json: &'a str,
+    pub actor_type: &'a str,
+    pub actor_id: Option<&'a str>,
+    pub created_at: DateTime<Utc>,
+    pub hash: &'a str,
+    pub previous_hash: &'a str,
+    pub recorded_by: Option<&'a str>,
 }
 
 /// Appends the record's canonical JSON (no newline).
-pub(crate) fn write_record(out: &mut Vec<u8>, row: &ExportRow) {
-    let e = &row.event;
+pub(crate) fn write_record(out: &mut Vec<u8>, e: &ExportRecord<'_>) {
     let string = write_json_string;
     out.extend_from_slice(b"{\"actorId\":");
-    match &e.actor_id {
+    match e.actor_id {
         Some(actor) => string(out, actor),
         None => out.extend_from_slice(b"null"),
     }
     out.extend_from_slice(b",\"actorType\":");
-    string(out, &e.actor_type);
+    string(out, e.actor_type);
     out.extend_from_slice(b",\"aggregateId\":");
-    string(out, &e.aggregate_id);
+    string(out, e.aggregate_id);
     out.extend_from_slice(b",\"aggregateType\":");
-    string(out, &e.aggregate_type);
+    string(out, e.aggregate_type);
     out.extend_from_slice(b",\"createdAt\":\"");
     out.extend_from_slice(format_timestamp(e.created_at).as_bytes());
     out.extend_from_slice(b"\",\"eventType\":");
-    string(out, &e.event_type);
+    string(out, e.event_type);
     out.extend_from_slice(b",\"hash\":\"");
-    out.extend_from_slice(row.hash().as_bytes());
+    out.extend_from_slice(e.hash.as_bytes());
     out.extend_from_slice(b"\",\"id\":");
-    string(out, &e.id);
+    string(out, e.id);
     out.extend_from_slice(b",\"payload\":");
     out.extend_from_slice(e.payload_json.as_bytes());
     out.extend_from_slice(b",\"practiceId\":");
-    string(out, &e.practice_id);
+    string(out, e.practice_id);
     out.extend_from_slice(b",\"previousHash\":\"");
-    out.extend_from_slice(row.previous_hash().as_bytes());
+    out.extend_from_slice(e.previous_hash.as_bytes());
     out.push(b'"');
-    if let Some(recorder) = &e.recorded_by {
+    if let Some(recorder) = e.recorded_by {
         out.extend_from_slice(b",\"recordedBy\":");
         string(out, recorder);
     }
     out.extend_from_slice(b",\"seq\":");
-    out.extend_from_slice(e.seq.to_string().as_bytes());
+    out.extend_from_slice(itoa(e.seq).as_bytes());
     out.extend_from_slice(b",\"version\":");
-    out.extend_from_slice(e.version.to_string().as_bytes());
+    out.extend_from_slice(itoa(e.version).as_bytes());
     out.push(b'}');
+}
+
+fn itoa(n: i64) -> String {
+    n.to_string()
 }
 
 /// An exported event as a verifier reads it back, from any format.
@@ -135,6 +177,11 @@ impl ExportDigest {
         self.0.update(b" ");
         self.0.update(hash.as_bytes());
         self.0.update(b"\n");
+    }
+
+    /// Lines already in the digest's form, `"{seq} {hash}\n"` each, in seq order.
+    pub fn add_lines(&mut self, lines: &[u8]) {
+        self.0.update(lines);
     }
 
     pub fn finish(self) -> String {

@@ -8,7 +8,7 @@ use sqlx::QueryBuilder;
 
 use super::query::{TimelineFilter, check_filter, push_timeline_filter};
 use super::rows::unpadded_hash;
-use super::{Store, dispatch};
+use super::{Backend, Store, dispatch};
 use crate::chain::ZERO_HASH;
 use crate::error::Result;
 use crate::export::{ExportDigest, ExportRow};
@@ -40,6 +40,9 @@ pub(crate) struct Survey {
 }
 
 type HeadRow = (i64, String, Option<chrono::DateTime<chrono::Utc>>);
+
+/// Seqs per statement of a SQLite survey: the joined digest lines of a window stay a few MiB.
+const SURVEY_WINDOW: i64 = 50_000;
 
 impl Store {
     /// The practice's chain head, for members.
@@ -73,28 +76,65 @@ impl Store {
         let mut digest = ExportDigest::default();
         let (mut count, mut first_seq, mut last_seq) = (0i64, None, None);
         let (mut form_1, mut form_2) = (false, false);
-        dispatch!(self, |pool, _sql| {
-            let mut q = QueryBuilder::new(
-                "SELECT seq, hash, recorded_by IS NOT NULL FROM events WHERE practice_id = ",
-            );
-            q.push_bind(practice_id)
-                .push(" AND seq <= ")
-                .push_bind(through_seq);
-            push_timeline_filter!(q, filter, "");
-            q.push(" ORDER BY seq");
-            let mut rows = q.build_query_as::<(i64, String, bool)>().fetch(pool);
-            while let Some((seq, hash, recorded)) = rows.try_next().await? {
-                digest.add(seq, unpadded_hash(&hash));
-                count += 1;
-                first_seq.get_or_insert(seq);
-                last_seq = Some(seq);
-                if recorded {
-                    form_2 = true;
-                } else {
-                    form_1 = true;
+        match self.backend() {
+            Backend::Sqlite { pool, .. } => {
+                // A window of seqs per statement, the digest's lines joined by SQLite: one row
+                // per window instead of one per event through sqlx's worker thread.
+                let mut low = 0i64;
+                while low < through_seq {
+                    let high = (low + SURVEY_WINDOW).min(through_seq);
+                    let mut q = QueryBuilder::new(
+                        "SELECT COUNT(*), MIN(seq), MAX(seq), COALESCE(SUM(recorded_by IS NULL), 0), \
+                         COALESCE(group_concat(seq || ' ' || hash || char(10), '' ORDER BY seq), '') \
+                         FROM events WHERE practice_id = ",
+                    );
+                    q.push_bind(practice_id)
+                        .push(" AND seq > ")
+                        .push_bind(low)
+                        .push(" AND seq <= ")
+                        .push_bind(high);
+                    push_timeline_filter!(q, filter, "");
+                    let (n, first, last, unrecorded, lines): (
+                        i64,
+                        Option<i64>,
+                        Option<i64>,
+                        i64,
+                        String,
+                    ) = q.build_query_as().fetch_one(pool).await?;
+                    digest.add_lines(lines.as_bytes());
+                    count += n;
+                    if first_seq.is_none() {
+                        first_seq = first;
+                    }
+                    last_seq = last.or(last_seq);
+                    form_1 |= unrecorded > 0;
+                    form_2 |= n > unrecorded;
+                    low = high;
                 }
             }
-        });
+            Backend::Postgres { pool } => {
+                let mut q = QueryBuilder::new(
+                    "SELECT seq, hash, recorded_by IS NOT NULL FROM events WHERE practice_id = ",
+                );
+                q.push_bind(practice_id)
+                    .push(" AND seq <= ")
+                    .push_bind(through_seq);
+                push_timeline_filter!(q, filter, "");
+                q.push(" ORDER BY seq");
+                let mut rows = q.build_query_as::<(i64, String, bool)>().fetch(pool);
+                while let Some((seq, hash, recorded)) = rows.try_next().await? {
+                    digest.add(seq, unpadded_hash(&hash));
+                    count += 1;
+                    first_seq.get_or_insert(seq);
+                    last_seq = Some(seq);
+                    if recorded {
+                        form_2 = true;
+                    } else {
+                        form_1 = true;
+                    }
+                }
+            }
+        }
         let forms = [(1u8, form_1), (2u8, form_2)]
             .into_iter()
             .filter_map(|(form, present)| present.then_some(form))
@@ -118,26 +158,59 @@ impl Store {
         (after_seq, through_seq): (i64, i64),
         limit: i64,
         previous: bool,
-    ) -> Result<Vec<ExportRow>> {
-        Ok(dispatch!(self, |pool, _sql| {
-            let mut q = QueryBuilder::new(
-                "SELECT e.practice_id, e.seq, e.id, e.aggregate_type, e.aggregate_id, e.version, e.event_type, \
-                 e.payload_json, e.actor_type, e.actor_id, e.created_at, e.hash, e.recorded_by, ",
-            );
-            q.push(if previous {
-                "p.hash AS previous_hash FROM events e LEFT JOIN events p ON p.practice_id = e.practice_id AND p.seq = e.seq - 1 "
-            } else {
-                "NULL AS previous_hash FROM events e "
-            });
-            q.push("WHERE e.practice_id = ");
-            q.push_bind(practice_id)
-                .push(" AND e.seq > ")
-                .push_bind(after_seq)
-                .push(" AND e.seq <= ")
-                .push_bind(through_seq);
-            push_timeline_filter!(q, filter, "e.");
-            q.push(" ORDER BY e.seq LIMIT ").push_bind(limit);
-            q.build_query_as().fetch_all(pool).await?
-        }))
+    ) -> Result<ExportPage> {
+        let previous_hash = if previous {
+            "(SELECT p.hash FROM events p WHERE p.practice_id = e.practice_id AND p.seq = e.seq - 1)"
+        } else {
+            "NULL"
+        };
+        let columns = format!(
+            "e.practice_id, e.seq, e.id, e.aggregate_type, e.aggregate_id, e.version, e.event_type, \
+             e.payload_json, e.actor_type, e.actor_id, e.created_at, e.hash, e.recorded_by, {previous_hash} AS previous_hash"
+        );
+        match self.backend() {
+            Backend::Sqlite { pool, .. } => {
+                // One JSON array per page: sqlx's SQLite driver hands every row from its worker
+                // thread through a channel and copies every value, which profiling showed to
+                // cost several times what SQLite spends reading the rows.
+                let mut q = QueryBuilder::new(
+                    "SELECT json_group_array(json_array(seq, id, aggregate_type, aggregate_id, version, event_type, \
+                     payload_json, actor_type, actor_id, created_at, hash, recorded_by, previous_hash) ORDER BY seq) FROM (SELECT ",
+                );
+                q.push(&columns)
+                    .push(" FROM events e WHERE e.practice_id = ");
+                q.push_bind(practice_id)
+                    .push(" AND e.seq > ")
+                    .push_bind(after_seq)
+                    .push(" AND e.seq <= ")
+                    .push_bind(through_seq);
+                push_timeline_filter!(q, filter, "e.");
+                q.push(" ORDER BY e.seq LIMIT ").push_bind(limit).push(")");
+                let text: String = q.build_query_scalar().fetch_one(pool).await?;
+                Ok(ExportPage::Json(text))
+            }
+            Backend::Postgres { pool } => {
+                let mut q = QueryBuilder::new("SELECT ");
+                q.push(&columns)
+                    .push(" FROM events e WHERE e.practice_id = ");
+                q.push_bind(practice_id)
+                    .push(" AND e.seq > ")
+                    .push_bind(after_seq)
+                    .push(" AND e.seq <= ")
+                    .push_bind(through_seq);
+                push_timeline_filter!(q, filter, "e.");
+                q.push(" ORDER BY e.seq LIMIT ").push_bind(limit);
+                Ok(ExportPage::Rows(q.build_query_as().fetch_all(pool).await?))
+            }
+        }
     }
+}
+
+/// A page of an export as the backend hands it over.
+pub(crate) enum ExportPage {
+    /// PostgreSQL: rows.
+    Rows(Vec<ExportRow>),
+    /// SQLite: one JSON array of `[seq, id, aggregateType, aggregateId, version, eventType,
+    /// payloadJson, actorType, actorId, createdAt, hash, recordedBy, previousHash]` rows.
+    Json(String),
 }
