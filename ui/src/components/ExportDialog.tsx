@@ -45,7 +45,7 @@ export function ExportDialog(props: { practiceId: string; scope: ExportScope; on
   const abort = useRef<AbortController | null>(null);
   const filter = exportFilter(props.scope, { from: fromLocalInput(from), to: fromLocalInput(to) });
 
-  // Closing the window of the dialog mid-export cancels it.
+  // Leaving the screen mid-export cancels the export rather than leave it running unseen.
   useEffect(() => () => abort.current?.abort(), []);
 
   const start = async () => {
