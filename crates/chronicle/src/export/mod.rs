@@ -68,6 +68,7 @@ pub type Progress<'a> = &'a mut (dyn FnMut(i64, i64) -> bool + Send);
 /// An export whose manifest is known and recorded, ready to be written (see [`Store::export`]).
 pub struct PreparedExport {
     store: Store,
+    reader: crate::store::ExportReader,
     request: ExportRequest,
     manifest: ExportManifest,
 }
@@ -130,6 +131,7 @@ impl PreparedExport {
         loop {
             let page = store
                 .export_page(
+                    &self.reader,
                     practice_id,
                     &request.filter,
                     (after, manifest.head_seq),
@@ -208,8 +210,9 @@ impl Store {
         request: ExportRequest,
     ) -> Result<PreparedExport> {
         let head = self.chain_head(principal, practice_id).await?;
+        let reader = self.export_reader().await?;
         let survey = self
-            .export_survey(practice_id, &request.filter, head.seq)
+            .export_survey(&reader, practice_id, &request.filter, head.seq)
             .await?;
         let manifest = ExportManifest {
             kind: MANIFEST_KIND.into(),
@@ -234,6 +237,7 @@ impl Store {
             .await?;
         Ok(PreparedExport {
             store: self.clone(),
+            reader,
             request,
             manifest,
         })

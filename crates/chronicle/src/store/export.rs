@@ -4,7 +4,7 @@
 //! History is immutable and both passes stop at the head read first, so they see the same events.
 
 use futures_util::TryStreamExt;
-use sqlx::QueryBuilder;
+use sqlx::{ConnectOptions, QueryBuilder};
 
 use super::query::{TimelineFilter, check_filter, push_timeline_filter};
 use super::rows::unpadded_hash;
@@ -65,9 +65,26 @@ impl Store {
         })
     }
 
+    /// On SQLite, a connection of the export's own: it reads the file through SQLite's small
+    /// page cache instead of `mmap`, so a long export neither holds a pool connection nor
+    /// maps hundreds of MiB of the database into its resident memory.
+    pub(crate) async fn export_reader(&self) -> Result<ExportReader> {
+        let Backend::Sqlite { .. } = self.backend() else {
+            return Ok(ExportReader(None));
+        };
+        let connection = sqlx::sqlite::SqliteConnectOptions::new()
+            .filename(self.location())
+            .read_only(true)
+            .pragma("mmap_size", "0")
+            .connect()
+            .await?;
+        Ok(ExportReader(Some(tokio::sync::Mutex::new(connection))))
+    }
+
     /// Count, seq range, digest and chain forms of the slice up to `through_seq`.
     pub(crate) async fn export_survey(
         &self,
+        reader: &ExportReader,
         practice_id: &str,
         filter: &TimelineFilter,
         through_seq: i64,
@@ -77,7 +94,8 @@ impl Store {
         let (mut count, mut first_seq, mut last_seq) = (0i64, None, None);
         let (mut form_1, mut form_2) = (false, false);
         match self.backend() {
-            Backend::Sqlite { pool, .. } => {
+            Backend::Sqlite { .. } => {
+                let mut connection = reader.sqlite().await;
                 // A window of seqs per statement, the digest's lines joined by SQLite: one row
                 // per window instead of one per event through sqlx's worker thread.
                 let mut low = 0i64;
@@ -100,7 +118,7 @@ impl Store {
                         Option<i64>,
                         i64,
                         String,
-                    ) = q.build_query_as().fetch_one(pool).await?;
+                    ) = q.build_query_as().fetch_one(&mut *connection).await?;
                     digest.add_lines(lines.as_bytes());
                     count += n;
                     if first_seq.is_none() {
@@ -153,6 +171,7 @@ impl Store {
     /// asked for (a slice with gaps); a contiguous slice carries it over from the row before.
     pub(crate) async fn export_page(
         &self,
+        reader: &ExportReader,
         practice_id: &str,
         filter: &TimelineFilter,
         (after_seq, through_seq): (i64, i64),
@@ -169,7 +188,8 @@ impl Store {
              e.payload_json, e.actor_type, e.actor_id, e.created_at, e.hash, e.recorded_by, {previous_hash} AS previous_hash"
         );
         match self.backend() {
-            Backend::Sqlite { pool, .. } => {
+            Backend::Sqlite { .. } => {
+                let mut connection = reader.sqlite().await;
                 // One JSON array per page: sqlx's SQLite driver hands every row from its worker
                 // thread through a channel and copies every value, which profiling showed to
                 // cost several times what SQLite spends reading the rows.
@@ -186,7 +206,7 @@ impl Store {
                     .push_bind(through_seq);
                 push_timeline_filter!(q, filter, "e.");
                 q.push(" ORDER BY e.seq LIMIT ").push_bind(limit).push(")");
-                let text: String = q.build_query_scalar().fetch_one(pool).await?;
+                let text: String = q.build_query_scalar().fetch_one(&mut *connection).await?;
                 Ok(ExportPage::Json(text))
             }
             Backend::Postgres { pool } => {
@@ -213,4 +233,17 @@ pub(crate) enum ExportPage {
     /// SQLite: one JSON array of `[seq, id, aggregateType, aggregateId, version, eventType,
     /// payloadJson, actorType, actorId, createdAt, hash, recordedBy, previousHash]` rows.
     Json(String),
+}
+
+/// The connection an export reads through (SQLite), or none (PostgreSQL reads from the pool).
+pub(crate) struct ExportReader(Option<tokio::sync::Mutex<sqlx::SqliteConnection>>);
+
+impl ExportReader {
+    async fn sqlite(&self) -> tokio::sync::MutexGuard<'_, sqlx::SqliteConnection> {
+        self.0
+            .as_ref()
+            .expect("a SQLite store's export has its own reader")
+            .lock()
+            .await
+    }
 }

@@ -26,7 +26,7 @@ use crate::rules::{DEFAULT_MAX_BATCH_EVENTS, DEFAULT_MAX_PAGE_BYTES, DEFAULT_MAX
 pub(crate) use append::Operation;
 pub use checkpoint::{Checkpoint, CheckpointState, CheckpointUpdate};
 pub use export::ChainHead;
-pub(crate) use export::ExportPage;
+pub(crate) use export::{ExportPage, ExportReader};
 pub use feed::{Announcement, AppendFeed, CheckpointFeed, Feed};
 pub(crate) use projection::Step;
 pub use query::{AggregateFilter, Direction, PageRequest, TimelineFilter};
