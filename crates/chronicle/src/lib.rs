@@ -23,6 +23,7 @@ pub mod chain;
 pub mod cursor;
 pub mod demo;
 mod error;
+pub mod generate;
 mod model;
 pub mod paths;
 pub mod projection;

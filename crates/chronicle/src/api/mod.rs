@@ -24,7 +24,7 @@ mod wire_error;
 pub use ids::UserId;
 pub use operations::*;
 pub use requests::{
-    ActivityQuery, AggregateEventsQuery, AggregatesQuery, BatchRequest, PageQuery,
+    ActivityQuery, AggregateEventsQuery, AggregatesQuery, AppendOptions, BatchRequest, PageQuery,
     ProjectorStatusQuery, RecentAggregatesQuery, TimelineQuery,
 };
 pub use responses::{

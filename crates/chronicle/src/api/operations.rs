@@ -292,6 +292,23 @@ pub async fn append_batch(
     })
 }
 
+/// What [`append`] would store, without storing it: the same checks and the planned event
+/// (seq, version, createdAt, hash), from a write transaction that is rolled back.
+pub async fn dry_run_append(store: &Store, caller: &Principal, event: NewEvent) -> Result<Event> {
+    store.dry_run(caller, event).await
+}
+
+/// What [`append_batch`] would store, without storing it.
+pub async fn dry_run_batch(
+    store: &Store,
+    caller: &Principal,
+    batch: BatchRequest,
+) -> Result<AppendedEvents> {
+    Ok(AppendedEvents {
+        events: store.dry_run_batch(caller, batch.events).await?,
+    })
+}
+
 /// Answers when the store answers.
 pub async fn health(store: &Store) -> Result<Health> {
     Ok(Health {

@@ -208,6 +208,18 @@ pub struct BatchRequest {
     pub events: Vec<NewEvent>,
 }
 
+/// How to append: for real, or as a dry run that answers what would be stored.
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams, utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
+pub struct AppendOptions {
+    /// Check and plan the append exactly as a real one, then roll it back: nothing is
+    /// written, the chain does not move, and the answer is the would-be events.
+    pub dry_run: bool,
+}
+
 mod list {
     use serde::Deserializer;
     use serde::de::{SeqAccess, Visitor};

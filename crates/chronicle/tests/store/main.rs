@@ -3,6 +3,7 @@
 
 mod auditors;
 mod cases;
+mod dry_run;
 mod hardening;
 mod projections;
 mod support;
@@ -20,6 +21,14 @@ on_both_backends!(
     read_model_queries_page_by_activity_and_scope_by_principal,
     live_feeds_report_appends_and_checkpoint_moves,
     members_and_known_users_are_scoped_by_practice,
+);
+
+on_both_backends!(
+    dry_runs, dry_run:
+    a_dry_run_answers_the_planned_event_and_writes_nothing,
+    a_dry_run_plans_exactly_what_the_append_stores,
+    a_dry_run_refuses_what_the_append_refuses,
+    a_dry_run_of_a_new_practice_leaves_no_trace,
 );
 
 on_both_backends!(

@@ -9,7 +9,10 @@
 //! This module holds the database side (steps 1 and 3 and the reads of step 2); the pure
 //! decisions live in [`plan`](mod@plan).
 
+mod dry_run;
 mod plan;
+
+pub(crate) use self::dry_run::AppendMode;
 
 use chrono::Utc;
 use serde_json::Value;
@@ -50,11 +53,13 @@ impl Store {
     /// Appends events to one practice, all or nothing, and returns one stored event per
     /// input (a reused id with identical content returns the event stored before).
     /// A `practice.created` by a user for a practice without events also appends a
-    /// `membership.created` making that user owner.
-    pub async fn append_batch(
+    /// `membership.created` making that user owner. With [`AppendMode::DryRun`] everything
+    /// happens the same way and the transaction is rolled back at the end.
+    pub(crate) async fn append_batch_in(
         &self,
         principal: &Principal,
         events: Vec<NewEvent>,
+        mode: AppendMode,
     ) -> Result<Vec<Event>> {
         if events.is_empty() {
             return Err(Error::invalid(
@@ -231,13 +236,17 @@ impl Store {
                 }
                 q.build().execute(&mut *tx).await?;
             }
-            if plan.rows.is_empty() {
+            if plan.rows.is_empty() || mode == AppendMode::DryRun {
                 tx.rollback().await?;
             } else {
                 tx.commit().await?;
             }
             plan
         });
+        if mode == AppendMode::DryRun {
+            // Nothing was stored: nobody to tell, and no write that vouches for the author.
+            return Ok(plan.into_results());
+        }
         if let Some((last, _)) = plan.rows.last() {
             self.notify_appended(&practice_id, last.seq);
         }
