@@ -35,6 +35,11 @@ pub struct StoreChanged {
     pub location: String,
 }
 
+/// A generation (`generate_events`) wrote another batch.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Type, Event)]
+#[serde(transparent)]
+pub struct GenerateProgressEvent(pub chronicle::api::GenerateProgress);
+
 /// Where live updates go: the window in the app, a recorder in tests.
 pub trait LiveSink: Send + Sync + 'static {
     /// Reports an [`EventsAppended`].
@@ -43,6 +48,8 @@ pub trait LiveSink: Send + Sync + 'static {
     fn checkpoint_moved(&self, update: CheckpointMovedEvent);
     /// Reports a [`StoreChanged`].
     fn store_changed(&self, update: StoreChanged);
+    /// Reports a [`GenerateProgressEvent`].
+    fn generate_progress(&self, update: GenerateProgressEvent);
 }
 
 /// Emits the updates as Tauri events to every window.
@@ -56,6 +63,9 @@ impl<R: Runtime> LiveSink for WindowSink<R> {
         emit(&self.0, update);
     }
     fn store_changed(&self, update: StoreChanged) {
+        emit(&self.0, update);
+    }
+    fn generate_progress(&self, update: GenerateProgressEvent) {
         emit(&self.0, update);
     }
 }

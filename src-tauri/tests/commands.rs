@@ -5,7 +5,9 @@
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use chronicle_app::live::{CheckpointMovedEvent, EventsAppended, LiveSink, StoreChanged};
+use chronicle_app::live::{
+    CheckpointMovedEvent, EventsAppended, GenerateProgressEvent, LiveSink, StoreChanged,
+};
 use chronicle_app::settings::{Settings, SettingsFile};
 use chronicle_app::state::{AppState, desktop_store_options};
 use serde_json::{Value, json};
@@ -52,6 +54,12 @@ impl LiveSink for Recorder {
             .lock()
             .unwrap()
             .push(format!("store {} {}", update.backend, update.location));
+    }
+    fn generate_progress(&self, update: GenerateProgressEvent) {
+        self.0.lock().unwrap().push(format!(
+            "generated {} {}/{}",
+            update.0.practice_id, update.0.written, update.0.total
+        ));
     }
 }
 
@@ -1017,4 +1025,78 @@ fn a_wrong_postgres_password_is_refused_clearly_and_the_old_store_stays_open() {
     assert_eq!(app.ok("store_info", json!({}))["backend"], "postgres");
     let on_disk = serde_json::to_string(&*app.saved.lock().unwrap()).unwrap();
     assert!(!on_disk.contains(&password), "{on_disk}");
+}
+
+#[test]
+fn dry_runs_and_generation_answer_through_the_commands() {
+    let (app, practices) = TestApp::seeded();
+    let practice = &practices[0];
+    app.view_as("fran.frontdesk");
+    let head = || {
+        app.ok(
+            "timeline",
+            json!({"practiceId": practice, "query": timeline_query(json!({}), "backward", 1)}),
+        )["items"][0]["seq"]
+            .as_i64()
+            .unwrap()
+    };
+    let before = head();
+    let patient = json!({"practiceId": practice, "aggregateType": "patient", "aggregateId": "pat-dry",
+        "eventType": "patient.created", "payload": {"firstName": "Ada", "lastName": "Byron", "dateOfBirth": "1815-12-10"},
+        "actorType": "human"});
+    let planned = app.ok("append_dry_run", json!({"event": patient}));
+    assert_eq!(planned["seq"].as_i64().unwrap(), before + 1, "{planned}");
+    assert_eq!(planned["actorId"], "fran.frontdesk");
+    let batch = app.ok(
+        "append_batch_dry_run",
+        json!({"batch": {"events": [patient, patient]}}),
+    );
+    assert_eq!(batch["events"][1]["version"], 2, "{batch}");
+    assert_eq!(head(), before, "a dry run writes nothing");
+
+    let generated = app.ok(
+        "generate_events",
+        json!({"practiceId": practice, "request": {"eventTypes": ["patient.created", "task.created"], "count": 300, "seed": 5}}),
+    );
+    assert_eq!(generated["written"], 300, "{generated}");
+    assert_eq!(generated["seed"], 5);
+    assert!(!generated["canceled"].as_bool().unwrap());
+    let total: i64 = generated["counts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["count"].as_i64().unwrap())
+        .sum();
+    assert_eq!(total, 300, "the counts add up: {generated}");
+    assert_eq!(head(), before + 300);
+    assert!(
+        app.recorded(&format!("generated {practice} 300/300")),
+        "the window heard the progress"
+    );
+    assert_eq!(
+        app.ok("generate_cancel", json!({})),
+        json!(false),
+        "nothing to cancel once it finished"
+    );
+
+    app.view_as("victor.viewer");
+    assert_eq!(
+        app.err("append_dry_run", json!({"event": patient}))["code"],
+        "forbidden",
+        "a viewer's dry run is refused as the append would be"
+    );
+    assert_eq!(
+        app.err(
+            "generate_events",
+            json!({"practiceId": practice, "request": {"count": 10}})
+        )["code"],
+        "forbidden"
+    );
+    assert_eq!(
+        app.err(
+            "generate_events",
+            json!({"practiceId": practice, "request": {"count": 0}})
+        )["details"][0]["path"],
+        "/count"
+    );
 }

@@ -11,6 +11,7 @@ pub mod live;
 pub mod openapi;
 pub mod projectors;
 pub mod read_models;
+pub mod seeding;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -97,6 +98,7 @@ fn bounded_routes(options: &ApiOptions) -> OpenApiRouter<AppState> {
         .routes(routes!(events::aggregate_events))
         .routes(routes!(events::events_by_type))
         .routes(routes!(events::verify))
+        .routes(routes!(seeding::generate))
         .routes(routes!(projectors::status_all))
         .routes(routes!(projectors::status))
         .routes(routes!(projectors::reset))

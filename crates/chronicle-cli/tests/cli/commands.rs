@@ -10,7 +10,7 @@ use crate::support::{Backend, fresh_url, patient, practice_created, projection_t
 
 const BIN: &str = env!("CARGO_BIN_EXE_chronicle");
 
-fn run(args: &[&str], stdin: &str) -> Output {
+pub(crate) fn run(args: &[&str], stdin: &str) -> Output {
     let mut child = Command::new(BIN)
         .args(args)
         .env_remove("CHRONICLE_DB")
@@ -28,7 +28,7 @@ fn run(args: &[&str], stdin: &str) -> Output {
     child.wait_with_output().unwrap()
 }
 
-fn text(bytes: &[u8]) -> String {
+pub(crate) fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 

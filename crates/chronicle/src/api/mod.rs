@@ -24,11 +24,11 @@ mod wire_error;
 pub use ids::UserId;
 pub use operations::*;
 pub use requests::{
-    ActivityQuery, AggregateEventsQuery, AggregatesQuery, AppendOptions, BatchRequest, PageQuery,
-    ProjectorStatusQuery, RecentAggregatesQuery, TimelineQuery,
+    ActivityQuery, AggregateEventsQuery, AggregatesQuery, AppendOptions, BatchRequest,
+    GenerateRequest, PageQuery, ProjectorStatusQuery, RecentAggregatesQuery, TimelineQuery,
 };
 pub use responses::{
-    ActivityList, AppendedEvents, DirectoryList, Health, MemberList, PracticeList,
-    ProjectorStatusList, RegistryList, UserList,
+    ActivityList, AppendedEvents, DirectoryList, EventTypeCount, GenerateProgress, GeneratedEvents,
+    Health, MemberList, PracticeList, ProjectorStatusList, RegistryList, UserList,
 };
 pub use wire_error::WireError;

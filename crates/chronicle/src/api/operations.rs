@@ -2,20 +2,23 @@
 //! Each takes the store, the caller and the operation's inputs, applies the engine's rules
 //! and answers a wire type, so the edges only translate transport to arguments and back.
 
+use std::sync::atomic::AtomicBool;
+
 use crate::access::Capabilities;
 use crate::error::{Error, Result};
+use crate::generate::{SeedOptions, seed_practice};
 use crate::model::{AggregateSummary, Event, NewEvent, Page, PracticeSummary, Principal};
 use crate::projection::{builtin_names, find_builtin};
 use crate::registry::EventType;
 use crate::store::{ChainReport, IndexedAggregate, PageRequest, Store};
 
 use super::requests::{
-    ActivityQuery, AggregateEventsQuery, AggregatesQuery, BatchRequest, PageQuery,
+    ActivityQuery, AggregateEventsQuery, AggregatesQuery, BatchRequest, GenerateRequest, PageQuery,
     ProjectorStatusQuery, RecentAggregatesQuery, TimelineQuery,
 };
 use super::responses::{
-    ActivityList, AppendedEvents, DirectoryList, Health, MemberList, PracticeList,
-    ProjectorStatusList, RegistryList, UserList,
+    ActivityList, AppendedEvents, DirectoryList, EventTypeCount, GenerateProgress, GeneratedEvents,
+    Health, MemberList, PracticeList, ProjectorStatusList, RegistryList, UserList,
 };
 
 /// The practices the caller can read.
@@ -306,6 +309,55 @@ pub async fn dry_run_batch(
 ) -> Result<AppendedEvents> {
     Ok(AppendedEvents {
         events: store.dry_run_batch(caller, batch.events).await?,
+    })
+}
+
+/// Fills a practice with events generated from the registry's schemas, as the caller, in
+/// batches through the ordinary batch append (validated, access-checked, chained).
+/// `progress` hears after each batch; setting `cancel` stops before the next one.
+pub async fn generate_events(
+    store: &Store,
+    caller: &Principal,
+    practice_id: &str,
+    request: GenerateRequest,
+    progress: &mut (dyn FnMut(GenerateProgress) + Send),
+    cancel: &AtomicBool,
+) -> Result<GeneratedEvents> {
+    let seed = request.seed.unwrap_or_else(|| {
+        // Any seed will do; the answer names it so the run can be repeated.
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos() as u64)
+    });
+    let options = SeedOptions::new(request.event_types, request.count as usize, seed);
+    let outcome = seed_practice(
+        store,
+        caller,
+        practice_id,
+        &options,
+        &mut |written, total| {
+            progress(GenerateProgress {
+                practice_id: practice_id.to_string(),
+                written: written as u32,
+                total: total as u32,
+            })
+        },
+        cancel,
+    )
+    .await?;
+    Ok(GeneratedEvents {
+        practice_id: practice_id.to_string(),
+        written: outcome.written as u32,
+        seed,
+        counts: outcome
+            .counts
+            .into_iter()
+            .map(|(event_type, count)| EventTypeCount {
+                event_type,
+                count: count as u32,
+            })
+            .collect(),
+        canceled: outcome.canceled,
     })
 }
 

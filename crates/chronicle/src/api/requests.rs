@@ -220,6 +220,26 @@ pub struct AppendOptions {
     pub dry_run: bool,
 }
 
+/// What to generate into a practice from the registry's schemas.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct GenerateRequest {
+    /// Event types to generate (an array, or one comma-separated string); empty or absent:
+    /// every registered type except the practice's own and the membership types.
+    #[serde(default, deserialize_with = "list::comma_separated")]
+    #[cfg_attr(feature = "specta", specta(type = Vec<String>))]
+    pub event_types: Vec<String>,
+    /// How many events, 1 to 100,000, opening events (`*.created`) included.
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 100_000))]
+    pub count: u32,
+    /// Random seed: the same seed on the same practice contents gives the same payloads.
+    /// Absent: one is chosen and returned.
+    #[serde(default)]
+    pub seed: Option<u64>,
+}
+
 mod list {
     use serde::Deserializer;
     use serde::de::{SeqAccess, Visitor};

@@ -4,6 +4,7 @@
 mod auditors;
 mod cases;
 mod dry_run;
+mod generate;
 mod hardening;
 mod projections;
 mod support;
@@ -29,6 +30,13 @@ on_both_backends!(
     a_dry_run_plans_exactly_what_the_append_stores,
     a_dry_run_refuses_what_the_append_refuses,
     a_dry_run_of_a_new_practice_leaves_no_trace,
+);
+
+on_both_backends!(
+    generation, generate:
+    generated_aggregates_start_with_their_opening_event,
+    a_canceled_generation_keeps_the_batches_written_before,
+    generation_is_refused_like_the_append_it_makes,
 );
 
 on_both_backends!(
