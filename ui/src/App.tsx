@@ -10,6 +10,8 @@ import { enc, useHashPath, useHashSearch } from "./router";
 import { AggregateTimeline, EventRedirect } from "./screens/AggregateTimeline";
 import { Aggregates } from "./screens/Aggregates";
 import { Checkpoints } from "./screens/Checkpoints";
+import { Generate } from "./screens/Generate";
+import { NewEvent } from "./screens/NewEvent";
 import { Overview } from "./screens/Overview";
 import { Practices } from "./screens/Practices";
 import { Registry } from "./screens/Registry";
@@ -62,6 +64,8 @@ export function App() {
               <Route path="/p/:pid/e/:eventId" component={EventRedirect} />
               <Route path="/p/:pid/events" component={Timeline} />
               <Route path="/p/:pid/checkpoints" component={Checkpoints} />
+              <Route path="/p/:pid/new" component={NewEvent} />
+              <Route path="/p/:pid/generate" component={Generate} />
               <Route>
                 <Redirect to="/" replace />
               </Route>
@@ -199,6 +203,8 @@ function PracticeNav({ pid, path }: { pid: string; path: string }) {
       {tab(`${base}/aggregates`, "Aggregates", "nav-aggregates", path.startsWith(`${base}/a`))}
       {tab(`${base}/events`, "Timeline", "nav-timeline", path.startsWith(`${base}/events`))}
       {tab(`${base}/checkpoints`, "Checkpoints", "nav-checkpoints", path.startsWith(`${base}/checkpoints`))}
+      {tab(`${base}/new`, "New event", "nav-new-event", path.startsWith(`${base}/new`))}
+      {tab(`${base}/generate`, "Generate", "nav-generate", path.startsWith(`${base}/generate`))}
     </nav>
   );
 }

@@ -70,6 +70,21 @@ export function createTauriClient(): ChronicleClient {
     },
     append: (event) => unwrap(commands.append(event)),
     appendBatch: async (list) => (await unwrap(commands.appendBatch({ events: list }))).events,
+    dryRun: (event) => unwrap(commands.appendDryRun(event)),
+    generateEvents: (practiceId, request, onProgress) => {
+      const stop = subscription(
+        events.generateProgressEvent.listen((e) => {
+          if (e.payload.practiceId === practiceId) onProgress(e.payload);
+        }),
+      );
+      const done = unwrap(commands.generateEvents(practiceId, request)).finally(stop);
+      return {
+        done,
+        cancel: () => {
+          void commands.generateCancel();
+        },
+      };
+    },
     desktop,
     onAppended: (practiceId, callback) =>
       subscription(

@@ -13,6 +13,9 @@ import type {
   ErrorCode,
   Event,
   EventType,
+  GeneratedEvents,
+  GenerateProgress,
+  GenerateRequest,
   IndexedAggregate,
   Member,
   NewEvent,
@@ -41,6 +44,9 @@ export type {
   ErrorCode,
   Event,
   EventType,
+  GeneratedEvents,
+  GenerateProgress,
+  GenerateRequest,
   IndexedAggregate,
   Member,
   NewEvent,
@@ -62,6 +68,12 @@ export type CommandError = WireError;
 export type TimelineFilter = Omit<TimelineQuery, "direction" | "limit" | "cursor">;
 /** Stops a subscription. */
 export type Unsubscribe = () => void;
+
+/** A generation under way: its outcome, and a way to stop it before its next batch. */
+export type GenerateRun = {
+  done: Promise<GeneratedEvents>;
+  cancel: () => void;
+};
 
 /**
  * Every method rejects with a `CommandError` (`{code, message, details}`), never with
@@ -125,6 +137,16 @@ export interface ChronicleClient {
   append(event: NewEvent): Promise<Event>;
   /** Appends events all or nothing, as the identity. */
   appendBatch(events: NewEvent[]): Promise<Event[]>;
+  /** What `append` would store (seq, version, createdAt, hash), checked by the engine exactly
+   * as the append; nothing is written. */
+  dryRun(event: NewEvent): Promise<Event>;
+  /** Generates events from the registry's schemas into a practice as the identity, through the
+   * batch append; `onProgress` hears after each batch, `cancel` stops before the next. */
+  generateEvents(
+    practiceId: string,
+    request: GenerateRequest,
+    onProgress: (progress: GenerateProgress) => void,
+  ): GenerateRun;
 
   /** Desktop only: the open store, first-run demo data, switching stores. */
   readonly desktop?: DesktopControls;

@@ -148,6 +148,9 @@ function EventDetail({ events, event }: { events: Event[]; event: Event }) {
         <dt>hash</dt>
         <dd className="mono small">{event.hash}</dd>
       </dl>
+      <Link href={`/p/${enc(event.practiceId)}/new?template=${enc(event.id)}`} data-testid="duplicate-as-template">
+        Duplicate as template
+      </Link>
       <h4>Payload</h4>
       <JsonTree value={event.payload} testid="payload-json" />
       {"error" in folded && folded.error ? (

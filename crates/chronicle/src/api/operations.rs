@@ -327,7 +327,7 @@ pub async fn generate_events(
         // Any seed will do; the answer names it so the run can be repeated.
         std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_nanos() as u64)
+            .map_or(0, |d| u64::from(d.subsec_nanos()))
     });
     let options = SeedOptions::new(request.event_types, request.count as usize, seed);
     let outcome = seed_practice(
