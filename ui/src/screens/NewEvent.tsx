@@ -44,7 +44,8 @@ export function NewEvent({ params }: { params: { pid: string } }) {
       />
       {ready && (
         <NewEventForm
-          key={templateId ?? "blank"}
+          // A new link (another type, aggregate or template) is a new form, not an edit of this one.
+          key={[templateId, query.get("type"), query.get("aggregate")].join("|")}
           pid={pid}
           types={registry.data!}
           canAppend={practice.data!.capabilities.append}
@@ -310,8 +311,11 @@ function NewEventForm(props: {
                 extraErrors={extraErrors as ErrorSchema}
                 disabled={disabled}
               >
-                <Actions disabled={disabled} onPreview={() => void send(true)} onAppend={() => void send(false)} />
+                {/* No submit button of RJSF's own. The actions stay outside the Form: it skips
+                    re-rendering when only functions change, which would keep stale handlers. */}
+                <></>
               </Form>
+              <Actions disabled={disabled} onPreview={() => void send(true)} onAppend={() => void send(false)} />
             </div>
           ) : (
             <div data-testid="payload-json-mode">

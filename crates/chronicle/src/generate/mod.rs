@@ -321,11 +321,19 @@ impl Generator<'_> {
         (Some(id) != self.own_user.as_ref()).then(|| id.clone())
     }
 
+    /// An id no aggregate of the type has yet: a second run with the same seed on the same
+    /// practice draws the same ids first, and must not add to (or, for a membership, clash
+    /// with) what the first run made.
     fn fresh_id(&mut self, aggregate_type: &str) -> String {
-        if PERSON_AGGREGATES.contains(&aggregate_type) {
-            payload::person_handle(&mut self.rng)
-        } else {
-            payload::random_uuid(&mut self.rng)
+        loop {
+            let id = if PERSON_AGGREGATES.contains(&aggregate_type) {
+                payload::person_handle(&mut self.rng)
+            } else {
+                payload::random_uuid(&mut self.rng)
+            };
+            if !self.references.contains(aggregate_type, &id) {
+                return id;
+            }
         }
     }
 

@@ -89,6 +89,12 @@ impl References {
         }
     }
 
+    /// Whether the aggregate is known.
+    pub fn contains(&self, aggregate_type: &str, aggregate_id: &str) -> bool {
+        self.known
+            .contains(&(aggregate_type.to_string(), aggregate_id.to_string()))
+    }
+
     /// The aggregates of a type, in the order they were added.
     pub fn ids(&self, aggregate_type: &str) -> &[String] {
         self.by_type.get(aggregate_type).map_or(&[], Vec::as_slice)

@@ -145,3 +145,33 @@ pub async fn generation_is_refused_like_the_append_it_makes(backend: Backend) {
         "nothing refused was written"
     );
 }
+
+/// Regression: a second run with the same seed drew the same "fresh" ids, so it added to the
+/// first run's aggregates and a membership.created clashed with an existing member.
+pub async fn the_same_seed_twice_on_one_practice_makes_new_aggregates(backend: Backend) {
+    let t = TestStore::new(backend).await;
+    t.practice_with_staff(P, "owner-1").await;
+    let owner = Principal::user("owner-1");
+    let never = AtomicBool::new(false);
+    for _ in 0..2 {
+        seed_practice(
+            &t.store,
+            &owner,
+            P,
+            &options(&["membership.created", "patient.created"], 40, 7),
+            &mut |_, _| {},
+            &never,
+        )
+        .await
+        .expect("the second run is accepted too");
+    }
+    let events = t.all_events(P).await;
+    let created: Vec<_> = events
+        .iter()
+        .filter(|e| e.event_type == "patient.created" || e.event_type == "membership.created")
+        .collect();
+    assert!(
+        created.iter().all(|e| e.version == 1),
+        "every generated creation opens a new aggregate"
+    );
+}

@@ -37,6 +37,7 @@ on_both_backends!(
     generated_aggregates_start_with_their_opening_event,
     a_canceled_generation_keeps_the_batches_written_before,
     generation_is_refused_like_the_append_it_makes,
+    the_same_seed_twice_on_one_practice_makes_new_aggregates,
 );
 
 on_both_backends!(
