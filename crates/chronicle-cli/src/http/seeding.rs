@@ -13,7 +13,9 @@ use super::extract::{ApiJson, ApiPath, User};
 
 /// Generates up to 100,000 events of the chosen types from their schemas, as the caller,
 /// through the ordinary batch append (validated, access-checked, chained), and answers the
-/// counts. A practice without events is created first, with the caller as its owner.
+/// counts. A practice without events is created first, with the caller as its owner. Each
+/// batch commits on its own: a request cut short by the request timeout keeps the batches it
+/// committed (the web console asks for 1,000 events at a time).
 #[utoipa::path(post, path = "/v1/practices/{practiceId}/generate", tag = "practices",
     request_body = GenerateRequest,
     params(("x-user-id" = String, Header, description = "The user making the request"), ("practiceId" = String, Path)),

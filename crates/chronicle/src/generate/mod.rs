@@ -18,6 +18,7 @@ use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use chrono::{DateTime, Utc};
+use rand::seq::IndexedRandom;
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde_json::Value;
@@ -273,8 +274,9 @@ impl Generator<'_> {
                 batch.push(self.pending.remove(0));
                 continue;
             }
-            let index = self.rng.random_range(0..self.plan.drawn.len());
-            let event_type = self.plan.drawn[index].clone();
+            let Some(event_type) = self.plan.drawn.choose(&mut self.rng).cloned() else {
+                return Err(Error::invalid("/eventTypes", "no event type to generate"));
+            };
             self.next_of(&event_type)?;
         }
         Ok(batch)
