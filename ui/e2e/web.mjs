@@ -32,7 +32,8 @@
 //                 fresh-id, expected-version, actor-type, actor-id, mode-form, mode-json, payload-form (RJSF
 //                 fields #root_NAME), raw-json, raw-errors, engine-violation, preview, append, preview-result
 //                 (data-seq), appended (data-seq), appended-link, conflict, conflict-event, append-after,
-//                 append-disabled, append-disabled-reason, duplicate-as-template (event detail), nav-new-event
+//                 append-disabled, append-disabled-reason, duplicate-as-template (event detail),
+//                 new-event-on-aggregate (aggregate timeline), nav-new-event
 //   generate:     generate, type-EVENT_TYPE, generate-count, generate-seed, generate-start, generate-progress,
 //                 generate-written, generate-cancel, generate-result (data-written, data-canceled),
 //                 generate-count-row, nav-generate
@@ -421,7 +422,13 @@ try {
   await testid("append").click();
   await testid("appended").waitFor({ timeout: T });
 
-  step("duplicate as template");
+  step("new event from an aggregate, and duplicate as template");
+  await page.goto(`${base}/#/p/${pid}/a/patient/${patientId}`);
+  await testid("new-event-on-aggregate").click();
+  await testid("aggregate-input").waitFor({ timeout: T });
+  if ((await testid("aggregate-input").inputValue()) !== patientId) fail("the form did not start on the aggregate");
+  const offered = await page.locator("#event-type-options option").evaluateAll((os) => os.map((o) => o.value));
+  if (offered.length === 0 || !offered.every((t) => t.startsWith("patient."))) fail(`from a patient the form offers ${offered}`);
   await page.goto(`${base}/#/p/${pid}/a/patient/${patientId}?v=1`);
   await testid("duplicate-as-template").click();
   await testid("payload-form").waitFor({ timeout: T });

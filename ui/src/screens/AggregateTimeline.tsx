@@ -74,6 +74,9 @@ export function AggregateTimeline({ params }: { params: { pid: string; type: str
         <span className="muted" data-testid="aggregate-version">
           {events.length > 0 ? `version ${events[events.length - 1]!.version}${hasNextPage ? "+" : ""}` : ""}
         </span>
+        <Link href={`/p/${enc(pid)}/new?aggregateType=${enc(type)}&aggregate=${enc(id)}`} data-testid="new-event-on-aggregate">
+          New event…
+        </Link>
         <LiveToggle paused={live.paused} pending={live.pending} onToggle={live.toggle} />
       </div>
       <Status

@@ -45,9 +45,10 @@ export function NewEvent({ params }: { params: { pid: string } }) {
       {ready && (
         <NewEventForm
           // A new link (another type, aggregate or template) is a new form, not an edit of this one.
-          key={[templateId, query.get("type"), query.get("aggregate")].join("|")}
+          key={[templateId, query.get("type"), query.get("aggregate"), query.get("aggregateType")].join("|")}
           pid={pid}
           types={registry.data!}
+          aggregateTypeHint={template.data ? null : query.get("aggregateType")}
           canAppend={practice.data!.capabilities.append}
           role={practice.data!.role}
           initialType={template.data?.eventType ?? query.get("type") ?? ""}
@@ -68,6 +69,8 @@ type Outcome =
 function NewEventForm(props: {
   pid: string;
   types: EventType[];
+  /** Opened from an aggregate: offer that aggregate type's event types. */
+  aggregateTypeHint: string | null;
   canAppend: boolean;
   role: string | null;
   initialType: string;
@@ -229,7 +232,7 @@ function NewEventForm(props: {
           <input
             data-testid="event-type-input"
             list="event-type-options"
-            placeholder="search: patient, appointment…"
+            placeholder={props.aggregateTypeHint ? `search ${props.aggregateTypeHint} events…` : "search: patient, appointment…"}
             value={typeText}
             onChange={(e) => {
               const next = e.target.value;
@@ -244,11 +247,13 @@ function NewEventForm(props: {
             }}
           />
           <datalist id="event-type-options">
-            {types.map((t) => (
-              <option key={t.eventType} value={t.eventType}>
-                {t.title}
-              </option>
-            ))}
+            {types
+              .filter((t) => !props.aggregateTypeHint || t.aggregateType === props.aggregateTypeHint)
+              .map((t) => (
+                <option key={t.eventType} value={t.eventType}>
+                  {t.title}
+                </option>
+              ))}
           </datalist>
         </label>
         <label>
