@@ -1100,3 +1100,36 @@ fn dry_runs_and_generation_answer_through_the_commands() {
         "/count"
     );
 }
+
+#[test]
+fn a_running_generation_stops_before_its_next_batch_when_canceled() {
+    let (app, practices) = TestApp::seeded();
+    let practice = practices[0].clone();
+    app.view_as("olivia.owner");
+    let state = app._app.state::<AppState>();
+    let request: chronicle::api::GenerateRequest = serde_json::from_value(
+        json!({"eventTypes": ["patient.created"], "count": 100000, "seed": 3}),
+    )
+    .unwrap();
+    let outcome = std::thread::scope(|scope| {
+        let running = scope
+            .spawn(|| tauri::async_runtime::block_on(state.generate_events(&practice, request)));
+        assert!(
+            app.recorded(&format!("generated {practice} ")),
+            "the first batch's progress reached the window"
+        );
+        assert_eq!(
+            app.ok("generate_cancel", json!({})),
+            json!(true),
+            "a generation was running to cancel"
+        );
+        running.join().unwrap()
+    })
+    .expect("a canceled generation still answers what it wrote");
+    assert!(outcome.canceled, "{outcome:?}");
+    assert!(
+        outcome.written > 0 && outcome.written < 100_000,
+        "it stopped early, keeping what it wrote: {outcome:?}"
+    );
+    assert_eq!(outcome.written % 2000, 0, "whole batches only: {outcome:?}");
+}

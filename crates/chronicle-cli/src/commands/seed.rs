@@ -78,13 +78,7 @@ pub async fn run(args: Args) -> Outcome {
         ..DemoOptions::default()
     };
     let total = demo::total_events(&options);
-    let bar = ProgressBar::new(total as u64);
-    bar.set_style(
-        ProgressStyle::with_template(
-            "{spinner} {bar:40} {pos}/{len} events ({per_sec}, eta {eta})",
-        )
-        .expect("valid progress template"),
-    );
+    let bar = events_bar(total as u64);
     let started = Instant::now();
     let practices =
         demo::seed_with_progress(&store, &options, |written| bar.set_position(written as u64))
@@ -128,13 +122,7 @@ async fn generate(args: Args, practice: String) -> Outcome {
         count: args.count,
         seed: Some(args.seed),
     };
-    let bar = ProgressBar::new(u64::from(args.count));
-    bar.set_style(
-        ProgressStyle::with_template(
-            "{spinner} {bar:40} {pos}/{len} events ({per_sec}, eta {eta})",
-        )
-        .expect("valid progress template"),
-    );
+    let bar = events_bar(u64::from(args.count));
     let started = Instant::now();
     let never = AtomicBool::new(false);
     let generated = api::generate_events(
@@ -161,4 +149,16 @@ async fn generate(args: Args, practice: String) -> Outcome {
         super::print_line(format_args!("{:>8}  {}", count.count, count.event_type));
     }
     Ok(())
+}
+
+/// A progress bar of events written, with the rate and the time left.
+fn events_bar(total: u64) -> ProgressBar {
+    let bar = ProgressBar::new(total);
+    bar.set_style(
+        ProgressStyle::with_template(
+            "{spinner} {bar:40} {pos}/{len} events ({per_sec}, eta {eta})",
+        )
+        .expect("valid progress template"),
+    );
+    bar
 }
