@@ -114,7 +114,8 @@ function NewEventForm(props: {
     retry: false,
     queryFn: async () => {
       try {
-        const page = await client.aggregates(pid, { aggregateType, idPrefix: aggregateId, limit: 1000, cursor: null });
+        // Ids sort by type, then id: an exact match comes first among the ids it prefixes.
+        const page = await client.aggregates(pid, { aggregateType, idPrefix: aggregateId, limit: 1, cursor: null });
         return page.items.find((a) => a.aggregateId === aggregateId)?.version ?? 0;
       } catch (reason) {
         throw asCommandError(reason);
