@@ -456,7 +456,7 @@ try {
   const canceledAt = Number(await testid("generate-result").getAttribute("data-written"));
   if (!(canceledAt < 20000) || (await headSeq()) !== beforeGenerate + 10000 + canceledAt) fail(`cancel wrote ${canceledAt}`);
 
-  step("a viewer sees the form disabled, with the engine's reason");
+  step("a viewer and a non-member see the form disabled, with the engine's reason");
   await viewAs("victor.viewer");
   await page.goto(`${base}/#/p/${pid}/new?type=patient.created`);
   await testid("append-disabled-reason").waitFor({ timeout: T });
@@ -464,6 +464,12 @@ try {
   if (!reason.includes("viewer may read but not append")) fail(`the viewer is told ${reason}`);
   if (!(await testid("append").isDisabled())) fail("a viewer can press Append");
   await shot("new-event-viewer.png");
+  await viewAs("not.a.member");
+  await page.goto(`${base}/#/p/${pid}/new?type=patient.created`);
+  await testid("append-disabled-reason").waitFor({ timeout: T });
+  const strangerReason = await testid("append-disabled-reason").textContent();
+  if (!strangerReason.includes("not found or no access")) fail(`a non-member is told ${strangerReason}`);
+  if (!(await testid("append").isDisabled())) fail("a non-member can press Append");
   await viewAs("olivia.owner");
 
   // --- a viewer may not reset; a non-member sees nothing

@@ -29,7 +29,9 @@ export function NewEvent({ params }: { params: { pid: string } }) {
   const registry = useData(["registry"], (c) => c.registry());
   const practice = useData(["practice", pid], (c) => c.practice(pid));
   const template = useData(["event", pid, templateId], (c) => c.event(pid, templateId!), templateId !== null);
-  const ready = registry.data && practice.data && (templateId === null || template.data);
+  // A non-member sees the form too, disabled, with the engine's reason.
+  const stranger = practice.error?.code === "practice_not_found";
+  const ready = registry.data && (practice.data || stranger) && (templateId === null || template.data);
   return (
     <section className="screen" data-testid="new-event">
       <div className="screen-head">
@@ -40,7 +42,7 @@ export function NewEvent({ params }: { params: { pid: string } }) {
       </div>
       <Status
         loading={!ready && !registry.error && !practice.error && !template.error}
-        error={registry.error ?? practice.error ?? template.error ?? null}
+        error={registry.error ?? (stranger ? null : practice.error) ?? template.error ?? null}
       />
       {ready && (
         <NewEventForm
@@ -49,8 +51,8 @@ export function NewEvent({ params }: { params: { pid: string } }) {
           pid={pid}
           types={registry.data!}
           aggregateTypeHint={template.data ? null : query.get("aggregateType")}
-          canAppend={practice.data!.capabilities.append}
-          role={practice.data!.role}
+          canAppend={practice.data?.capabilities.append ?? false}
+          role={practice.data?.role ?? null}
           initialType={template.data?.eventType ?? query.get("type") ?? ""}
           initialAggregate={template.data?.aggregateId ?? query.get("aggregate") ?? ""}
           initialPayload={(template.data?.payload as Payload | undefined) ?? {}}
