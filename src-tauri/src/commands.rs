@@ -4,8 +4,9 @@
 
 use chronicle::api::{
     self, ActivityList, ActivityQuery, AggregateEventsQuery, AggregatesQuery, AppendedEvents,
-    BatchRequest, DirectoryList, MemberList, PageQuery, PracticeList, ProjectorStatusList,
-    ProjectorStatusQuery, RecentAggregatesQuery, RegistryList, TimelineQuery,
+    BatchRequest, DirectoryList, GenerateRequest, GeneratedEvents, MemberList, PageQuery,
+    PracticeList, ProjectorStatusList, ProjectorStatusQuery, RecentAggregatesQuery, RegistryList,
+    TimelineQuery,
 };
 use chronicle::export::{ExportCheck, ExportManifest, ExportRequest};
 use chronicle::{
@@ -295,6 +296,42 @@ pub async fn append_batch(
     batch: BatchRequest,
 ) -> CommandResult<AppendedEvents> {
     Ok(api::append_batch(&state.store().await, &state.principal()?, batch).await?)
+}
+
+/// What `append` would store, checked and planned by the engine, then rolled back.
+#[tauri::command]
+#[specta::specta]
+pub async fn append_dry_run(state: State<'_, AppState>, event: NewEvent) -> CommandResult<Event> {
+    Ok(api::dry_run_append(&state.store().await, &state.principal()?, event).await?)
+}
+
+/// What `append_batch` would store, checked and planned by the engine, then rolled back.
+#[tauri::command]
+#[specta::specta]
+pub async fn append_batch_dry_run(
+    state: State<'_, AppState>,
+    batch: BatchRequest,
+) -> CommandResult<AppendedEvents> {
+    Ok(api::dry_run_batch(&state.store().await, &state.principal()?, batch).await?)
+}
+
+/// Generates events from the registry's schemas into a practice as the identity;
+/// `generateProgressEvent` reports each batch, `generate_cancel` stops before the next.
+#[tauri::command]
+#[specta::specta]
+pub async fn generate_events(
+    state: State<'_, AppState>,
+    practice_id: String,
+    request: GenerateRequest,
+) -> CommandResult<GeneratedEvents> {
+    state.generate_events(&practice_id, request).await
+}
+
+/// Stops the running generation before its next batch; false when none runs.
+#[tauri::command]
+#[specta::specta]
+pub async fn generate_cancel(state: State<'_, AppState>) -> CommandResult<bool> {
+    Ok(state.cancel_generation())
 }
 
 /// Every registered event type with its schema.

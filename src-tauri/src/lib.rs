@@ -51,6 +51,10 @@ pub fn specta_builder<R: Runtime>() -> tauri_specta::Builder<R> {
             commands::verify,
             commands::append,
             commands::append_batch,
+            commands::append_dry_run,
+            commands::append_batch_dry_run,
+            commands::generate_events,
+            commands::generate_cancel,
             commands::registry_list,
             commands::registry_schema,
             commands::projector_status,
@@ -66,7 +70,8 @@ pub fn specta_builder<R: Runtime>() -> tauri_specta::Builder<R> {
             live::EventsAppended,
             live::CheckpointMovedEvent,
             live::StoreChanged,
-            export::ExportProgress
+            export::ExportProgress,
+            live::GenerateProgressEvent
         ])
         // Wire types only the web console's HTTP client reads: one generated file serves both
         // transports.

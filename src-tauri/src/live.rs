@@ -37,6 +37,11 @@ pub struct StoreChanged {
     pub location: String,
 }
 
+/// A generation (`generate_events`) wrote another batch.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Type, Event)]
+#[serde(transparent)]
+pub struct GenerateProgressEvent(pub chronicle::api::GenerateProgress);
+
 /// Where live updates go: the window in the app, a recorder in tests.
 pub trait LiveSink: Send + Sync + 'static {
     /// Reports an [`EventsAppended`].
@@ -47,6 +52,8 @@ pub trait LiveSink: Send + Sync + 'static {
     fn store_changed(&self, update: StoreChanged);
     /// Reports an [`ExportProgress`] of an export the app is writing.
     fn export_progress(&self, update: ExportProgress);
+    /// Reports a [`GenerateProgressEvent`].
+    fn generate_progress(&self, update: GenerateProgressEvent);
 }
 
 /// Emits the updates as Tauri events to every window.
@@ -63,6 +70,9 @@ impl<R: Runtime> LiveSink for WindowSink<R> {
         emit(&self.0, update);
     }
     fn export_progress(&self, update: ExportProgress) {
+        emit(&self.0, update);
+    }
+    fn generate_progress(&self, update: GenerateProgressEvent) {
         emit(&self.0, update);
     }
 }

@@ -3,9 +3,10 @@
 //! store location opens the new store first and swaps only when that worked, so a location
 //! that cannot be opened leaves the old one open and says why.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
-use chronicle::api::{UserId, recent};
+use chronicle::api::{self, GenerateRequest, GeneratedEvents, UserId, recent};
 use chronicle::projection::{Runner, RunnerOptions, builtin};
 use chronicle::{ErrorCode, Principal, Store, StoreOptions};
 use serde::Serialize;
@@ -15,7 +16,7 @@ use tokio::task::JoinHandle;
 
 use crate::error::{CommandError, CommandResult};
 use crate::export::{RunningExports, export_to_file};
-use crate::live::{self, LiveSink, StoreChanged};
+use crate::live::{self, GenerateProgressEvent, LiveSink, StoreChanged};
 use crate::settings::{Settings, SettingsFile, split_password, with_password};
 
 /// An open store and the tasks working on it; dropping it stops them.
@@ -94,6 +95,8 @@ pub struct AppState {
     startup_error: Mutex<Option<CommandError>>,
     /// The exports the app is writing, to cancel them.
     exports: RunningExports,
+    /// The cancel flag of the generation running now, if one is.
+    generation: Mutex<Option<Arc<AtomicBool>>>,
 }
 
 /// Desktop-sized store options: a smaller pool than a server needs.
@@ -137,7 +140,43 @@ impl AppState {
             embedded_url,
             startup_error: Mutex::new(startup_error),
             exports: RunningExports::default(),
+            generation: Mutex::new(None),
         })
+    }
+
+    /// Generates events into a practice as the identity, reporting each batch to the
+    /// window; [`AppState::cancel_generation`] stops it before its next batch.
+    pub async fn generate_events(
+        &self,
+        practice_id: &str,
+        request: GenerateRequest,
+    ) -> CommandResult<GeneratedEvents> {
+        let (store, caller) = (self.store().await, self.principal()?);
+        let cancel = Arc::new(AtomicBool::new(false));
+        *self.generation.lock().expect("generation lock") = Some(cancel.clone());
+        let sink = self.sink.clone();
+        let generated = api::generate_events(
+            &store,
+            &caller,
+            practice_id,
+            request,
+            &mut |progress| sink.generate_progress(GenerateProgressEvent(progress)),
+            &cancel,
+        )
+        .await;
+        self.generation.lock().expect("generation lock").take();
+        Ok(generated?)
+    }
+
+    /// Asks the running generation to stop; false when none runs.
+    pub fn cancel_generation(&self) -> bool {
+        match self.generation.lock().expect("generation lock").as_ref() {
+            Some(cancel) => {
+                cancel.store(true, Ordering::Relaxed);
+                true
+            }
+            None => false,
+        }
     }
 
     /// The open store (a cheap handle).

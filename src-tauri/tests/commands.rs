@@ -6,7 +6,9 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use chronicle_app::export::ExportProgress;
-use chronicle_app::live::{CheckpointMovedEvent, EventsAppended, LiveSink, StoreChanged};
+use chronicle_app::live::{
+    CheckpointMovedEvent, EventsAppended, GenerateProgressEvent, LiveSink, StoreChanged,
+};
 use chronicle_app::settings::{Settings, SettingsFile};
 use chronicle_app::state::{AppState, desktop_store_options};
 use serde_json::{Value, json};
@@ -67,6 +69,12 @@ impl LiveSink for Recorder {
         if let Some(hook) = hook {
             hook(&update.export_id);
         }
+    }
+    fn generate_progress(&self, update: GenerateProgressEvent) {
+        self.0.lock().unwrap().push(format!(
+            "generated {} {}/{}",
+            update.0.practice_id, update.0.written, update.0.total
+        ));
     }
 }
 
@@ -1454,4 +1462,110 @@ fn a_cancelled_export_leaves_no_file() {
         app.err("export_cancel", json!({"exportId": export_id}))["code"],
         "not_found"
     );
+}
+#[test]
+fn dry_runs_and_generation_answer_through_the_commands() {
+    let (app, practices) = TestApp::seeded();
+    let practice = &practices[0];
+    app.view_as("fran.frontdesk");
+    let head = || {
+        app.ok(
+            "timeline",
+            json!({"practiceId": practice, "query": timeline_query(json!({}), "backward", 1)}),
+        )["items"][0]["seq"]
+            .as_i64()
+            .unwrap()
+    };
+    let before = head();
+    let patient = json!({"practiceId": practice, "aggregateType": "patient", "aggregateId": "pat-dry",
+        "eventType": "patient.created", "payload": {"firstName": "Ada", "lastName": "Byron", "dateOfBirth": "1815-12-10"},
+        "actorType": "human"});
+    let planned = app.ok("append_dry_run", json!({"event": patient}));
+    assert_eq!(planned["seq"].as_i64().unwrap(), before + 1, "{planned}");
+    assert_eq!(planned["actorId"], "fran.frontdesk");
+    let batch = app.ok(
+        "append_batch_dry_run",
+        json!({"batch": {"events": [patient, patient]}}),
+    );
+    assert_eq!(batch["events"][1]["version"], 2, "{batch}");
+    assert_eq!(head(), before, "a dry run writes nothing");
+
+    let generated = app.ok(
+        "generate_events",
+        json!({"practiceId": practice, "request": {"eventTypes": ["patient.created", "task.created"], "count": 300, "seed": 5}}),
+    );
+    assert_eq!(generated["written"], 300, "{generated}");
+    assert_eq!(generated["seed"], 5);
+    assert!(!generated["canceled"].as_bool().unwrap());
+    let total: i64 = generated["counts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["count"].as_i64().unwrap())
+        .sum();
+    assert_eq!(total, 300, "the counts add up: {generated}");
+    assert_eq!(head(), before + 300);
+    assert!(
+        app.recorded(&format!("generated {practice} 300/300")),
+        "the window heard the progress"
+    );
+    assert_eq!(
+        app.ok("generate_cancel", json!({})),
+        json!(false),
+        "nothing to cancel once it finished"
+    );
+
+    app.view_as("victor.viewer");
+    assert_eq!(
+        app.err("append_dry_run", json!({"event": patient}))["code"],
+        "forbidden",
+        "a viewer's dry run is refused as the append would be"
+    );
+    assert_eq!(
+        app.err(
+            "generate_events",
+            json!({"practiceId": practice, "request": {"count": 10}})
+        )["code"],
+        "forbidden"
+    );
+    assert_eq!(
+        app.err(
+            "generate_events",
+            json!({"practiceId": practice, "request": {"count": 0}})
+        )["details"][0]["path"],
+        "/count"
+    );
+}
+
+#[test]
+fn a_running_generation_stops_before_its_next_batch_when_canceled() {
+    let (app, practices) = TestApp::seeded();
+    let practice = practices[0].clone();
+    app.view_as("olivia.owner");
+    let state = app._app.state::<AppState>();
+    let request: chronicle::api::GenerateRequest = serde_json::from_value(
+        json!({"eventTypes": ["patient.created"], "count": 100000, "seed": 3}),
+    )
+    .unwrap();
+    let outcome = std::thread::scope(|scope| {
+        let running = scope
+            .spawn(|| tauri::async_runtime::block_on(state.generate_events(&practice, request)));
+        assert!(
+            app.recorded(&format!("generated {practice} ")),
+            "the first batch's progress reached the window"
+        );
+        assert_eq!(
+            app.ok("generate_cancel", json!({})),
+            json!(true),
+            "a generation was running to cancel"
+        );
+        running.join().unwrap()
+    })
+    .expect("a canceled generation still answers what it wrote");
+    assert!(outcome.canceled, "{outcome:?}");
+    assert!(
+        outcome.written > 0 && outcome.written < 100_000,
+        "it stopped early, keeping what it wrote: {outcome:?}"
+    );
+    assert_eq!(outcome.written % 2000, 0, "whole batches only: {outcome:?}");
 }

@@ -3,7 +3,8 @@
 // the first-run journey: load the demo data, view as a member and see the practices, open
 // one and see its events (and one appended by `chronicle append` in another process appear
 // without a reload), the chain badge, an export written by the app (checked by the app and by
-// `chronicle verify`), an aggregate, an event and the state at its version, view as a
+// `chronicle verify`), an aggregate, an event and the state at its version, append one event
+// with the New event form, view as a
 // non-member and see none. Then the settings that must last: a theme, an identity, another
 // store location (and, when scripts/with-postgres.sh provides a server, PostgreSQL with its
 // password given three ways, none of which may reach the settings file); quit; start again;
@@ -187,6 +188,29 @@ try {
   const diffRows = await browser.$$('[data-testid="diff-row"]').length;
   if (version === "1" && diffRows === 0) fail("a first event's diff lists no field");
   await browser.saveScreenshot(join(shots, "desktop-aggregate.png"));
+
+  // One event appended by the New event form: the aggregate another process created above.
+  await browser.$('[data-testid="nav-new-event"]').click();
+  const typeInput = await browser.$('[data-testid="event-type-input"]');
+  await typeInput.waitForDisplayed({ timeout: 20000 });
+  await typeInput.setValue("patient.updated");
+  const aggregateInput = await browser.$('[data-testid="aggregate-input"]');
+  await aggregateInput.setValue("e2e-live");
+  await browser.waitUntil(async () => (await browser.$('[data-testid="expected-version"]').getText()).includes("expects version 1"), {
+    timeout: 20000,
+    timeoutMsg: "the form never learned the aggregate's version",
+  });
+  await browser.$("#root_notes").setValue("added by the desktop form");
+  await browser.$('[data-testid="append"]').click();
+  const appendedByForm = await browser.$('[data-testid="appended"]');
+  await appendedByForm.waitForDisplayed({ timeout: 20000 });
+  if (!(await appendedByForm.getText()).includes("version 2")) fail(`the form appended ${await appendedByForm.getText()}`);
+  await browser.saveScreenshot(join(shots, "desktop-new-event.png"));
+  await browser.$('[data-testid="nav-timeline"]').click();
+  await browser.waitUntil(async () => (await browser.$('[data-testid="timeline"]').getText()).includes("patient.updated"), {
+    timeout: 20000,
+    timeoutMsg: "the event appended by the form is not in the timeline",
+  });
 
   // A non-member sees nothing.
   await viewAs("not.a.member");

@@ -1,4 +1,4 @@
-import { useEffect, useState } from "react";
+import { lazy, Suspense, useEffect, useState } from "react";
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { Link, Redirect, Route, Router, Switch } from "wouter";
 import type { Theme } from "./bindings";
@@ -10,12 +10,25 @@ import { enc, useHashPath, useHashSearch } from "./router";
 import { AggregateTimeline, EventRedirect } from "./screens/AggregateTimeline";
 import { Aggregates } from "./screens/Aggregates";
 import { Checkpoints } from "./screens/Checkpoints";
+import { Generate } from "./screens/Generate";
 import { Overview } from "./screens/Overview";
 import { Practices } from "./screens/Practices";
 import { Registry } from "./screens/Registry";
 import { DemoOffer, StoreScreen } from "./screens/Store";
 import { Timeline } from "./screens/Timeline";
 import { Verify } from "./screens/Verify";
+
+// The form generator (RJSF and the schema validator) is loaded when a form is first opened,
+// not with every screen.
+const NewEvent = lazy(() => import("./screens/NewEvent").then((m) => ({ default: m.NewEvent })));
+
+function NewEventScreen(props: { params: { pid: string } }) {
+  return (
+    <Suspense fallback={<p className="muted">Loading the form…</p>}>
+      <NewEvent {...props} />
+    </Suspense>
+  );
+}
 
 /** The whole UI: header (identity, theme), the acting-as banner, and the routed screens. */
 export function App() {
@@ -64,6 +77,8 @@ export function App() {
               <Route path="/p/:pid/e/:eventId" component={EventRedirect} />
               <Route path="/p/:pid/events" component={Timeline} />
               <Route path="/p/:pid/checkpoints" component={Checkpoints} />
+              <Route path="/p/:pid/new" component={NewEventScreen} />
+              <Route path="/p/:pid/generate" component={Generate} />
               <Route>
                 <Redirect to="/" replace />
               </Route>
@@ -204,6 +219,8 @@ function PracticeNav({ pid, path }: { pid: string; path: string }) {
       {tab(`${base}/aggregates`, "Aggregates", "nav-aggregates", path.startsWith(`${base}/a`))}
       {tab(`${base}/events`, "Timeline", "nav-timeline", path.startsWith(`${base}/events`))}
       {tab(`${base}/checkpoints`, "Checkpoints", "nav-checkpoints", path.startsWith(`${base}/checkpoints`))}
+      {tab(`${base}/new`, "New event", "nav-new-event", path.startsWith(`${base}/new`))}
+      {tab(`${base}/generate`, "Generate", "nav-generate", path.startsWith(`${base}/generate`))}
     </nav>
   );
 }

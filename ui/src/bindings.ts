@@ -52,6 +52,17 @@ export const commands = {
 	append: (event: NewEvent) => typedError<Event, WireError>(__TAURI_INVOKE("append", { event })),
 	/**  Appends events all or nothing, as the identity. */
 	appendBatch: (batch: BatchRequest) => typedError<AppendedEvents, WireError>(__TAURI_INVOKE("append_batch", { batch })),
+	/**  What `append` would store, checked and planned by the engine, then rolled back. */
+	appendDryRun: (event: NewEvent) => typedError<Event, WireError>(__TAURI_INVOKE("append_dry_run", { event })),
+	/**  What `append_batch` would store, checked and planned by the engine, then rolled back. */
+	appendBatchDryRun: (batch: BatchRequest) => typedError<AppendedEvents, WireError>(__TAURI_INVOKE("append_batch_dry_run", { batch })),
+	/**
+	 *  Generates events from the registry's schemas into a practice as the identity;
+	 *  `generateProgressEvent` reports each batch, `generate_cancel` stops before the next.
+	 */
+	generateEvents: (practiceId: string, request: GenerateRequest) => typedError<GeneratedEvents, WireError>(__TAURI_INVOKE("generate_events", { practiceId, request })),
+	/**  Stops the running generation before its next batch; false when none runs. */
+	generateCancel: () => typedError<boolean, WireError>(__TAURI_INVOKE("generate_cancel")),
 	/**  Every registered event type with its schema. */
 	registryList: () => typedError<RegistryList, WireError>(__TAURI_INVOKE("registry_list")),
 	/**  One event type and its schema. */
@@ -90,6 +101,7 @@ export const events = {
 	checkpointMovedEvent: makeEvent<CheckpointMovedEvent, CheckpointMovedEvent>("checkpoint-moved-event"),
 	eventsAppended: makeEvent<EventsAppended, EventsAppended>("events-appended"),
 	exportProgress: makeEvent<ExportProgress, ExportProgress>("export-progress"),
+	generateProgressEvent: makeEvent<GenerateProgressEvent, GenerateProgressEvent>("generate-progress-event"),
 	storeChanged: makeEvent<StoreChanged, StoreChanged>("store-changed"),
 };
 
@@ -432,6 +444,19 @@ export type EventType = {
 	schema: Value,
 	/**  Where it came from: `builtin:NAME.json` or a file path. */
 	source: string,
+	/**
+	 *  When only the store appends events of this type, which of its operations does (after
+	 *  its own checks); an ordinary append of it is refused. `None`: anyone allowed may append.
+	 */
+	appendedBy: string | null,
+};
+
+/**  How many events of one type. */
+export type EventTypeCount = {
+	/**  The event type. */
+	eventType: string,
+	/**  Events of it. */
+	count: number,
 };
 
 /**  A practice has new events (appended by this app or, on PostgreSQL, by anyone). */
@@ -549,6 +574,49 @@ export type FileBreak = {
 	line: number | null,
 	/**  What is wrong. */
 	problem: string,
+};
+
+/**  Progress of a generation, after each batch written. */
+export type GenerateProgress = {
+	/**  The practice written to. */
+	practiceId: string,
+	/**  Events written so far. */
+	written: number,
+	/**  Events asked for. */
+	total: number,
+};
+
+/**  A generation (`generate_events`) wrote another batch. */
+export type GenerateProgressEvent = GenerateProgress;
+
+/**  What to generate into a practice from the registry's schemas. */
+export type GenerateRequest = {
+	/**
+	 *  Event types to generate (an array, or one comma-separated string); empty or absent:
+	 *  every registered type except the practice's own and the membership types.
+	 */
+	eventTypes?: string[],
+	/**  How many events, 1 to 100,000, opening events (`*.created`) included. */
+	count: number,
+	/**
+	 *  Random seed: the same seed on the same practice contents gives the same payloads.
+	 *  Absent: one is chosen and returned.
+	 */
+	seed?: number | null,
+};
+
+/**  What a generation wrote. */
+export type GeneratedEvents = {
+	/**  The practice written to. */
+	practiceId: string,
+	/**  Events written. */
+	written: number,
+	/**  The seed used (pass it again to repeat the payloads). */
+	seed: number,
+	/**  Events written per event type, by name. */
+	counts: EventTypeCount[],
+	/**  Stopped early on request; the batches written before stay. */
+	canceled: boolean,
 };
 
 /**  Liveness and the store behind the server. */

@@ -21,6 +21,7 @@ struct Cli {
 
 const EXAMPLES: &str = "Examples:
   chronicle seed --practices 3 --events 1000
+  chronicle seed --practice p1 --types patient.created,task.created --count 500 --as alice
   chronicle serve --listen 127.0.0.1:3001
   echo '{\"practiceId\":\"p1\",\"aggregateType\":\"practice\",\"aggregateId\":\"p1\",\"eventType\":\"practice.created\",\"payload\":{\"name\":\"Smile\"},\"actorType\":\"human\"}' | chronicle append --as alice
   chronicle events --practice p1 --as alice --format table";
@@ -45,8 +46,11 @@ enum Command {
         after_help = "Examples:\n  chronicle events --practice p1 --aggregate patient/pat-1\n  chronicle events --practice p1 --type appointment.requested --limit 20\n  chronicle events --practice p1 --actor-type ai --backward --format table"
     )]
     Events(Box<commands::events::Args>),
-    /// Write realistic, deterministic demo data for the dental registry.
-    #[command(after_help = "Example:\n  chronicle seed --practices 10 --events 100000 --seed 7")]
+    /// Write test data: the deterministic demo data set, or (with --practice) events of
+    /// chosen types generated from the registry's schemas.
+    #[command(
+        after_help = "Examples:\n  chronicle seed --practices 10 --events 100000 --seed 7\n  chronicle seed --practice p1 --types patient.created,appointment.requested --count 5000 --seed 3 --as alice"
+    )]
     Seed(commands::seed::Args),
     /// Projector checkpoints and read models: status, run, reset, retry.
     #[command(subcommand)]

@@ -24,6 +24,7 @@ pub mod cursor;
 pub mod demo;
 mod error;
 pub mod export;
+pub mod generate;
 mod model;
 pub mod paths;
 pub mod projection;

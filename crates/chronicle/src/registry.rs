@@ -37,6 +37,29 @@ pub struct EventType {
     pub schema: Value,
     /// Where it came from: `builtin:NAME.json` or a file path.
     pub source: String,
+    /// When only the store appends events of this type, which of its operations does (after
+    /// its own checks); an ordinary append of it is refused. `None`: anyone allowed may append.
+    pub appended_by: Option<String>,
+}
+
+/// The event types only the store's own operations append, and which operation.
+pub const STORE_APPENDED_TYPES: [(&str, &str); 2] = [
+    (
+        "projector.event_skipped",
+        "the projector skip operation (POST …/projectors/{name}/skip), for the event a projector failed on",
+    ),
+    (
+        "audit.export_created",
+        "the store when someone exports (POST …/exports, chronicle export)",
+    ),
+];
+
+/// Which store operation appends `event_type`, if only the store does.
+pub fn appended_by(event_type: &str) -> Option<&'static str> {
+    STORE_APPENDED_TYPES
+        .iter()
+        .find(|(name, _)| *name == event_type)
+        .map(|(_, operation)| *operation)
 }
 
 struct Entry {
@@ -148,6 +171,7 @@ impl Registry {
             title,
             description,
             schema,
+            appended_by: appended_by(&event_type).map(str::to_string),
             source,
         };
         self.entries.insert(event_type, Entry { info, validator });
@@ -289,5 +313,26 @@ mod tests {
                 "missing violation at {wanted:?} in {paths:?}"
             );
         }
+    }
+
+    #[test]
+    fn the_types_only_the_store_appends_are_registered_and_reserved_by_the_append() {
+        let registry = Registry::builtin().unwrap();
+        let mut marked: Vec<&str> = registry
+            .types()
+            .filter(|t| t.appended_by.is_some())
+            .map(|t| t.event_type.as_str())
+            .collect();
+        let mut reserved: Vec<&str> = crate::store::OPERATION_EVENT_TYPES
+            .iter()
+            .map(|(name, _)| *name)
+            .collect();
+        marked.sort_unstable();
+        reserved.sort_unstable();
+        assert_eq!(
+            marked, reserved,
+            "the registry says which types the append refuses"
+        );
+        assert_eq!(marked.len(), STORE_APPENDED_TYPES.len());
     }
 }

@@ -309,3 +309,62 @@ describe("HTTP client exports and checks", () => {
     await expect(c.checkExport({ kind: "path", path: "/tmp/x.ndjson" })).rejects.toMatchObject({ code: "invalid" });
   });
 });
+
+describe("HTTP client: dry runs and generation", () => {
+  it("previews an append with ?dryRun=true", async () => {
+    const { c, calls } = client(() => json({ seq: 8, version: 1 }));
+    const event = {
+      practiceId: "p1",
+      aggregateType: "patient",
+      aggregateId: "a",
+      eventType: "patient.created",
+      payload: {},
+      actorType: "human" as const,
+    };
+    expect(await c.dryRun(event)).toEqual({ seq: 8, version: 1 });
+    expect(calls[0]!.url).toBe("http://api/v1/events/append?dryRun=true");
+    expect(calls[0]!.init?.method).toBe("POST");
+    expect(JSON.parse(String(calls[0]!.init?.body))).toEqual(event);
+  });
+
+  it("generates in chunks of 1,000, each with the next seed, adding up the counts", async () => {
+    const progress: number[] = [];
+    const { c, calls } = client((_url, init) => {
+      const asked = JSON.parse(String(init?.body)) as { count: number; seed: number };
+      return json({ practiceId: "p1", written: asked.count, seed: asked.seed, counts: [{ eventType: "patient.created", count: asked.count }], canceled: false }, 201);
+    });
+    const run = c.generateEvents("p1", { eventTypes: ["patient.created"], count: 2500, seed: 7 }, (p) => progress.push(p.written));
+    const done = await run.done;
+    expect(calls.map((call) => JSON.parse(String(call.init?.body)) as unknown)).toEqual([
+      { eventTypes: ["patient.created"], count: 1000, seed: 7 },
+      { eventTypes: ["patient.created"], count: 1000, seed: 8 },
+      { eventTypes: ["patient.created"], count: 500, seed: 9 },
+    ]);
+    expect(calls[0]!.url).toBe("http://api/v1/practices/p1/generate");
+    expect(progress).toEqual([1000, 2000, 2500]);
+    expect(done).toEqual({ practiceId: "p1", written: 2500, seed: 7, counts: [{ eventType: "patient.created", count: 2500 }], canceled: false });
+  });
+
+  it("stops between chunks when canceled, and says so", async () => {
+    let cancel = () => {};
+    const { c, calls } = client(async (_url, init) => {
+      const asked = JSON.parse(String(init?.body)) as { count: number; seed: number | null };
+      await Promise.resolve(); // the person presses Cancel while the first chunk is on its way
+      cancel();
+      return json({ practiceId: "p1", written: asked.count, seed: asked.seed ?? 99, counts: [], canceled: false }, 201);
+    });
+    const run = c.generateEvents("p1", { eventTypes: [], count: 5000, seed: null }, () => {});
+    cancel = run.cancel;
+    const done = await run.done;
+    expect(calls).toHaveLength(1);
+    expect(done.written).toBe(1000);
+    expect(done.canceled).toBe(true);
+    expect(done.seed).toBe(99);
+  });
+
+  it("rejects with the engine's error and writes no further chunk", async () => {
+    const { c, calls } = client(() => json({ error: { code: "forbidden", message: "not allowed: a viewer may read but not append", details: [] } }, 403));
+    await expect(c.generateEvents("p1", { eventTypes: [], count: 3000, seed: 1 }, () => {}).done).rejects.toMatchObject({ code: "forbidden" });
+    expect(calls).toHaveLength(1);
+  });
+});

@@ -5,6 +5,7 @@ import type {
   AppendedEvents,
   DirectoryList,
   ErrorCode,
+  GeneratedEvents,
   MemberList,
   PracticeList,
   ProjectorStatusList,
@@ -72,6 +73,10 @@ export function buildUrl(base: string, path: string, query: Query = {}): string 
 }
 
 const seg = encodeURIComponent;
+
+/** Events per generate request: the web console asks in chunks, so it can show progress and
+ * stop between them (one request is one batch run on the server, with no progress of its own). */
+export const GENERATE_CHUNK = 1000;
 
 /** How many recently opened practices the browser remembers (the layer's MAX_RECENT_PRACTICES). */
 const MAX_RECENT = 10;
@@ -331,6 +336,42 @@ export function createHttpClient(options: HttpOptions = {}): ChronicleClient {
       if (file.kind !== "upload")
         throw { code: "invalid", message: "The web console checks an uploaded file; choose it or drop it here.", details: [] } satisfies CommandError;
       return checkUpload(file.file);
+    },
+    dryRun: (event) => call<Event>("POST", "/v1/events/append", { dryRun: "true" }, event),
+    generateEvents: (practiceId, request, onProgress) => {
+      let canceled = false;
+      const run = async (): Promise<GeneratedEvents> => {
+        const counts = new Map<string, number>();
+        let written = 0;
+        let seed = request.seed ?? null;
+        let chunk = 0;
+        while (written < request.count && !canceled) {
+          // Chunk i uses seed + i: the same seed and count repeat the same events.
+          const answer = await call<GeneratedEvents>("POST", `/v1/practices/${seg(practiceId)}/generate`, undefined, {
+            eventTypes: request.eventTypes,
+            count: Math.min(GENERATE_CHUNK, request.count - written),
+            seed: seed === null ? null : seed + chunk,
+          });
+          if (seed === null) seed = answer.seed;
+          chunk += 1;
+          written += answer.written;
+          for (const c of answer.counts) counts.set(c.eventType, (counts.get(c.eventType) ?? 0) + c.count);
+          onProgress({ practiceId, written, total: request.count });
+        }
+        return {
+          practiceId,
+          written,
+          seed: seed ?? 0,
+          counts: [...counts].sort(([a], [b]) => a.localeCompare(b)).map(([eventType, count]) => ({ eventType, count })),
+          canceled: written < request.count,
+        };
+      };
+      return {
+        done: run(),
+        cancel: () => {
+          canceled = true;
+        },
+      };
     },
 
     onAppended: (practiceId, callback: (update: Appended) => void) =>

@@ -131,6 +131,21 @@ export function createTauriClient(): ChronicleClient {
         throw { code: "invalid", message: "The desktop app checks a file by its path: choose it or drop it on the window.", details: [] };
       return unwrap(commands.checkExportFile(file.path));
     },
+    dryRun: (event) => unwrap(commands.appendDryRun(event)),
+    generateEvents: (practiceId, request, onProgress) => {
+      const stop = subscription(
+        events.generateProgressEvent.listen((e) => {
+          if (e.payload.practiceId === practiceId) onProgress(e.payload);
+        }),
+      );
+      const done = unwrap(commands.generateEvents(practiceId, request)).finally(stop);
+      return {
+        done,
+        cancel: () => {
+          void commands.generateCancel();
+        },
+      };
+    },
     desktop,
     onAppended: (practiceId, callback) =>
       subscription(

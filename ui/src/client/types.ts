@@ -19,6 +19,9 @@ import type {
   ExportFormat,
   ExportManifest,
   ExportRequest,
+  GeneratedEvents,
+  GenerateProgress,
+  GenerateRequest,
   IndexedAggregate,
   Member,
   MemberList,
@@ -58,6 +61,9 @@ export type {
   ExportFormat,
   ExportManifest,
   ExportRequest,
+  GeneratedEvents,
+  GenerateProgress,
+  GenerateRequest,
   IndexedAggregate,
   Member,
   MemberList,
@@ -84,6 +90,12 @@ export type CommandError = WireError;
 export type TimelineFilter = Omit<TimelineQuery, "direction" | "limit" | "cursor">;
 /** Stops a subscription. */
 export type Unsubscribe = () => void;
+
+/** A generation under way: its outcome, and a way to stop it before its next batch. */
+export type GenerateRun = {
+  done: Promise<GeneratedEvents>;
+  cancel: () => void;
+};
 
 /**
  * Every method rejects with a `CommandError` (`{code, message, details}`), never with
@@ -151,6 +163,16 @@ export interface ChronicleClient {
   append(event: NewEvent): Promise<Event>;
   /** Appends events all or nothing, as the identity. */
   appendBatch(events: NewEvent[]): Promise<Event[]>;
+  /** What `append` would store (seq, version, createdAt, hash), checked by the engine exactly
+   * as the append; nothing is written. */
+  dryRun(event: NewEvent): Promise<Event>;
+  /** Generates events from the registry's schemas into a practice as the identity, through the
+   * batch append; `onProgress` hears after each batch, `cancel` stops before the next. */
+  generateEvents(
+    practiceId: string,
+    request: GenerateRequest,
+    onProgress: (progress: GenerateProgress) => void,
+  ): GenerateRun;
 
   /** Recomputes the practice's chain; with `againstHash` (and `againstSeq`), also whether the
    * store still holds the chain up to that head recorded earlier. */

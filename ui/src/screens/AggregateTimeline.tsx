@@ -75,6 +75,9 @@ export function AggregateTimeline({ params }: { params: { pid: string; type: str
         <span className="muted" data-testid="aggregate-version">
           {events.length > 0 ? `version ${events[events.length - 1]!.version}${hasNextPage ? "+" : ""}` : ""}
         </span>
+        <Link href={`/p/${enc(pid)}/new?aggregateType=${enc(type)}&aggregate=${enc(id)}`} data-testid="new-event-on-aggregate">
+          New event…
+        </Link>
         <LiveToggle paused={live.paused} pending={live.pending} onToggle={live.toggle} />
         <ExportButton practiceId={pid} scope={{ kind: "aggregate", aggregateType: type, aggregateId: id }} />
       </div>
@@ -154,6 +157,9 @@ function EventDetail({ events, event }: { events: Event[]; event: Event }) {
         <dt>hash</dt>
         <dd className="mono small">{event.hash}</dd>
       </dl>
+      <Link href={`/p/${enc(event.practiceId)}/new?template=${enc(event.id)}`} data-testid="duplicate-as-template">
+        Duplicate as template
+      </Link>
       <h4>Payload</h4>
       <JsonTree value={event.payload} testid="payload-json" />
       {"error" in folded && folded.error ? (

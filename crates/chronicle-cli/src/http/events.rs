@@ -5,8 +5,8 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use chronicle::api::{
-    self, AggregateEventsQuery, AggregatesQuery, AppendedEvents, BatchRequest, Health, PageQuery,
-    PracticeList, RegistryList, TimelineQuery, VerifyQuery,
+    self, AggregateEventsQuery, AggregatesQuery, AppendOptions, AppendedEvents, BatchRequest,
+    Health, PageQuery, PracticeList, RegistryList, TimelineQuery, VerifyQuery,
 };
 use chronicle::{
     AggregateSummary, ChainReport, ErrorCode, Event, EventType, NewEvent, Page, PracticeSummary,
@@ -55,11 +55,14 @@ pub struct SeedAggregateQuery {
 }
 
 /// Appends one event (the seed's endpoint). Optional `id` (safe retries) and `expectedVersion`.
+/// With `?dryRun=true` the append is checked and planned, then rolled back: 200 with the
+/// event as it would be stored, or the error the append would give.
 #[utoipa::path(post, path = "/v1/events/append", tag = "events",
     request_body = NewEvent,
-    params(("x-user-id" = String, Header, description = "The user making the request")),
+    params(("x-user-id" = String, Header, description = "The user making the request"), AppendOptions),
     responses(
         (status = 201, description = "Stored", body = Event),
+        (status = 200, description = "Dry run: what would be stored; nothing was", body = Event),
         (status = 400, description = "Malformed JSON or invalid fields", body = ErrorBody),
         (status = 401, description = "No x-user-id", body = ErrorBody),
         (status = 403, description = "Not a member, or role may not append this", body = ErrorBody),
@@ -70,20 +73,29 @@ pub struct SeedAggregateQuery {
 pub async fn append(
     State(app): State<AppState>,
     User(user): User,
+    ApiQuery(options): ApiQuery<AppendOptions>,
     ApiJson(event): ApiJson<NewEvent>,
 ) -> Result<(StatusCode, Json<Event>), ApiError> {
+    if options.dry_run {
+        return Ok((
+            StatusCode::OK,
+            Json(api::dry_run_append(&app.store, &user, event).await?),
+        ));
+    }
     Ok((
         StatusCode::CREATED,
         Json(api::append(&app.store, &user, event).await?),
     ))
 }
 
-/// Appends many events to one practice, all or nothing.
+/// Appends many events to one practice, all or nothing (`?dryRun=true`: checked and planned,
+/// then rolled back; 200 with the would-be events).
 #[utoipa::path(post, path = "/v1/events/append-batch", tag = "events",
     request_body = BatchRequest,
-    params(("x-user-id" = String, Header, description = "The user making the request")),
+    params(("x-user-id" = String, Header, description = "The user making the request"), AppendOptions),
     responses(
         (status = 201, description = "All stored, in order", body = AppendedEvents),
+        (status = 200, description = "Dry run: what would be stored; nothing was", body = AppendedEvents),
         (status = 400, description = "Invalid; details name /events/N/...", body = ErrorBody),
         (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody),
         (status = 413, body = ErrorBody), (status = 422, body = ErrorBody),
@@ -91,8 +103,15 @@ pub async fn append(
 pub async fn append_batch(
     State(app): State<AppState>,
     User(user): User,
+    ApiQuery(options): ApiQuery<AppendOptions>,
     ApiJson(batch): ApiJson<BatchRequest>,
 ) -> Result<(StatusCode, Json<AppendedEvents>), ApiError> {
+    if options.dry_run {
+        return Ok((
+            StatusCode::OK,
+            Json(api::dry_run_batch(&app.store, &user, batch).await?),
+        ));
+    }
     Ok((
         StatusCode::CREATED,
         Json(api::append_batch(&app.store, &user, batch).await?),

@@ -12,6 +12,7 @@ pub mod live;
 pub mod openapi;
 pub mod projectors;
 pub mod read_models;
+pub mod seeding;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -103,6 +104,7 @@ fn bounded_routes(options: &ApiOptions) -> OpenApiRouter<AppState> {
         .routes(routes!(events::events_by_type))
         .routes(routes!(events::verify))
         .routes(routes!(export::head))
+        .routes(routes!(seeding::generate))
         .routes(routes!(projectors::status_all))
         .routes(routes!(projectors::status))
         .routes(routes!(projectors::reset))

@@ -10,7 +10,7 @@ use crate::support::{Backend, fresh_url, patient, practice_created, projection_t
 
 const BIN: &str = env!("CARGO_BIN_EXE_chronicle");
 
-fn run(args: &[&str], stdin: &str) -> Output {
+pub(crate) fn run(args: &[&str], stdin: &str) -> Output {
     let mut child = Command::new(BIN)
         .args(args)
         .env_remove("CHRONICLE_DB")
@@ -19,14 +19,15 @@ fn run(args: &[&str], stdin: &str) -> Output {
         .stderr(Stdio::piped())
         .spawn()
         .expect("run chronicle");
-    // A command refused on its arguments exits before reading its input.
     if let Err(error) = child.stdin.take().unwrap().write_all(stdin.as_bytes()) {
+        // A command refused before it reads its input (a bad --as) closes the pipe first,
+        // sooner or later depending on the machine's load: its exit code is the answer.
         assert_eq!(error.kind(), std::io::ErrorKind::BrokenPipe, "{error}");
     }
     child.wait_with_output().unwrap()
 }
 
-fn text(bytes: &[u8]) -> String {
+pub(crate) fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 

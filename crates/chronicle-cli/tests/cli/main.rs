@@ -7,6 +7,7 @@ mod fuzz;
 mod hardening;
 mod http;
 mod openapi;
+mod seeding;
 mod support;
 
 use chronicle_testing::on_both_backends;
@@ -31,6 +32,13 @@ on_both_backends!(
     the_web_console_is_served_beside_the_api,
     removals_recorders_and_skips_answer_over_http,
     exports_download_and_verify_over_http,
+);
+
+on_both_backends!(
+    seed_data, seeding:
+    dry_run_routes_answer_the_would_be_events_and_write_nothing,
+    generate_writes_counted_valid_events_and_refuses_by_field,
+    seed_with_a_practice_generates_from_the_schemas_and_repeats_for_a_seed,
 );
 
 on_both_backends!(

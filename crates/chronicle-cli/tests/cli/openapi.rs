@@ -36,6 +36,7 @@ async fn openapi_document_is_valid_and_lists_every_route() {
         ("get", "/v1/practices/{practiceId}/events/{eventId}"),
         ("get", "/v1/practices/{practiceId}/aggregates"),
         ("get", "/v1/practices/{practiceId}/verify"),
+        ("post", "/v1/practices/{practiceId}/generate"),
         ("get", "/v1/practices/{practiceId}/live"),
         ("get", "/v1/practices/{practiceId}/projectors"),
         ("get", "/v1/practices/{practiceId}/projectors/live"),
@@ -75,6 +76,13 @@ async fn openapi_document_is_valid_and_lists_every_route() {
         routes.len(),
         "no undocumented or stale paths"
     );
+    for path in ["/v1/events/append", "/v1/events/append-batch"] {
+        let parameters = document["paths"][path]["post"]["parameters"].to_string();
+        assert!(
+            parameters.contains("\"dryRun\""),
+            "{path} documents ?dryRun: {parameters}"
+        );
+    }
     // Every $ref points at a defined schema.
     let text = document.to_string();
     for reference in text.split("\"$ref\":\"#/components/schemas/").skip(1) {

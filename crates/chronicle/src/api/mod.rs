@@ -24,11 +24,12 @@ mod wire_error;
 pub use ids::UserId;
 pub use operations::*;
 pub use requests::{
-    ActivityQuery, AggregateEventsQuery, AggregatesQuery, BatchRequest, PageQuery,
-    ProjectorStatusQuery, RecentAggregatesQuery, SkipRequest, TimelineQuery, VerifyQuery,
+    ActivityQuery, AggregateEventsQuery, AggregatesQuery, AppendOptions, BatchRequest,
+    GenerateRequest, PageQuery, ProjectorStatusQuery, RecentAggregatesQuery, SkipRequest,
+    TimelineQuery, VerifyQuery,
 };
 pub use responses::{
-    ActivityList, AppendedEvents, DirectoryList, Health, MemberList, PracticeList,
-    ProjectorStatusList, RegistryList, UserList,
+    ActivityList, AppendedEvents, DirectoryList, EventTypeCount, GenerateProgress, GeneratedEvents,
+    Health, MemberList, PracticeList, ProjectorStatusList, RegistryList, UserList,
 };
 pub use wire_error::WireError;

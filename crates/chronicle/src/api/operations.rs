@@ -2,21 +2,24 @@
 //! Each takes the store, the caller and the operation's inputs, applies the engine's rules
 //! and answers a wire type, so the edges only translate transport to arguments and back.
 
+use std::sync::atomic::AtomicBool;
+
 use crate::access::Capabilities;
 use crate::error::{Error, Result};
 use crate::export::{ExportRequest, PreparedExport};
+use crate::generate::{SeedOptions, seed_practice};
 use crate::model::{AggregateSummary, Event, NewEvent, Page, PracticeSummary, Principal};
 use crate::projection::{builtin_names, find_builtin};
 use crate::registry::EventType;
 use crate::store::{ChainHead, ChainReport, IndexedAggregate, PageRequest, Store};
 
 use super::requests::{
-    ActivityQuery, AggregateEventsQuery, AggregatesQuery, BatchRequest, PageQuery,
+    ActivityQuery, AggregateEventsQuery, AggregatesQuery, BatchRequest, GenerateRequest, PageQuery,
     ProjectorStatusQuery, RecentAggregatesQuery, SkipRequest, TimelineQuery, VerifyQuery,
 };
 use super::responses::{
-    ActivityList, AppendedEvents, DirectoryList, Health, MemberList, PracticeList,
-    ProjectorStatusList, RegistryList, UserList,
+    ActivityList, AppendedEvents, DirectoryList, EventTypeCount, GenerateProgress, GeneratedEvents,
+    Health, MemberList, PracticeList, ProjectorStatusList, RegistryList, UserList,
 };
 
 /// The practices the caller can read.
@@ -335,6 +338,72 @@ pub async fn append_batch(
 ) -> Result<AppendedEvents> {
     Ok(AppendedEvents {
         events: store.append_batch(caller, batch.events).await?,
+    })
+}
+
+/// What [`append`] would store, without storing it: the same checks and the planned event
+/// (seq, version, createdAt, hash), from a write transaction that is rolled back.
+pub async fn dry_run_append(store: &Store, caller: &Principal, event: NewEvent) -> Result<Event> {
+    store.dry_run(caller, event).await
+}
+
+/// What [`append_batch`] would store, without storing it.
+pub async fn dry_run_batch(
+    store: &Store,
+    caller: &Principal,
+    batch: BatchRequest,
+) -> Result<AppendedEvents> {
+    Ok(AppendedEvents {
+        events: store.dry_run_batch(caller, batch.events).await?,
+    })
+}
+
+/// Fills a practice with events generated from the registry's schemas, as the caller, in
+/// batches through the ordinary batch append (validated, access-checked, chained).
+/// `progress` hears after each batch; setting `cancel` stops before the next one.
+pub async fn generate_events(
+    store: &Store,
+    caller: &Principal,
+    practice_id: &str,
+    request: GenerateRequest,
+    progress: &mut (dyn FnMut(GenerateProgress) + Send),
+    cancel: &AtomicBool,
+) -> Result<GeneratedEvents> {
+    let seed = request.seed.unwrap_or_else(|| {
+        // Any seed will do; the answer names it so the run can be repeated.
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| u64::from(d.subsec_nanos()))
+    });
+    let options = SeedOptions::new(request.event_types, request.count as usize, seed);
+    let outcome = seed_practice(
+        store,
+        caller,
+        practice_id,
+        &options,
+        &mut |written, total| {
+            progress(GenerateProgress {
+                practice_id: practice_id.to_string(),
+                written: written as u32,
+                total: total as u32,
+            })
+        },
+        cancel,
+    )
+    .await?;
+    Ok(GeneratedEvents {
+        practice_id: practice_id.to_string(),
+        written: outcome.written as u32,
+        seed,
+        counts: outcome
+            .counts
+            .into_iter()
+            .map(|(event_type, count)| EventTypeCount {
+                event_type,
+                count: count as u32,
+            })
+            .collect(),
+        canceled: outcome.canceled,
     })
 }
 

@@ -211,6 +211,38 @@ pub struct BatchRequest {
     pub events: Vec<NewEvent>,
 }
 
+/// How to append: for real, or as a dry run that answers what would be stored.
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams, utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
+pub struct AppendOptions {
+    /// Check and plan the append exactly as a real one, then roll it back: nothing is
+    /// written, the chain does not move, and the answer is the would-be events.
+    pub dry_run: bool,
+}
+
+/// What to generate into a practice from the registry's schemas.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct GenerateRequest {
+    /// Event types to generate (an array, or one comma-separated string); empty or absent:
+    /// every registered type except the practice's own and the membership types.
+    #[serde(default, deserialize_with = "list::comma_separated")]
+    #[cfg_attr(feature = "specta", specta(type = Vec<String>))]
+    pub event_types: Vec<String>,
+    /// How many events, 1 to 100,000, opening events (`*.created`) included.
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 100_000))]
+    pub count: u32,
+    /// Random seed: the same seed on the same practice contents gives the same payloads.
+    /// Absent: one is chosen and returned.
+    #[serde(default)]
+    pub seed: Option<u64>,
+}
+
 /// Verify a practice's chain, and optionally that it still reaches a head recorded earlier.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema, utoipa::IntoParams))]
 #[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]

@@ -97,3 +97,47 @@ pub struct Health {
     /// Newest applied schema migration.
     pub schema_version: i64,
 }
+
+/// What a generation wrote.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GeneratedEvents {
+    /// The practice written to.
+    pub practice_id: String,
+    /// Events written.
+    pub written: u32,
+    /// The seed used (pass it again to repeat the payloads).
+    pub seed: u64,
+    /// Events written per event type, by name.
+    pub counts: Vec<EventTypeCount>,
+    /// Stopped early on request; the batches written before stay.
+    pub canceled: bool,
+}
+
+/// How many events of one type.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EventTypeCount {
+    /// The event type.
+    pub event_type: String,
+    /// Events of it.
+    pub count: u32,
+}
+
+/// Progress of a generation, after each batch written.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GenerateProgress {
+    /// The practice written to.
+    pub practice_id: String,
+    /// Events written so far.
+    pub written: u32,
+    /// Events asked for.
+    pub total: u32,
+}

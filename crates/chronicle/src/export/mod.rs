@@ -270,6 +270,7 @@ impl Store {
             principal,
             vec![event],
             crate::store::Operation::RecordExport,
+            crate::store::AppendMode::Commit,
         )
         .await
         .map_err(|e| match e {

@@ -23,7 +23,9 @@ use sqlx::{PgPool, SqlitePool};
 use crate::registry::Registry;
 use crate::rules::{DEFAULT_MAX_BATCH_EVENTS, DEFAULT_MAX_PAGE_BYTES, DEFAULT_MAX_PAYLOAD_BYTES};
 
-pub(crate) use append::Operation;
+#[cfg(test)]
+pub(crate) use append::OPERATION_EVENT_TYPES;
+pub(crate) use append::{AppendMode, Operation};
 pub use checkpoint::{Checkpoint, CheckpointState, CheckpointUpdate};
 pub use export::ChainHead;
 pub(crate) use export::{ExportPage, ExportReader};

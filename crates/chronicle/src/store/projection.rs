@@ -355,7 +355,12 @@ impl Store {
         );
         skip.actor_id = principal.user_id().map(str::to_string);
         let recorded = self
-            .append_events(principal, vec![skip], Operation::SkipProjectorEvent)
+            .append_events(
+                principal,
+                vec![skip],
+                Operation::SkipProjectorEvent,
+                crate::store::AppendMode::Commit,
+            )
             .await
             .map_err(|e| match e {
                 Error::InBatch { source, .. } => *source,

@@ -264,6 +264,8 @@ impl Store {
         id: &str,
     ) -> Result<Option<Event>> {
         self.read_access(principal, practice_id).await?;
+        // A NUL is no text to PostgreSQL: refuse it (and any id no event can have) by name.
+        check_ids(&[("/eventId", id, MAX_ID_LEN)])?;
         let row: Option<EventRow> = dispatch!(self, |pool, _sql| {
             sqlx::query_as(sqlx::AssertSqlSafe(format!(
                 "SELECT {EVENT_COLUMNS} FROM events WHERE practice_id = $1 AND id = $2"

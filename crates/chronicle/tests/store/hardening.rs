@@ -155,6 +155,10 @@ pub async fn control_characters_never_reach_the_store(backend: Backend) {
     );
     let after = t.store.practices(&Principal::System).await.unwrap()[0].event_count;
     assert_eq!(after, before + 1, "only the well-formed event was stored");
+    // Regression (found by the HTTP fuzz test on PostgreSQL): an event id with a NUL was sent
+    // to the database, which refused it as text, and the read answered 500.
+    let err = t.store.event(&owner(), P, "nul\u{0}id").await.unwrap_err();
+    assert_eq!(err.violations()[0].path, "/eventId", "{err}");
 }
 
 pub async fn pages_end_early_at_their_byte_budget_and_continue(backend: Backend) {

@@ -3,7 +3,9 @@
 
 mod auditors;
 mod cases;
+mod dry_run;
 mod exports;
+mod generate;
 mod guarantees;
 mod hardening;
 mod projections;
@@ -41,6 +43,22 @@ on_both_backends!(
     every_format_carries_the_manifest_and_csv_and_html_read_cleanly,
     exports_are_recorded_and_open_to_every_member_only,
     a_store_rewritten_after_an_export_no_longer_reaches_its_head,
+);
+
+on_both_backends!(
+    dry_runs, dry_run:
+    a_dry_run_answers_the_planned_event_and_writes_nothing,
+    a_dry_run_plans_exactly_what_the_append_stores,
+    a_dry_run_refuses_what_the_append_refuses,
+    a_dry_run_of_a_new_practice_leaves_no_trace,
+);
+
+on_both_backends!(
+    generation, generate:
+    generated_aggregates_start_with_their_opening_event,
+    a_canceled_generation_keeps_the_batches_written_before,
+    generation_is_refused_like_the_append_it_makes,
+    the_same_seed_twice_on_one_practice_makes_new_aggregates,
 );
 
 on_both_backends!(

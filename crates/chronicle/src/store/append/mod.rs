@@ -9,7 +9,10 @@
 //! This module holds the database side (steps 1 and 3 and the reads of step 2); the pure
 //! decisions live in [`plan`](mod@plan).
 
+mod dry_run;
 mod plan;
+
+pub(crate) use self::dry_run::AppendMode;
 
 use chrono::Utc;
 use serde_json::Value;
@@ -36,8 +39,9 @@ pub(crate) enum Operation {
     RecordExport,
 }
 
-/// Event types only the store's own operations append: each with the operation that may.
-const OPERATION_EVENT_TYPES: [(&str, Operation); 2] = [
+/// Event types only the store's own operations append: each with the operation that may
+/// (the same types as [`crate::registry::STORE_APPENDED_TYPES`]; a test holds them equal).
+pub(crate) const OPERATION_EVENT_TYPES: [(&str, Operation); 2] = [
     ("projector.event_skipped", Operation::SkipProjectorEvent),
     (crate::export::EXPORT_EVENT_TYPE, Operation::RecordExport),
 ];
@@ -67,13 +71,15 @@ impl Store {
     /// Appends events to one practice, all or nothing, and returns one stored event per
     /// input (a reused id with identical content returns the event stored before).
     /// A `practice.created` by a user for a practice without events also appends a
-    /// `membership.created` making that user owner.
-    pub async fn append_batch(
+    /// `membership.created` making that user owner. With [`AppendMode::DryRun`] everything
+    /// happens the same way and the transaction is rolled back at the end.
+    pub(crate) async fn append_batch_in(
         &self,
         principal: &Principal,
         events: Vec<NewEvent>,
+        mode: AppendMode,
     ) -> Result<Vec<Event>> {
-        self.append_events(principal, events, Operation::Append)
+        self.append_events(principal, events, Operation::Append, mode)
             .await
     }
 
@@ -84,6 +90,7 @@ impl Store {
         principal: &Principal,
         events: Vec<NewEvent>,
         operation: Operation,
+        mode: AppendMode,
     ) -> Result<Vec<Event>> {
         if events.is_empty() {
             return Err(Error::invalid(
@@ -281,13 +288,17 @@ impl Store {
                 };
                 write.execute(&mut *tx).await?;
             }
-            if plan.rows.is_empty() {
+            if plan.rows.is_empty() || mode == AppendMode::DryRun {
                 tx.rollback().await?;
             } else {
                 tx.commit().await?;
             }
             plan
         });
+        if mode == AppendMode::DryRun {
+            // Nothing was stored: nobody to tell, and no write that vouches for the author.
+            return Ok(plan.into_results());
+        }
         if let Some((last, _)) = plan.rows.last() {
             self.notify_appended(&practice_id, last.seq);
         }
