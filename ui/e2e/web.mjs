@@ -453,6 +453,15 @@ try {
     if (type.aggregateType === "practice") aggregateId = pid;
     if (type.eventType === "membership.created") memberId = aggregateId = payload.userId = `e2e.member.${Date.now()}`;
     if (type.eventType === "membership.role_changed") aggregateId = payload.userId = memberId;
+    if (type.eventType === "membership.removed") {
+      // Someone who joined for this: the member above keeps their role for role_changed.
+      aggregateId = payload.userId = `e2e.leaver.${Date.now()}`;
+      await api(base, "/v1/events/append", {
+        practiceId: pid, aggregateType: "membership", aggregateId, eventType: "membership.created",
+        payload: { userId: aggregateId, role: "viewer" }, actorType: "human",
+      });
+      delete payload.previousRole;
+    }
     await openForm(type.eventType, aggregateId);
     await testid("mode-json").click();
     await testid("raw-json").fill(JSON.stringify(payload, null, 2));

@@ -303,8 +303,11 @@ impl Generator<'_> {
         let opening = self.plan.openings.get(aggregate_type).cloned();
         let opens = opening.as_deref() == Some(event_type);
         let existing = self.existing(aggregate_type);
+        // A membership is changed or removed only on a member this seed added: one found in
+        // the practice may have been removed since, or be an owner whose removal is refused.
+        let reusable = aggregate_type != "membership";
         let aggregate_id = match existing {
-            Some(id) if !opens && self.rng.random_bool(REUSE_AGGREGATE) => id,
+            Some(id) if reusable && !opens && self.rng.random_bool(REUSE_AGGREGATE) => id,
             _ => {
                 let id = self.fresh_id(aggregate_type);
                 if let Some(opening) = opening.filter(|_| !opens) {
