@@ -1,22 +1,18 @@
 //! Exports written by the app itself: the window picks a path (tauri-plugin-dialog's save
-//! dialog) and the Rust side writes the file there, page by page, telling the window how far
-//! it got ([`ExportProgress`]) and stopping when asked ([`RunningExports::cancel`]). The file
-//! is written beside its destination under a temporary name and renamed only once complete,
-//! so a cancelled or failed export leaves nothing behind (and never half-overwrites a file the
-//! user chose to replace). A CSV's manifest goes beside it in `FILE.manifest.json`, as the CLI
-//! writes it, so `chronicle verify FILE` and the Verify screen can check it.
+//! dialog) and the Rust side writes the file there through the engine's `ExportFile` (a
+//! temporary name until complete, a CSV's manifest beside it), telling the window how far it
+//! got ([`ExportProgress`]) and stopping when asked ([`RunningExports::cancel`]).
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
-use chronicle::export::{ExportFormat, ExportManifest, ExportRequest, PreparedExport};
+use chronicle::export::{ExportFile, ExportManifest, ExportRequest};
 use chronicle::{ErrorCode, Principal, Store};
 use serde::{Deserialize, Serialize};
 use specta::Type;
 use tauri_specta::Event;
-use tokio::io::AsyncWriteExt;
 
 use crate::error::{CommandError, CommandResult};
 
@@ -94,34 +90,10 @@ fn destination(path: &str) -> CommandResult<PathBuf> {
     }
 }
 
-/// `DIR/.NAME.partial`: where the file is written until it is complete.
-fn partial_path(path: &Path) -> PathBuf {
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    path.with_file_name(format!(".{name}.partial"))
-}
-
-fn write_failed(path: &Path, error: std::io::Error) -> CommandError {
-    CommandError::from(chronicle::Error::invalid(
-        "/path",
-        format!("cannot write {}: {error}", path.display()),
-    ))
-}
-
-/// Removes a file that must not outlive a failed export; it may not exist.
-fn remove_quietly(path: &Path) {
-    if let Err(error) = std::fs::remove_file(path)
-        && error.kind() != std::io::ErrorKind::NotFound
-    {
-        tracing::warn!(%error, path = %path.display(), "could not remove a partial export");
-    }
-}
-
-/// Exports `practice_id` to `path` as `caller`: checks the path, prepares the export (which
-/// records it in the practice), writes the file under a temporary name, reporting progress,
-/// and renames it into place. Cancelled or failed, nothing is left at `path`.
+/// Exports `practice_id` to `path` as `caller`: checks the path, opens the file (before the
+/// export is prepared and so recorded in the practice), writes it through the engine's
+/// [`ExportFile`], reporting progress, and lets it be cancelled. Cancelled or failed, nothing
+/// is left at `path`.
 pub async fn export_to_file(
     store: &Store,
     caller: &Principal,
@@ -132,47 +104,16 @@ pub async fn export_to_file(
     path: &str,
 ) -> CommandResult<ExportManifest> {
     let destination = destination(path)?;
-    let partial = partial_path(&destination);
-    let file = tokio::fs::File::create(&partial)
-        .await
-        .map_err(|e| write_failed(&destination, e))?;
+    let file = ExportFile::create(&destination).await?;
     let prepared = match chronicle::api::export(store, caller, practice_id, request).await {
         Ok(prepared) => prepared,
         Err(error) => {
-            drop(file);
-            remove_quietly(&partial);
+            file.discard();
             return Err(error.into());
         }
     };
-    let export_id = prepared.manifest().export_id.clone();
-    let cancelled = running.start(&export_id);
-    let written = write(
-        &prepared,
-        file,
-        &partial,
-        &destination,
-        &cancelled,
-        report,
-        path,
-    )
-    .await;
-    running.finish(&export_id);
-    if written.is_err() {
-        remove_quietly(&partial);
-    }
-    written
-}
-
-async fn write(
-    prepared: &PreparedExport,
-    file: tokio::fs::File,
-    partial: &Path,
-    destination: &Path,
-    cancelled: &AtomicBool,
-    report: &(dyn Fn(ExportProgress) + Send + Sync),
-    path: &str,
-) -> CommandResult<ExportManifest> {
     let manifest = prepared.manifest().clone();
+    let cancelled = running.start(&manifest.export_id);
     let progress_of = |written: i64| ExportProgress {
         export_id: manifest.export_id.clone(),
         practice_id: manifest.practice_id.clone(),
@@ -181,12 +122,13 @@ async fn write(
         total: manifest.event_count,
     };
     report(progress_of(0));
-    let mut out = tokio::io::BufWriter::with_capacity(1 << 20, file);
     let mut on_page = |written: i64, _total: i64| {
         report(progress_of(written));
         !cancelled.load(Ordering::SeqCst)
     };
-    let summary = prepared.write_to(&mut out, &mut on_page).await?;
+    let written = prepared.write_to_file(file, &mut on_page).await;
+    running.finish(&manifest.export_id);
+    let summary = written?;
     if !summary.complete {
         return Err(CommandError::new(
             ErrorCode::Conflict,
@@ -197,28 +139,6 @@ async fn write(
                 destination.display()
             ),
         ));
-    }
-    out.flush()
-        .await
-        .map_err(|e| write_failed(destination, e))?;
-    out.into_inner()
-        .sync_all()
-        .await
-        .map_err(|e| write_failed(destination, e))?;
-    let sidecar = (prepared.format() == ExportFormat::Csv)
-        .then(|| chronicle::export::sidecar_path(destination));
-    if let Some(sidecar) = &sidecar {
-        let text = serde_json::to_string(&manifest).expect("a manifest serializes");
-        tokio::fs::write(sidecar, format!("{text}\n"))
-            .await
-            .map_err(|e| write_failed(sidecar, e))?;
-    }
-    if let Err(error) = tokio::fs::rename(partial, destination).await {
-        // A manifest without its CSV would only mislead.
-        if let Some(sidecar) = &sidecar {
-            remove_quietly(sidecar);
-        }
-        return Err(write_failed(destination, error));
     }
     Ok(manifest)
 }

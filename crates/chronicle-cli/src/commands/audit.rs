@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use chronicle::api::{self, VerifyQuery};
 use chronicle::export::{
-    ExportCheck, ExportFormat, ExportRequest, check_export, read_manifest, sidecar_path,
+    ExportCheck, ExportFile, ExportFormat, ExportRequest, check_export, read_manifest,
 };
 use chronicle::{ActorType, ChainReport, TimelineFilter};
 use chronicle_cli::exit;
@@ -121,13 +121,25 @@ pub async fn export(args: ExportArgs) -> Outcome {
         },
     };
     let store = args.db.open().await?;
-    let prepared = api::export(
+    // The file first: a destination that cannot be written records no export in the practice.
+    let file = match &args.out {
+        Some(path) => Some(ExportFile::create(path).await.map_err(unwritable)?),
+        None => None,
+    };
+    let prepared = match api::export(
         &store,
         &principal(args.user.clone()),
         &args.practice,
         request,
     )
-    .await?;
+    .await
+    {
+        Ok(prepared) => prepared,
+        Err(error) => {
+            file.map(ExportFile::discard);
+            return Err(error.into());
+        }
+    };
     let manifest = prepared.manifest().clone();
     let bar = indicatif::ProgressBar::new(manifest.event_count.max(0) as u64);
     if std::io::stderr().is_terminal() {
@@ -145,22 +157,11 @@ pub async fn export(args: ExportArgs) -> Outcome {
         true
     };
     let manifest_text = serde_json::to_string(&manifest).expect("a manifest serializes");
-    match &args.out {
-        Some(path) => {
-            let written = write_file(path, &prepared, &mut progress).await;
+    match (&args.out, file) {
+        (Some(path), Some(file)) => {
+            let written = prepared.write_to_file(file, &mut progress).await;
             bar.finish_and_clear();
-            if let Err(failure) = written {
-                let _ = std::fs::remove_file(path);
-                return Err(failure);
-            }
-            if args.format == ExportFormat::Csv {
-                std::fs::write(sidecar_path(path), format!("{manifest_text}\n")).map_err(|e| {
-                    Failure::usage(format!(
-                        "cannot write {}: {e}",
-                        sidecar_path(path).display()
-                    ))
-                })?;
-            }
+            written.map_err(unwritable)?;
             print_line(&manifest_text);
             eprintln!(
                 "exported {} events of {} to {}; digest {}; head seq {} hash {}",
@@ -172,7 +173,7 @@ pub async fn export(args: ExportArgs) -> Outcome {
                 manifest.head_hash
             );
         }
-        None => {
+        _ => {
             let mut stdout = tokio::io::stdout();
             prepared.write_to(&mut stdout, &mut progress).await?;
             stdout
@@ -188,20 +189,12 @@ pub async fn export(args: ExportArgs) -> Outcome {
     Ok(())
 }
 
-async fn write_file(
-    path: &Path,
-    prepared: &chronicle::export::PreparedExport,
-    progress: &mut (dyn FnMut(i64, i64) -> bool + Send),
-) -> Outcome {
-    let file = tokio::fs::File::create(path)
-        .await
-        .map_err(|e| Failure::usage(format!("cannot create {}: {e}", path.display())))?;
-    let mut out = tokio::io::BufWriter::with_capacity(1 << 20, file);
-    prepared.write_to(&mut out, progress).await?;
-    out.flush()
-        .await
-        .map_err(|e| Failure::usage(format!("cannot write {}: {e}", path.display())))?;
-    Ok(())
+/// A file the export cannot write is a usage problem (exit 2), like an unreadable input.
+fn unwritable(error: chronicle::Error) -> Failure {
+    match error {
+        chronicle::Error::Invalid { .. } => Failure::usage(error.to_string()),
+        other => other.into(),
+    }
 }
 
 pub async fn verify(args: VerifyArgs) -> Outcome {

@@ -98,15 +98,7 @@ pub fn read_manifest(path: &Path) -> Result<ExportManifest, Unusable> {
     let (format, _) = sniff(path)?;
     match format {
         ExportFormat::Csv => read_sidecar(path),
-        _ => {
-            let mut manifest = None;
-            let mut checker_manifest = |m: ExportManifest| {
-                manifest = Some(m);
-                false
-            };
-            read_leading_manifest(path, format, &mut checker_manifest)?;
-            manifest.ok_or_else(|| Unusable(format!("{}: no manifest", path.display())))
-        }
+        _ => read_leading_manifest(path, format),
     }
 }
 
@@ -140,14 +132,12 @@ fn sniff(path: &Path) -> Result<(ExportFormat, BufReader<File>), Unusable> {
     let text = String::from_utf8_lossy(&start[..start.len().min(64)]).into_owned();
     let trimmed = text.trim_start();
     let format = if trimmed.starts_with("{\"manifest\":") {
-        let first_line = {
-            let mut probe = open(path)?;
-            let mut line = String::new();
-            probe
-                .read_line(&mut line)
-                .map_err(|e| Unusable(format!("cannot read {}: {e}", path.display())))?;
-            line
-        };
+        // NDJSON's first line is the manifest alone; the buffer holds it (a manifest is small).
+        let first_line = start
+            .iter()
+            .position(|b| *b == b'\n')
+            .map(|end| String::from_utf8_lossy(&start[..end]))
+            .unwrap_or_default();
         if first_line.trim_end().ends_with("}}") && !first_line.contains("\"events\":") {
             ExportFormat::Ndjson
         } else {
@@ -201,11 +191,7 @@ pub fn sidecar_path(path: &Path) -> PathBuf {
     PathBuf::from(name)
 }
 
-fn read_leading_manifest(
-    path: &Path,
-    format: ExportFormat,
-    take: &mut dyn FnMut(ExportManifest) -> bool,
-) -> Result<(), Unusable> {
+fn read_leading_manifest(path: &Path, format: ExportFormat) -> Result<ExportManifest, Unusable> {
     let mut reader = open(path)?;
     match format {
         ExportFormat::Ndjson => {
@@ -215,11 +201,10 @@ fn read_leading_manifest(
                 .map_err(|e| Unusable(format!("cannot read {}: {e}", path.display())))?;
             let value: serde_json::Value = serde_json::from_str(&line)
                 .map_err(|e| Unusable(format!("{} line 1: not JSON: {e}", path.display())))?;
-            take(parse_manifest(
+            parse_manifest(
                 value["manifest"].clone(),
                 &format!("{} line 1", path.display()),
-            )?);
-            Ok(())
+            )
         }
         _ => {
             let mut checker = Checker::default();
@@ -231,10 +216,7 @@ fn read_leading_manifest(
             }
             .deserialize(&mut de);
             match (checker.manifest.take(), result) {
-                (Some(manifest), _) => {
-                    take(manifest);
-                    Ok(())
-                }
+                (Some(manifest), _) => Ok(manifest),
                 (None, Err(e)) => Err(Unusable(format!("{}: {e}", path.display()))),
                 (None, Ok(())) => Err(Unusable(format!("{}: no manifest", path.display()))),
             }

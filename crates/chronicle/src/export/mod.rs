@@ -11,6 +11,7 @@
 //! (which append-only forbids) stops it with an error instead of a file that lies.
 
 mod check;
+mod file;
 mod formats;
 mod manifest;
 mod record;
@@ -23,6 +24,7 @@ pub use check::sidecar_path;
 pub use check::{
     CheckProblem, ExportCheck, FileBreak, SeqRange, Unusable, check_export, read_manifest,
 };
+pub use file::ExportFile;
 pub use formats::ExportFormat;
 pub use manifest::{ExportManifest, MANIFEST_KIND, MANIFEST_VERSION};
 use record::ExportRecord;

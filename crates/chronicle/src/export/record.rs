@@ -106,14 +106,10 @@ pub(crate) fn write_record(out: &mut Vec<u8>, e: &ExportRecord<'_>) {
         string(out, recorder);
     }
     out.extend_from_slice(b",\"seq\":");
-    out.extend_from_slice(itoa(e.seq).as_bytes());
+    out.extend_from_slice(e.seq.to_string().as_bytes());
     out.extend_from_slice(b",\"version\":");
-    out.extend_from_slice(itoa(e.version).as_bytes());
+    out.extend_from_slice(e.version.to_string().as_bytes());
     out.push(b'}');
-}
-
-fn itoa(n: i64) -> String {
-    n.to_string()
 }
 
 /// An exported event as a verifier reads it back, from any format.
