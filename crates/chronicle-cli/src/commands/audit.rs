@@ -136,7 +136,9 @@ pub async fn export(args: ExportArgs) -> Outcome {
     {
         Ok(prepared) => prepared,
         Err(error) => {
-            file.map(ExportFile::discard);
+            if let Some(file) = file {
+                file.discard();
+            }
             return Err(error.into());
         }
     };
