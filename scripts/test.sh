@@ -36,12 +36,5 @@ fi
 export CHRONICLE_PYTHON="$PWD/target/tools/py/bin/python"
 "$CHRONICLE_PYTHON" tools/verify_chain.py tools/chain-known-answers.json
 
-echo "== cargo test (SQLite and PostgreSQL; includes the bindings drift test)"
-scripts/with-postgres.sh cargo test --workspace --locked
-
-echo "== release builds: the chronicle binary and the desktop app"
-cargo build --release --locked -p chronicle-cli -p chronicle-app
-echo "== web console end-to-end (chromium)"
-CHRONICLE_SHOTS=target/e2e npm run --silent e2e:web
-# The desktop e2e opens a PostgreSQL store with a password, three ways: it needs the server.
-scripts/with-postgres.sh scripts/e2e-desktop.sh
+# One PostgreSQL server for every suite that needs one.
+scripts/with-postgres.sh scripts/test-suites.sh

@@ -23,8 +23,12 @@ if ! PG_BIN=$(pg_bin); then
   PG_BIN=$(pg_bin)
 fi
 
-PORT=${CHRONICLE_PG_PORT:-55432}
-while (echo >"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; do PORT=$((PORT + 1)); done
+# Below the kernel's ephemeral range (32768-60999 on Debian): a port in that range can be held
+# at any moment by some client's outgoing connection, and then the server cannot bind it.
+PORT=${CHRONICLE_PG_PORT:-25432}
+free_port() {
+  while (echo >"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; do PORT=$((PORT + 1)); done
+}
 WORK=$(mktemp -d /tmp/chronicle-pg.XXXXXX)
 chmod 755 "$WORK"
 
@@ -49,9 +53,19 @@ as_pg "$PG_BIN/initdb" -D "$WORK/data" -U chronicle --auth=trust --encoding=UTF8
 # One role logs in with a password (scram-sha-256), so tests show a password is really used and
 # a wrong one refused; every other role is trusted on loopback.
 sed -i '1i host all chronicle_pw 127.0.0.1/32 scram-sha-256' "$WORK/data/pg_hba.conf"
-as_pg "$PG_BIN/pg_ctl" -D "$WORK/data" -l "$WORK/server.log" -w -t 60 \
-  -o "-p $PORT -k $WORK -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=300 -c shared_buffers=256MB ${CHRONICLE_PG_SERVER_OPTIONS:-}" start >/dev/null \
-  || { cat "$WORK/server.log" >&2; exit 1; }
+# A port that looked free can still be taken before the server binds it: try the next ones.
+started=""
+for attempt in 1 2 3 4 5; do
+  free_port
+  if as_pg "$PG_BIN/pg_ctl" -D "$WORK/data" -l "$WORK/server.log" -w -t 60 \
+    -o "-p $PORT -k $WORK -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=300 -c shared_buffers=256MB ${CHRONICLE_PG_SERVER_OPTIONS:-}" start >/dev/null; then
+    started=1
+    break
+  fi
+  echo "with-postgres: could not start on port $PORT (attempt $attempt), trying the next port" >&2
+  PORT=$((PORT + 1))
+done
+[ -n "$started" ] || { cat "$WORK/server.log" >&2; exit 1; }
 
 export CHRONICLE_TEST_PG_URL="postgres://chronicle@127.0.0.1:$PORT/postgres"
 PW_SECRET="pw-$(date +%s%N)"
