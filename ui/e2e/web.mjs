@@ -44,7 +44,10 @@
 //                 fields #root_NAME), raw-json, raw-errors, engine-violation, preview, append, preview-result
 //                 (data-seq), appended (data-seq), appended-link, conflict, conflict-event, append-after,
 //                 append-disabled, append-disabled-reason, duplicate-as-template (event detail),
-//                 new-event-on-aggregate (aggregate timeline), nav-new-event
+//                 new-event-on-aggregate (aggregate timeline), nav-new-event, registry-new-event
+//                 (registry detail: data-practice-id, or disabled with registry-new-event-reason),
+//                 registry-new-event-elsewhere, new-event-practices, new-event-practice (data-practice-id),
+//                 store-appended
 //   generate:     generate, type-EVENT_TYPE, generate-count, generate-seed, generate-start, generate-progress,
 //                 generate-written, generate-cancel, generate-result (data-written, data-canceled),
 //                 generate-count-row, nav-generate
@@ -579,6 +582,41 @@ try {
   await testid("payload-form").waitFor({ timeout: T });
   if ((await testid("event-type-input").inputValue()) !== "patient.created") fail("the template's type was not taken");
   if ((await page.locator("#root_firstName").inputValue()) !== "Eve") fail("the template's payload was not taken");
+
+  step("new event from the registry: the type chosen, in the practice opened last");
+  await testid("nav-registry").click();
+  // Only the store appends an export's record: the action is there, disabled, with the reason.
+  await page.locator('[data-testid="registry-type"]', { hasText: /^audit\.export_created$/ }).click();
+  await testid("registry-new-event-reason").waitFor({ timeout: T });
+  if (!(await testid("registry-new-event").isDisabled())) fail("the registry offers a New event of a type only the store appends");
+  if (!(await testid("registry-new-event-reason").textContent()).includes("Only the store appends")) fail("no reason why audit.export_created has no form");
+  await page.locator('[data-testid="registry-type"]', { hasText: /^patient\.created$/ }).click();
+  await testid("registry-new-event").waitFor({ timeout: T });
+  if ((await testid("registry-new-event").getAttribute("data-practice-id")) !== pid) fail("the registry's New event is not in the practice opened last");
+  await testid("registry-new-event").click();
+  await testid("payload-form").waitFor({ timeout: T });
+  if ((await testid("event-type-input").inputValue()) !== "patient.created") fail("the registry's type was not chosen");
+  if ((await testid("aggregate-type").textContent()) !== "patient") fail("the aggregate type did not follow from the registry's type");
+  if (!(await testid("banner-practice").textContent()).includes(practiceName)) fail("the registry's form is not in the practice opened last");
+  // Another practice: the form asks which, and keeps the type.
+  await page.goBack();
+  await testid("registry-new-event-elsewhere").click();
+  await page.locator(`[data-testid="new-event-practice"][data-practice-id="${pid}"]`).click();
+  await testid("payload-form").waitFor({ timeout: T });
+  if ((await testid("event-type-input").inputValue()) !== "patient.created") fail("choosing the practice lost the registry's type");
+  await testid("fresh-id").click();
+  const registryPatient = await testid("aggregate-input").inputValue();
+  await page.locator("#root_firstName").fill("Reggie");
+  await page.locator("#root_lastName").fill("Stry");
+  await page.locator("#root_dateOfBirth").fill("1985-03-09");
+  await testid("append").click();
+  await testid("appended").waitFor({ timeout: T });
+  const fromRegistry = decodeURIComponent((await testid("appended-link").getAttribute("href")).split("/e/")[1]);
+  await testid("nav-timeline").click();
+  await page.waitForSelector(`[data-testid="event-row"][data-key="${fromRegistry}"]`, { timeout: T });
+  if (!(await page.locator(`[data-testid="event-row"][data-key="${fromRegistry}"]`).textContent()).includes(registryPatient.slice(0, 8))) {
+    fail("the timeline row of the registry's event does not name its patient");
+  }
 
   step("generate events: progress, counts, cancel");
   await page.goto(`${base}/#/p/${pid}/generate`);

@@ -5,8 +5,8 @@ import type { Theme } from "./bindings";
 import type { CommandError } from "./client/types";
 import { asCommandError, IdentityContext, useClient, useIdentity } from "./client/context";
 import { ErrorView } from "./ErrorView";
-import { usePractices } from "./hooks";
-import { enc, useHashPath, useHashSearch } from "./router";
+import { useNoteOpenedPractice, usePractices } from "./hooks";
+import { enc, practiceInPath, useHashPath, useHashSearch } from "./router";
 import { AggregateTimeline, EventRedirect } from "./screens/AggregateTimeline";
 import { Aggregates } from "./screens/Aggregates";
 import { Checkpoints } from "./screens/Checkpoints";
@@ -22,7 +22,7 @@ import { Verify } from "./screens/Verify";
 // not with every screen.
 const NewEvent = lazy(() => import("./screens/NewEvent").then((m) => ({ default: m.NewEvent })));
 
-function NewEventScreen(props: { params: { pid: string } }) {
+function NewEventScreen(props: { params: { pid?: string } }) {
   return (
     <Suspense fallback={<p className="muted">Loading the form…</p>}>
       <NewEvent {...props} />
@@ -78,6 +78,8 @@ export function App() {
               <Route path="/p/:pid/events" component={Timeline} />
               <Route path="/p/:pid/checkpoints" component={Checkpoints} />
               <Route path="/p/:pid/new" component={NewEventScreen} />
+              {/* From the registry with no practice opened yet: the form asks for one. */}
+              <Route path="/new" component={NewEventScreen} />
               <Route path="/p/:pid/generate" component={Generate} />
               <Route>
                 <Redirect to="/" replace />
@@ -181,8 +183,8 @@ function IdentityPicker() {
 function Banner() {
   const identity = useIdentity();
   const [path] = useHashPath();
-  const practiceId = /^\/p\/([^/]+)/.exec(path)?.[1];
-  const pid = practiceId ? decodeURIComponent(practiceId) : null;
+  const pid = practiceInPath(path);
+  useNoteOpenedPractice(pid);
   const practices = usePractices();
   const practice = practices.list?.find((p) => p.practiceId === pid);
   return (

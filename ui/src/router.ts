@@ -51,6 +51,12 @@ export function useParams(): [URLSearchParams, (next: Record<string, string | nu
   return [new URLSearchParams(search), set];
 }
 
+/** The practice a path is in (`/p/ID/…`), or null for the screens of no practice. */
+export function practiceInPath(path: string): string | null {
+  const practiceId = /^\/p\/([^/]+)/.exec(path)?.[1];
+  return practiceId ? decodeURIComponent(practiceId) : null;
+}
+
 /** Builds `path?query` leaving out empty values. */
 export function href(path: string, query: Record<string, string | number | null | undefined> = {}): string {
   const params = new URLSearchParams();

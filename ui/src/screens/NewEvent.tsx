@@ -15,15 +15,68 @@ import { asCommandError, useClient, useData, useIdentity } from "../client/conte
 import type { CommandError, Event, EventType, NewEvent as NewEventInput } from "../client/types";
 import { JsonTree } from "../components/JsonTree";
 import { ErrorView, Status } from "../ErrorView";
+import { usePractices } from "../hooks";
 import { checkPayload, errorSchemaFromViolations, formSchema, payloadValidator } from "../lib/schema";
 import { localTime } from "../lib/format";
 import { enc, useParams } from "../router";
+import { onlyTheStoreAppends } from "./Registry";
 
 type Payload = Record<string, unknown>;
 
-/** `#/p/PID/new?type=…&aggregate=…&template=EVENT_ID`: loads what the form starts from. */
-export function NewEvent({ params }: { params: { pid: string } }) {
-  const { pid } = params;
+/**
+ * `#/p/PID/new?type=…&aggregate=…&template=EVENT_ID`: loads what the form starts from.
+ * `#/new?type=…` (the registry's New event when no practice was opened) asks for the practice.
+ */
+export function NewEvent({ params }: { params: { pid?: string } }) {
+  return params.pid === undefined ? <ChoosePractice /> : <NewEventIn pid={params.pid} />;
+}
+
+/** Which practice the event goes to: the identity's practices, the recent ones first. */
+function ChoosePractice() {
+  const identity = useIdentity();
+  const practices = usePractices();
+  const [query] = useParams();
+  const type = query.get("type");
+  // The practice's form starts from the same link: the type (and anything else it carries).
+  const search = query.toString();
+  const formIn = (practiceId: string) => `/p/${enc(practiceId)}/new${search ? `?${search}` : ""}`;
+  return (
+    <section className="screen" data-testid="new-event">
+      <div className="screen-head">
+        <h2>New event</h2>
+        {type && <code data-testid="new-event-chosen-type">{type}</code>}
+      </div>
+      {identity === null && <p className="muted">Choose who to view as to see the practices that user may append to.</p>}
+      <Status
+        loading={practices.loading}
+        error={practices.error}
+        empty={practices.list !== undefined && practices.list.length === 0}
+        emptyText={`${identity} is not a member of any practice.`}
+      />
+      {practices.list && practices.list.length > 0 && (
+        <>
+          <p>In which practice?</p>
+          <ul data-testid="new-event-practices">
+            {practices.list.map((p) => (
+              <li key={p.practiceId}>
+                <Link href={formIn(p.practiceId)} data-testid="new-event-practice" data-practice-id={p.practiceId}>
+                  {p.name ?? p.practiceId}
+                </Link>
+                <span className="muted">
+                  {" "}
+                  {p.role ?? "system"}
+                  {p.capabilities.append ? "" : " · may not append"}
+                </span>
+              </li>
+            ))}
+          </ul>
+        </>
+      )}
+    </section>
+  );
+}
+
+function NewEventIn({ pid }: { pid: string }) {
   const [query] = useParams();
   const templateId = query.get("template");
   const registry = useData(["registry"], (c) => c.registry());
@@ -51,6 +104,7 @@ export function NewEvent({ params }: { params: { pid: string } }) {
           pid={pid}
           // Types only the store appends (a projector skip, an export's record) have no form.
           types={registry.data!.filter((t) => t.appendedBy === null)}
+          storeAppended={registry.data!.filter((t) => t.appendedBy !== null)}
           aggregateTypeHint={template.data ? null : query.get("aggregateType")}
           canAppend={practice.data?.capabilities.append ?? false}
           role={practice.data?.role ?? null}
@@ -72,6 +126,8 @@ type Outcome =
 function NewEventForm(props: {
   pid: string;
   types: EventType[];
+  /** No form of their own; a link may still name one, and is told why. */
+  storeAppended: EventType[];
   /** Opened from an aggregate: offer that aggregate type's event types. */
   aggregateTypeHint: string | null;
   canAppend: boolean;
@@ -360,13 +416,24 @@ function NewEventForm(props: {
           )}
         </>
       )}
-      {typeText !== "" && !eventType && <p className="muted">No registered event type is called “{typeText}”.</p>}
+      {typeText !== "" && !eventType && <UnknownType name={typeText} storeAppended={props.storeAppended} />}
       <OutcomeView pid={pid} outcome={outcome} onAppendAfter={(version) => {
         setExpectedOverride({ key: streamKey, version });
         setOutcome(null);
       }} />
     </div>
   );
+}
+
+function UnknownType({ name, storeAppended }: { name: string; storeAppended: EventType[] }) {
+  const storeOnly = storeAppended.find((t) => t.eventType === name);
+  if (storeOnly)
+    return (
+      <p className="muted" data-testid="store-appended">
+        {onlyTheStoreAppends(storeOnly)}
+      </p>
+    );
+  return <p className="muted">No registered event type is called “{name}”.</p>;
 }
 
 function Actions(props: { disabled: boolean; onPreview: () => void; onAppend: () => void }) {

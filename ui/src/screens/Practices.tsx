@@ -1,6 +1,6 @@
 import { useState } from "react";
 import { useLocation } from "wouter";
-import { useClient, useData, useIdentity } from "../client/context";
+import { useData, useIdentity } from "../client/context";
 import { Sparkline } from "../components/charts";
 import { Status } from "../ErrorView";
 import { usePractices } from "../hooks";
@@ -11,7 +11,6 @@ import { enc } from "../router";
 /** The practices the identity may read: name, event count, last activity, a 30-day sparkline. */
 export function Practices() {
   const identity = useIdentity();
-  const client = useClient();
   const [, go] = useLocation();
   const practices = usePractices();
   const [query, setQuery] = useState("");
@@ -29,10 +28,8 @@ export function Practices() {
   const shown = (practices.list ?? []).filter(
     (p) => q === "" || p.practiceId.toLowerCase().includes(q) || (p.name ?? "").toLowerCase().includes(q),
   );
-  const open = (p: Practice) => {
-    void client.notePracticeOpened(p.practiceId);
-    go(`/p/${enc(p.practiceId)}`);
-  };
+  // The banner notes the practice as opened once the app is in it.
+  const open = (p: Practice) => go(`/p/${enc(p.practiceId)}`);
   return (
     <section className="screen" data-testid="practices-screen">
       <div className="screen-head">

@@ -1,9 +1,10 @@
 import { Link } from "wouter";
-import type { Value } from "../bindings";
+import type { EventType, Value } from "../bindings";
 import { useData, useIdentity } from "../client/context";
 import { JsonTree } from "../components/JsonTree";
 import { Status } from "../ErrorView";
-import { enc } from "../router";
+import { usePractices } from "../hooks";
+import { enc, href } from "../router";
 
 type Schema = { [key: string]: Value };
 
@@ -37,6 +38,11 @@ export function constraints(s: Schema): string[] {
   if (s.uniqueItems === true) out.push("unique items");
   if (typeof s.description === "string") out.push(s.description);
   return out;
+}
+
+/** Why a type has no New event form, or null when people may append it. */
+export function onlyTheStoreAppends(type: EventType): string | null {
+  return type.appendedBy === null ? null : `Only the store appends ${type.eventType}: ${type.appendedBy}.`;
 }
 
 /** Every registered event type; one type's schema as a readable properties table, raw JSON too. */
@@ -73,6 +79,7 @@ export function Registry({ params }: { params: { type?: string } }) {
                 {type.title} <code>{type.eventType}</code>
               </h3>
               <p>{type.description}</p>
+              <NewEventAction type={type} />
               <p className="muted">
                 aggregate type <strong>{type.aggregateType}</strong> · from {type.source}
                 {isSchema(type.schema) && type.schema.additionalProperties === false && " · no other properties allowed"}
@@ -87,6 +94,52 @@ export function Registry({ params }: { params: { type?: string } }) {
         </div>
       </div>
     </section>
+  );
+}
+
+/**
+ * The New event form with this type chosen. The registry belongs to no practice: the form opens
+ * in the one opened last, or asks which; another practice is a click away either way.
+ */
+function NewEventAction({ type }: { type: EventType }) {
+  const practices = usePractices();
+  const storeOnly = onlyTheStoreAppends(type);
+  if (storeOnly !== null)
+    return (
+      <p>
+        <button type="button" disabled data-testid="registry-new-event">
+          New event…
+        </button>{" "}
+        <span className="muted" data-testid="registry-new-event-reason">
+          {storeOnly}
+        </span>
+      </p>
+    );
+  // Not before the practices are known: the link would ask for a practice it could have named.
+  if (practices.current === undefined && !practices.error) return null;
+  const anyPractice = href("/new", { type: type.eventType });
+  const current = practices.current;
+  return (
+    <p>
+      {current ? (
+        <>
+          <Link
+            href={href(`/p/${enc(current.practiceId)}/new`, { type: type.eventType })}
+            data-testid="registry-new-event"
+            data-practice-id={current.practiceId}
+          >
+            New event in {current.name ?? current.practiceId}…
+          </Link>{" "}
+          <Link href={anyPractice} data-testid="registry-new-event-elsewhere" className="muted">
+            or in another practice
+          </Link>
+        </>
+      ) : (
+        <Link href={anyPractice} data-testid="registry-new-event">
+          New event…
+        </Link>
+      )}
+    </p>
   );
 }
 
