@@ -7,7 +7,8 @@ set -euo pipefail
 app_packages=(libwebkit2gtk-4.1-dev libgtk-3-dev librsvg2-dev libssl-dev
   libayatana-appindicator3-dev libxdo-dev pkg-config build-essential file curl)
 # poppler-utils: pdftotext reads the first page of the HTML report printed to PDF (web e2e).
-test_packages=(xvfb xauth webkit2gtk-driver x11-utils imagemagick chromium poppler-utils)
+# python3-venv: the venvs of the reference chain verifier and of Schemathesis (contract test).
+test_packages=(xvfb xauth webkit2gtk-driver x11-utils imagemagick chromium poppler-utils python3-venv)
 
 wanted=("${app_packages[@]}")
 [[ "${1:-app}" == "test" ]] && wanted+=("${test_packages[@]}")

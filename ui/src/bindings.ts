@@ -978,11 +978,11 @@ export type TimelineQuery = {
 	actorId?: string | null,
 	/**  Only this aggregate type. */
 	aggregateType?: string | null,
-	/**  Only this aggregate (with `aggregateType`). */
+	/**  Only this aggregate id (of `aggregateType` when given, else of any type). */
 	aggregateId?: string | null,
 	/**  At or after this time (RFC 3339). */
 	from?: string | null,
-	/**  Before this time (RFC 3339). */
+	/**  Before this time (RFC 3339); at or before `from`, nothing is selected. */
 	to?: string | null,
 	/**  Payload contains this text (ASCII case-insensitive). */
 	text?: string | null,

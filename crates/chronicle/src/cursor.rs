@@ -25,6 +25,38 @@ pub fn decode<T: DeserializeOwned>(cursor: &str) -> Result<T> {
     serde_json::from_slice(&bytes).map_err(|_| invalid())
 }
 
+/// Decodes a cursor that names an aggregate (a type and an id first, then anything else),
+/// holding the names to the id rules: a cursor this store made always meets them, and a forged
+/// one must not carry into a query what those rules keep out (PostgreSQL text cannot hold NUL).
+pub fn decode_naming<T: DeserializeOwned>(
+    cursor: &str,
+    names: impl Fn(&T) -> [&str; 2],
+) -> Result<T> {
+    let position = decode::<T>(cursor)?;
+    let [aggregate_type, aggregate_id] = names(&position);
+    let mut violations = Vec::new();
+    crate::rules::check_name(
+        "/cursor",
+        aggregate_type,
+        crate::rules::MAX_TYPE_LEN,
+        &mut violations,
+    );
+    crate::rules::check_name(
+        "/cursor",
+        aggregate_id,
+        crate::rules::MAX_ID_LEN,
+        &mut violations,
+    );
+    if violations.is_empty() {
+        Ok(position)
+    } else {
+        Err(Error::invalid(
+            "/cursor",
+            format!("{cursor:?} is not a cursor this query returned"),
+        ))
+    }
+}
+
 /// Page-size rule shared by every query: default 100, from 1 to 1000.
 pub fn page_limit(limit: Option<i64>) -> Result<i64> {
     match limit {
@@ -45,6 +77,22 @@ pub const MAX_LIMIT: i64 = 1000;
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_cursor_naming_a_malformed_aggregate_is_refused() {
+        fn names(p: &(String, String)) -> [&str; 2] {
+            [&p.0, &p.1]
+        }
+        let good = encode(&("patient", "p-1"));
+        assert_eq!(
+            decode_naming(&good, names).unwrap(),
+            ("patient".to_string(), "p-1".to_string())
+        );
+        for forged in [("patient", "nul\u{0}"), ("", "p-1"), (" patient", "p-1")] {
+            let error = decode_naming(&encode(&forged), names).unwrap_err();
+            assert_eq!(error.violations()[0].path, "/cursor", "{forged:?}");
+        }
+    }
 
     #[test]
     fn cursors_round_trip() {

@@ -20,6 +20,7 @@
 pub mod access;
 pub mod api;
 pub mod chain;
+pub mod contract;
 pub mod cursor;
 pub mod demo;
 mod error;

@@ -167,7 +167,8 @@ pub struct NewEvent {
     #[serde(default)]
     pub actor_id: Option<String>,
     /// Optimistic concurrency: the aggregate's version the client last saw (0 = new).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::api::json::optional_whole_number")]
+    #[cfg_attr(feature = "specta", specta(type = Option<i64>))]
     pub expected_version: Option<i64>,
     /// Only the system principal may set it (imports and demo data); otherwise the store does.
     #[serde(default)]

@@ -19,8 +19,10 @@ pub const DEFAULT_MAX_BATCH_EVENTS: usize = 10_000;
 pub const DEFAULT_MAX_PAGE_BYTES: usize = 4 * 1024 * 1024;
 /// Most events the seed's unpaged aggregate read returns; longer streams must be paged.
 pub const MAX_UNPAGED_EVENTS: usize = 10_000;
+/// Longest text a timeline's payload-text filter may search for, in characters.
+pub const MAX_TEXT_FILTER_LEN: usize = 200;
 /// Largest integer a JSON number carries exactly through canonicalization (2^53 - 1).
-const MAX_SAFE_INTEGER: u64 = (1 << 53) - 1;
+pub const MAX_SAFE_INTEGER: u64 = (1 << 53) - 1;
 
 /// Checks an identifier-like field: present, bounded, printable.
 pub fn check_name(path: &str, value: &str, max_len: usize, out: &mut Vec<Violation>) {

@@ -57,6 +57,11 @@ pub struct SeedAggregateQuery {
 /// Appends one event (the seed's endpoint). Optional `id` (safe retries) and `expectedVersion`.
 /// With `?dryRun=true` the append is checked and planned, then rolled back: 200 with the
 /// event as it would be stored, or the error the append would give.
+///
+/// Rules between fields, which the body's schema cannot state (400 when broken): a `human`
+/// event's `actorId` is the caller; a `practice` event's `aggregateId` is its `practiceId`; a
+/// membership event's `aggregateId` is its member's `userId`; only the store's system principal
+/// sets `createdAt` (never over HTTP).
 #[utoipa::path(post, path = "/v1/events/append", tag = "events",
     request_body = NewEvent,
     params(("x-user-id" = String, Header, description = "The user making the request"), AppendOptions),
@@ -90,6 +95,11 @@ pub async fn append(
 
 /// Appends many events to one practice, all or nothing (`?dryRun=true`: checked and planned,
 /// then rolled back; 200 with the would-be events).
+///
+/// Rules between fields, which each event's schema cannot state (400 when broken): a `human`
+/// event's `actorId` is the caller; a `practice` event's `aggregateId` is its `practiceId`; a
+/// membership event's `aggregateId` is its member's `userId`; only the store's system principal
+/// sets `createdAt` (never over HTTP).
 #[utoipa::path(post, path = "/v1/events/append-batch", tag = "events",
     request_body = BatchRequest,
     params(("x-user-id" = String, Header, description = "The user making the request"), AppendOptions),
@@ -286,7 +296,8 @@ pub async fn aggregates(
 
 /// Recomputes the practice's hash chain and names the first event that breaks it; checks the
 /// head row and every membership; with `againstHash` (and `againstSeq`), whether the chain
-/// still reaches a head recorded earlier (`anchor.held`).
+/// still reaches a head recorded earlier (`anchor.held`). `againstSeq` without `againstHash`
+/// is a 400: an anchor is a hash.
 #[utoipa::path(get, path = "/v1/practices/{practiceId}/verify", tag = "practices",
     params(("x-user-id" = String, Header), ("practiceId" = String, Path), VerifyQuery),
     responses((status = 200, body = ChainReport), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]

@@ -39,13 +39,19 @@ pub async fn stream(
     ApiQuery(query): ApiQuery<LiveQuery>,
     headers: HeaderMap,
 ) -> Result<Sse<impl Stream<Item = Result<SseEvent, Infallible>>>, ApiError> {
+    // Checked even when Last-Event-ID wins below: a malformed option is an error either way.
+    if query.after.is_some_and(|seq| seq < 0) {
+        return Err(ApiError::bad_request(
+            "/after",
+            "must be a seq (a whole number ≥ 0)",
+        ));
+    }
     let after = match headers.get("last-event-id") {
         Some(value) => Some(
             value
                 .to_str()
                 .ok()
-                .and_then(|v| v.trim().parse::<i64>().ok())
-                .filter(|seq| *seq >= 0)
+                .and_then(|v| seq_from_digits(v.trim()))
                 .ok_or_else(|| {
                     ApiError::bad_request(
                         "/headers/last-event-id",
@@ -74,4 +80,13 @@ pub async fn stream(
         Some((Ok(sse), tail))
     });
     Ok(Sse::new(events).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
+}
+
+/// A seq written in decimal digits; one beyond the largest seq stands for "after every event
+/// there will be", so a client that counts past i64 still gets an answer rather than an error.
+fn seq_from_digits(text: &str) -> Option<i64> {
+    if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    Some(text.parse::<i64>().unwrap_or(i64::MAX))
 }

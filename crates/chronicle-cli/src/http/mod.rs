@@ -129,22 +129,6 @@ fn streaming_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(export::export))
 }
 
-/// The OpenAPI document of every route.
-pub fn openapi_document() -> utoipa::openapi::OpenApi {
-    let options = ApiOptions {
-        max_event_body_bytes: 0,
-        max_batch_body_bytes: 0,
-        request_timeout: Duration::ZERO,
-        ui_dir: None,
-        allowed_hosts: Vec::new(),
-        live_limits: LiveLimits::default(),
-    };
-    OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
-        .merge(bounded_routes(&options))
-        .merge(streaming_routes())
-        .into_openapi()
-}
-
 /// The whole API as a router for a server listening on `port` (`None`: any port, for a
 /// router used without a listener). Starts the live-update relays, so call it inside a Tokio
 /// runtime.
@@ -176,7 +160,7 @@ pub fn router(
         .merge(bounded)
         .merge(streaming_routes())
         .split_for_parts();
-    let document = Arc::new(document);
+    let document = Arc::new(openapi::complete(&document, &state.store));
     router
         .layer(axum::Extension(openapi::Document(document)))
         .fallback(console::or_not_found)

@@ -1215,7 +1215,7 @@ pub async fn exports_download_and_verify_over_http(backend: Backend) {
     let (status, body) = answer(s.post(
         OWNER,
         &format!("/v1/practices/{P}/exports"),
-        &json!({"filter": {"aggregateId": "pat-1"}}),
+        &json!({"filter": {"aggregateId": " pat-1"}}),
     ))
     .await;
     assert_eq!(

@@ -1,4 +1,5 @@
-//! The OpenAPI document is valid OpenAPI and lists every route.
+//! The OpenAPI document lists every route and carries the engine's rules. Schemathesis loads
+//! and validates it in the contract test (scripts/contract-test.sh).
 
 use crate::support::{Backend, TestServer, answer};
 
@@ -7,8 +8,6 @@ async fn openapi_document_is_valid_and_lists_every_route() {
     let s = TestServer::start(Backend::Sqlite).await;
     let (status, document) = answer(s.client.get(format!("{}/openapi.json", s.base))).await;
     assert_eq!(status, 200);
-    let parsed: utoipa::openapi::OpenApi =
-        serde_json::from_value(document.clone()).expect("the document parses as OpenAPI");
     assert!(
         document["openapi"].as_str().unwrap().starts_with("3."),
         "an OpenAPI 3 document"
@@ -72,7 +71,7 @@ async fn openapi_document_is_valid_and_lists_every_route() {
         );
     }
     assert_eq!(
-        parsed.paths.paths.len(),
+        document["paths"].as_object().unwrap().len(),
         routes.len(),
         "no undocumented or stale paths"
     );
@@ -125,4 +124,82 @@ async fn openapi_document_is_valid_and_lists_every_route() {
         parameter("/v1/practices/{practiceId}/activity", "fromDay")["format"],
         "date"
     );
+
+    // Ids, type names and identities carry the engine's rules.
+    let practice_id = parameter("/v1/practices/{practiceId}/events", "practiceId");
+    assert_eq!(practice_id, chronicle::contract::id_schema());
+    let user = parameter("/v1/practices", "x-user-id");
+    assert_eq!(user, chronicle::contract::user_id_schema());
+    assert_eq!(
+        parameter("/v1/practices/{practiceId}/events", "cursor")["format"],
+        "chronicle-cursor-seq"
+    );
+    let event_types = parameter("/v1/practices/{practiceId}/events", "eventTypes");
+    assert_eq!(event_types["type"], "array", "{event_types}");
+    assert_eq!(event_types["maxItems"], 100);
+
+    // The append body is one variant per type an append may carry, with its payload schema.
+    let variants = document["components"]["schemas"]["NewEvent"]["oneOf"]
+        .as_array()
+        .expect("NewEvent is a oneOf of the registered types");
+    let store_only: Vec<&str> = chronicle::registry::STORE_APPENDED_TYPES
+        .iter()
+        .map(|(name, _)| *name)
+        .collect();
+    let registry = chronicle::registry::Registry::builtin().unwrap();
+    assert_eq!(variants.len(), registry.types().count() - store_only.len());
+    let patient = variants
+        .iter()
+        .find(|v| v["properties"]["eventType"]["const"] == "patient.created")
+        .expect("patient.created is a variant");
+    assert_eq!(patient["properties"]["aggregateType"]["const"], "patient");
+    assert_eq!(
+        patient["properties"]["payload"]["required"],
+        serde_json::json!(["firstName", "lastName", "dateOfBirth"])
+    );
+    assert!(
+        patient["properties"]["payload"]["properties"]["firstName"]["pattern"].is_string(),
+        "payload strings carry the control-character rule: {patient}"
+    );
+    for variant in variants {
+        let name = variant["properties"]["eventType"]["const"]
+            .as_str()
+            .unwrap();
+        assert!(
+            !store_only.contains(&name),
+            "{name} is appended by the store only"
+        );
+    }
+    let batch = &document["components"]["schemas"]["BatchRequest"]["properties"]["events"];
+    assert_eq!(
+        (batch["minItems"].as_u64(), batch["maxItems"].as_u64()),
+        (
+            Some(1),
+            Some(chronicle::rules::DEFAULT_MAX_BATCH_EVENTS as u64)
+        )
+    );
+
+    // The live streams describe their events.
+    let live = &document["paths"]["/v1/practices/{practiceId}/live"]["get"]["responses"]["200"]["content"]
+        ["text/event-stream"]["schema"];
+    assert_eq!(live["properties"]["event"]["const"], "event", "{live}");
+    let projectors = &document["paths"]["/v1/practices/{practiceId}/projectors/live"]["get"]["responses"]
+        ["200"]["content"]["text/event-stream"]["schema"]["oneOf"];
+    let names: Vec<&str> = projectors
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["properties"]["event"]["const"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["status", "checkpointMoved"]);
+
+    // Every operation documents what the layers around it may answer.
+    for (path, item) in document["paths"].as_object().unwrap() {
+        for (method, operation) in item.as_object().unwrap() {
+            assert!(
+                operation["responses"]["421"].is_object(),
+                "{method} {path} documents 421"
+            );
+        }
+    }
 }

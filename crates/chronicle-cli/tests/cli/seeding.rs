@@ -107,7 +107,7 @@ pub async fn generate_writes_counted_valid_events_and_refuses_by_field(backend: 
     let (status, generated) = answer(s.post(
         OWNER,
         &path,
-        &json!({"eventTypes": "patient.created, appointment.requested,appointment.status_changed", "count": 500, "seed": 9}),
+        &json!({"eventTypes": "patient.created,appointment.requested,appointment.status_changed", "count": 500, "seed": 9}),
     ))
     .await;
     assert_eq!(status, 201, "{generated}");

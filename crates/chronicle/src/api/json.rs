@@ -51,6 +51,54 @@ pub fn to_pointer(path: &str) -> String {
         })
 }
 
+/// An integer field that also takes a JSON number with a zero fraction (`336.0`): JSON Schema
+/// counts it as an integer, and some encoders write whole floats that way.
+pub fn whole_number<'de, D, T>(deserializer: D) -> std::result::Result<T, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: TryFrom<i64> + TryFrom<u64>,
+{
+    let number = <serde_json::Number as serde::Deserialize>::deserialize(deserializer)?;
+    whole::<T, D::Error>(&number)
+}
+
+/// [`whole_number`] for an optional field (use with `#[serde(default)]`).
+pub fn optional_whole_number<'de, D, T>(deserializer: D) -> std::result::Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: TryFrom<i64> + TryFrom<u64>,
+{
+    let number = <Option<serde_json::Number> as serde::Deserialize>::deserialize(deserializer)?;
+    number.map(|n| whole::<T, D::Error>(&n)).transpose()
+}
+
+fn whole<T, E>(number: &serde_json::Number) -> std::result::Result<T, E>
+where
+    T: TryFrom<i64> + TryFrom<u64>,
+    E: serde::de::Error,
+{
+    let out_of_range = || E::custom(format!("{number} is out of range"));
+    if let Some(n) = number.as_u64() {
+        return T::try_from(n).map_err(|_| out_of_range());
+    }
+    if let Some(n) = number.as_i64() {
+        return T::try_from(n).map_err(|_| out_of_range());
+    }
+    const TWO_POW_63: f64 = 9_223_372_036_854_775_808.0;
+    match number.as_f64() {
+        Some(f) if f.fract() != 0.0 || !f.is_finite() => {
+            Err(E::custom(format!("expected a whole number, got {number}")))
+        }
+        Some(f) if (-TWO_POW_63..TWO_POW_63).contains(&f) => {
+            T::try_from(f as i64).map_err(|_| out_of_range())
+        }
+        Some(f) if (0.0..2.0 * TWO_POW_63).contains(&f) => {
+            T::try_from(f as u64).map_err(|_| out_of_range())
+        }
+        _ => Err(out_of_range()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -73,5 +121,31 @@ mod tests {
         );
         let empty = parse::<crate::api::BatchRequest>(b"  ").unwrap_err();
         assert!(empty.to_string().contains("empty"), "{empty}");
+    }
+
+    #[test]
+    fn whole_numbers_may_carry_a_zero_fraction_but_nothing_else() {
+        #[derive(serde::Deserialize, Debug)]
+        struct Counts {
+            #[serde(deserialize_with = "whole_number")]
+            count: u32,
+            #[serde(default, deserialize_with = "optional_whole_number")]
+            version: Option<i64>,
+        }
+        let read = |text: &str| parse::<Counts>(text.as_bytes());
+        let counts = read(r#"{"count": 336.0, "version": -2.0}"#).unwrap();
+        assert_eq!((counts.count, counts.version), (336, Some(-2)));
+        assert_eq!(read(r#"{"count": 7}"#).unwrap().version, None);
+        for (bad, why) in [
+            (r#"{"count": 1.5}"#, "whole number"),
+            (r#"{"count": -1}"#, "out of range"),
+            (r#"{"count": 1e300}"#, "out of range"),
+            (r#"{"count": 4294967296}"#, "out of range"),
+            (r#"{"count": "7"}"#, "invalid type"),
+        ] {
+            let error = read(bad).unwrap_err();
+            assert_eq!(error.violations()[0].path, "/count", "{bad}");
+            assert!(error.to_string().contains(why), "{bad}: {error}");
+        }
     }
 }

@@ -27,11 +27,11 @@ pub struct TimelineQuery {
     pub actor_id: Option<String>,
     /// Only this aggregate type.
     pub aggregate_type: Option<String>,
-    /// Only this aggregate (with `aggregateType`).
+    /// Only this aggregate id (of `aggregateType` when given, else of any type).
     pub aggregate_id: Option<String>,
     /// At or after this time (RFC 3339).
     pub from: Option<DateTime<Utc>>,
-    /// Before this time (RFC 3339).
+    /// Before this time (RFC 3339); at or before `from`, nothing is selected.
     pub to: Option<DateTime<Utc>>,
     /// Payload contains this text (ASCII case-insensitive).
     pub text: Option<String>,
@@ -236,10 +236,13 @@ pub struct GenerateRequest {
     pub event_types: Vec<String>,
     /// How many events, 1 to 100,000, opening events (`*.created`) included.
     #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 100_000))]
+    #[serde(deserialize_with = "super::json::whole_number")]
+    #[cfg_attr(feature = "specta", specta(type = u32))]
     pub count: u32,
     /// Random seed: the same seed on the same practice contents gives the same payloads.
     /// Absent: one is chosen and returned.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::json::optional_whole_number")]
+    #[cfg_attr(feature = "specta", specta(type = Option<u64>))]
     pub seed: Option<u64>,
 }
 
@@ -311,7 +314,8 @@ mod list {
     use serde::de::{SeqAccess, Visitor};
 
     /// A list given either as an array (JSON) or as one comma-separated string (a query
-    /// string, where blanks between commas are dropped).
+    /// string: OpenAPI's `form` style without `explode`, where an empty string is an empty
+    /// list). Items are taken as given, as in an array: the engine names a blank or padded one.
     pub fn comma_separated<'de, D: Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Vec<String>, D::Error> {
@@ -322,16 +326,13 @@ mod list {
                 f.write_str("a list of strings, or one comma-separated string")
             }
             fn visit_str<E: serde::de::Error>(self, value: &str) -> Result<Self::Value, E> {
-                Ok(value
-                    .split(',')
-                    .map(str::trim)
-                    .filter(|item| !item.is_empty())
-                    .map(String::from)
-                    .collect())
+                if value.is_empty() {
+                    return Ok(Vec::new());
+                }
+                Ok(value.split(',').map(String::from).collect())
             }
             fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
                 let mut items = Vec::new();
-                // An explicit list is taken as given: the engine names a blank item.
                 while let Some(item) = seq.next_element::<String>()? {
                     items.push(item);
                 }
@@ -354,10 +355,18 @@ mod tests {
         let from_json: TimelineQuery =
             serde_json::from_str(r#"{"eventTypes":["a.b","c.d"],"limit":5}"#).unwrap();
         let from_query: TimelineQuery =
-            serde_urlencoded::from_str("eventTypes=a.b,%20c.d,&limit=5").unwrap();
+            serde_urlencoded::from_str("eventTypes=a.b,c.d&limit=5").unwrap();
         assert_eq!(from_json, from_query);
         assert_eq!(from_query.event_types, ["a.b", "c.d"]);
         assert_eq!(from_query.limit, Some(5));
+        let empty: TimelineQuery = serde_urlencoded::from_str("eventTypes=").unwrap();
+        assert!(empty.event_types.is_empty(), "an empty string is no filter");
+    }
+
+    #[test]
+    fn listed_event_types_are_taken_as_given_for_the_engine_to_check() {
+        let query: TimelineQuery = serde_urlencoded::from_str("eventTypes=a.b,%20c.d,").unwrap();
+        assert_eq!(query.event_types, ["a.b", " c.d", ""]);
     }
 
     #[test]

@@ -250,11 +250,25 @@ impl Store {
         aggregate_type: Option<&str>,
         page_request: &PageRequest,
     ) -> Result<Page<IndexedAggregate>> {
+        if let Some(aggregate_type) = aggregate_type {
+            let mut violations = Vec::new();
+            crate::rules::check_name(
+                "/aggregateType",
+                aggregate_type,
+                crate::rules::MAX_TYPE_LEN,
+                &mut violations,
+            );
+            if !violations.is_empty() {
+                return Err(crate::error::Error::Invalid { violations });
+            }
+        }
         let limit = page_limit(page_request.limit)?;
         let after = page_request
             .cursor
             .as_deref()
-            .map(cursor::decode::<(DateTime<Utc>, String, String)>)
+            .map(|c| {
+                cursor::decode_naming(c, |(_, t, id): &(DateTime<Utc>, String, String)| [t, id])
+            })
             .transpose()?;
         self.read_access(principal, practice_id).await?;
         let items: Vec<IndexedAggregate> = dispatch!(self, |pool, _sql| {
@@ -303,8 +317,9 @@ impl Store {
         to_day: Option<&str>,
     ) -> Result<Vec<DailyCount>> {
         for (path, day) in [("/fromDay", from_day), ("/toDay", to_day)] {
+            // Exactly `YYYY-MM-DD`: the days are compared as text.
             if let Some(day) = day
-                && chrono::NaiveDate::parse_from_str(day, "%Y-%m-%d").is_err()
+                && (day.len() != 10 || chrono::NaiveDate::parse_from_str(day, "%Y-%m-%d").is_err())
             {
                 return Err(crate::Error::invalid(
                     path,

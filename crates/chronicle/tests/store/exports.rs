@@ -506,7 +506,7 @@ pub async fn exports_are_recorded_and_open_to_every_member_only(backend: Backend
             P,
             ExportRequest {
                 filter: TimelineFilter {
-                    aggregate_id: Some("pat-1".into()),
+                    aggregate_id: Some("pat\u{7}1".into()),
                     ..TimelineFilter::default()
                 },
                 ..ExportRequest::default()
@@ -514,7 +514,7 @@ pub async fn exports_are_recorded_and_open_to_every_member_only(backend: Backend
         )
         .await
         .err()
-        .expect("an aggregate id without its type is refused");
+        .expect("a malformed aggregate id is refused");
     assert!(
         matches!(&bad_filter, Error::Invalid { violations } if violations[0].path == "/aggregateId")
     );
