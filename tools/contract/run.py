@@ -94,6 +94,9 @@ def write_config(work, practices, projectors, events, examples):
             'checks.positive_data_acceptance.expected-statuses = '
             '["2xx", "3xx", "400", "401", "403", "404", "409", "429"]',
         ]
+    # A live stream never ends: its events are read until this quiet time passes.
+    for path in ["/v1/practices/{practiceId}/live", "/v1/practices/{practiceId}/projectors/live"]:
+        lines += ["", "[[operations]]", f'include-path = "{path}"', "request-timeout = 2"]
     path = os.path.join(work, "schemathesis.toml")
     with open(path, "w") as config:
         config.write("\n".join(lines) + "\n")
