@@ -701,6 +701,24 @@ pub async fn live_stream_delivers_new_events_and_resumes_after_last_event_id(bac
         (status, detail_paths(&body)),
         (400, vec!["/headers/last-event-id".to_string()])
     );
+    // A malformed `after` is refused even when Last-Event-ID would win.
+    let (status, body) = answer(
+        s.get("viewer-1", &format!("/v1/practices/{P}/live?after=-1"))
+            .header("Last-Event-ID", "8"),
+    )
+    .await;
+    assert_eq!(
+        (status, detail_paths(&body)),
+        (400, vec!["/after".to_string()])
+    );
+    // A seq beyond every i64 stands for "after every event": only new ones come.
+    let beyond = s
+        .get("viewer-1", &format!("/v1/practices/{P}/live"))
+        .header("Last-Event-ID", "99999999999999999999999")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(beyond.status(), 200);
     let _ = practice_created;
 }
 
@@ -895,6 +913,34 @@ pub async fn read_model_endpoints_answer_from_the_projections(backend: Backend) 
     ))
     .await;
     assert_eq!(status, 400, "{body}");
+    for (query, path) in [
+        ("aggregateType=%20patient", "/aggregateType"),
+        (
+            "cursor=WyIyMDI2LTAxLTAxVDAwOjAwOjAwWiIsInBhdGllbnQiLCJcdTAwMDAiXQ",
+            "/cursor",
+        ),
+    ] {
+        let (status, body) = answer(s.get(
+            OWNER,
+            &format!("/v1/practices/{P}/aggregates/recent?{query}"),
+        ))
+        .await;
+        assert_eq!(
+            (status, detail_paths(&body)),
+            (400, vec![path.to_string()]),
+            "{query}"
+        );
+    }
+    let (status, body) = answer(s.get(
+        OWNER,
+        &format!("/v1/practices/{P}/activity?fromDay=2026-1-05"),
+    ))
+    .await;
+    assert_eq!(
+        (status, detail_paths(&body)),
+        (400, vec!["/fromDay".to_string()]),
+        "{body}"
+    );
     let (status, body) = answer(s.get(OWNER, &format!("/v1/practices/{P}/members"))).await;
     assert_eq!(status, 200, "{body}");
     let owner = body["members"]
