@@ -34,27 +34,17 @@ pub fn decode_naming<T: DeserializeOwned>(
 ) -> Result<T> {
     let position = decode::<T>(cursor)?;
     let [aggregate_type, aggregate_id] = names(&position);
-    let mut violations = Vec::new();
-    crate::rules::check_name(
-        "/cursor",
-        aggregate_type,
-        crate::rules::MAX_TYPE_LEN,
-        &mut violations,
-    );
-    crate::rules::check_name(
-        "/cursor",
-        aggregate_id,
-        crate::rules::MAX_ID_LEN,
-        &mut violations,
-    );
-    if violations.is_empty() {
-        Ok(position)
-    } else {
-        Err(Error::invalid(
+    crate::rules::check_names(&[
+        ("/cursor", aggregate_type, crate::rules::MAX_TYPE_LEN),
+        ("/cursor", aggregate_id, crate::rules::MAX_ID_LEN),
+    ])
+    .map_err(|_| {
+        Error::invalid(
             "/cursor",
             format!("{cursor:?} is not a cursor this query returned"),
-        ))
-    }
+        )
+    })?;
+    Ok(position)
 }
 
 /// Page-size rule shared by every query: default 100, from 1 to 1000.

@@ -54,6 +54,19 @@ pub fn check_name(path: &str, value: &str, max_len: usize, out: &mut Vec<Violati
     }
 }
 
+/// [`check_name`] for each `(path, value, max_len)`: every broken rule, or nothing.
+pub fn check_names(fields: &[(&str, &str, usize)]) -> crate::error::Result<()> {
+    let mut violations = Vec::new();
+    for (path, value, max_len) in fields {
+        check_name(path, value, *max_len, &mut violations);
+    }
+    if violations.is_empty() {
+        Ok(())
+    } else {
+        Err(crate::error::Error::Invalid { violations })
+    }
+}
+
 /// Every field rule of a new event except the payload schema and access rules.
 pub fn check_new_event(event: &NewEvent) -> Vec<Violation> {
     let mut out = Vec::new();

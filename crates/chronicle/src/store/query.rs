@@ -11,7 +11,7 @@ use super::{Store, dispatch};
 use crate::cursor::{self, page_limit};
 use crate::error::{Error, Result, Violation};
 use crate::model::{ActorType, AggregateSummary, Event, Page, PracticeSummary, Principal, Role};
-use crate::rules::{MAX_ID_LEN, MAX_TEXT_FILTER_LEN, MAX_TYPE_LEN, check_name};
+use crate::rules::{MAX_ID_LEN, MAX_TEXT_FILTER_LEN, MAX_TYPE_LEN, check_name, check_names};
 
 /// Which way a timeline page runs.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -161,7 +161,7 @@ impl Store {
         principal: &Principal,
         practice_id: &str,
     ) -> Result<Option<Role>> {
-        check_ids(&[("/practiceId", practice_id, MAX_ID_LEN)])?;
+        check_names(&[("/practiceId", practice_id, MAX_ID_LEN)])?;
         let Principal::User(user) = principal else {
             return Ok(None);
         };
@@ -265,7 +265,7 @@ impl Store {
     ) -> Result<Option<Event>> {
         self.read_access(principal, practice_id).await?;
         // A NUL is no text to PostgreSQL: refuse it (and any id no event can have) by name.
-        check_ids(&[("/eventId", id, MAX_ID_LEN)])?;
+        check_names(&[("/eventId", id, MAX_ID_LEN)])?;
         let row: Option<EventRow> = dispatch!(self, |pool, _sql| {
             sqlx::query_as(sqlx::AssertSqlSafe(format!(
                 "SELECT {EVENT_COLUMNS} FROM events WHERE practice_id = $1 AND id = $2"
@@ -289,7 +289,7 @@ impl Store {
         from_version: Option<i64>,
         page_request: &PageRequest,
     ) -> Result<Page<Event>> {
-        check_ids(&[
+        check_names(&[
             ("/aggregateType", aggregate_type, MAX_TYPE_LEN),
             ("/aggregateId", aggregate_id, MAX_ID_LEN),
         ])?;
@@ -376,7 +376,7 @@ impl Store {
         event_type: &str,
         page_request: &PageRequest,
     ) -> Result<Page<Event>> {
-        check_ids(&[("/eventType", event_type, MAX_TYPE_LEN)])?;
+        check_names(&[("/eventType", event_type, MAX_TYPE_LEN)])?;
         let limit = page_limit(page_request.limit)?;
         let cursor = page_request.cursor.as_deref();
         let after = cursor.map(cursor::decode::<i64>).transpose()?.unwrap_or(0);
@@ -448,7 +448,7 @@ impl Store {
         if let Some(t) = &filter.aggregate_type {
             checks.push(("/aggregateType", t.as_str(), MAX_TYPE_LEN));
         }
-        check_ids(&checks)?;
+        check_names(&checks)?;
         if let Some(prefix) = &filter.id_prefix
             && prefix.chars().any(char::is_control)
         {
@@ -557,18 +557,6 @@ fn page<T>(mut items: Vec<T>, limit: i64, cursor_of: impl Fn(&T) -> String) -> R
         None
     };
     Ok(Page { items, next_cursor })
-}
-
-fn check_ids(fields: &[(&str, &str, usize)]) -> Result<()> {
-    let mut violations: Vec<Violation> = Vec::new();
-    for (path, value, max) in fields {
-        check_name(path, value, *max, &mut violations);
-    }
-    if violations.is_empty() {
-        Ok(())
-    } else {
-        Err(Error::Invalid { violations })
-    }
 }
 
 pub(crate) fn check_filter(filter: &TimelineFilter) -> Result<()> {

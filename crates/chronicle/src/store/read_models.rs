@@ -251,16 +251,11 @@ impl Store {
         page_request: &PageRequest,
     ) -> Result<Page<IndexedAggregate>> {
         if let Some(aggregate_type) = aggregate_type {
-            let mut violations = Vec::new();
-            crate::rules::check_name(
+            crate::rules::check_names(&[(
                 "/aggregateType",
                 aggregate_type,
                 crate::rules::MAX_TYPE_LEN,
-                &mut violations,
-            );
-            if !violations.is_empty() {
-                return Err(crate::error::Error::Invalid { violations });
-            }
+            )])?;
         }
         let limit = page_limit(page_request.limit)?;
         let after = page_request
