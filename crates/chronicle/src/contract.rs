@@ -5,7 +5,9 @@
 
 use serde_json::{Map, Value, json};
 
-use crate::rules::{MAX_ID_LEN, MAX_SAFE_INTEGER, MAX_TEXT_FILTER_LEN, MAX_TYPE_LEN};
+use crate::rules::{
+    MAX_FILTER_EVENT_TYPES, MAX_ID_LEN, MAX_SAFE_INTEGER, MAX_TEXT_FILTER_LEN, MAX_TYPE_LEN,
+};
 
 /// Characters [`crate::rules::check_name`] refuses anywhere (`char::is_control`).
 const CONTROL: &str = r"\x00-\x1f\x7f-\x9f";
@@ -19,32 +21,58 @@ const END: &str = r"$(?!\n)";
 
 /// A name or id of at most `max_len` characters: present, no control characters, no white
 /// space at either end ([`crate::rules::check_name`]). `first_excluded` adds characters the
-/// first one may not be.
-fn name_schema(max_len: usize, first_excluded: &str) -> Value {
+/// first one may not be; `excluded` characters none may be.
+fn name_schema(max_len: usize, first_excluded: &str, excluded: &str) -> Value {
     json!({
         "type": "string",
         "minLength": 1,
         "maxLength": max_len,
         "pattern": format!(
-            "^[^{CONTROL}{EDGE_SPACE}{first_excluded}](?:[^{CONTROL}]*[^{CONTROL}{EDGE_SPACE}])?{END}"
+            "^[^{excluded}{CONTROL}{EDGE_SPACE}{first_excluded}](?:[^{excluded}{CONTROL}]*[^{excluded}{CONTROL}{EDGE_SPACE}])?{END}"
         ),
     })
 }
 
 /// A practice, aggregate, event or actor id.
 pub fn id_schema() -> Value {
-    name_schema(MAX_ID_LEN, "")
+    name_schema(MAX_ID_LEN, "", "")
 }
 
 /// An aggregate or event type name.
 pub fn type_name_schema() -> Value {
-    name_schema(MAX_TYPE_LEN, "")
+    name_schema(MAX_TYPE_LEN, "", "")
 }
 
 /// A user id ([`crate::api::UserId`]): an id that does not start with `@`, which marks the
 /// store's own recorders.
 pub fn user_id_schema() -> Value {
-    name_schema(MAX_ID_LEN, "@")
+    name_schema(MAX_ID_LEN, "@", "")
+}
+
+/// A list of event types as a query string writes it: an array sent comma-separated, so an
+/// item cannot hold a comma.
+pub fn event_type_list_schema() -> Value {
+    json!({
+        "type": "array",
+        "items": name_schema(MAX_TYPE_LEN, "", ","),
+        "maxItems": MAX_FILTER_EVENT_TYPES,
+    })
+}
+
+/// The schema of a request-body field the engine checks by name, if it does: the fields of
+/// [`field_schema`], the expected version (0 or more), and the seqs of a filter, which an
+/// export records in its payload and so must stay within ±(2^53-1).
+pub fn body_field_schema(name: &str) -> Option<Value> {
+    match name {
+        "expectedVersion" => Some(json!({ "type": "integer", "format": "int64", "minimum": 0 })),
+        "afterSeq" | "beforeSeq" => Some(json!({
+            "type": "integer",
+            "format": "int64",
+            "minimum": 0,
+            "maximum": MAX_SAFE_INTEGER,
+        })),
+        _ => field_schema(name),
+    }
 }
 
 /// The schema of a request field or parameter the engine checks by name, if it does.
@@ -256,6 +284,17 @@ mod tests {
                 "user id {sample:?}"
             );
         }
+    }
+
+    #[test]
+    fn a_listed_event_type_is_a_type_name_without_a_comma() {
+        let item = &event_type_list_schema()["items"];
+        for sample in samples() {
+            let expected = engine_accepts_name(&sample, MAX_TYPE_LEN) && !sample.contains(',');
+            assert_eq!(accepts(item, &json!(sample)), expected, "{sample:?}");
+        }
+        assert!(!accepts(item, &json!("a.b,c.d")));
+        assert!(accepts(item, &json!("a.b")));
     }
 
     fn engine_accepts_payload(payload: &Value) -> bool {

@@ -19,6 +19,8 @@ pub const DEFAULT_MAX_BATCH_EVENTS: usize = 10_000;
 pub const DEFAULT_MAX_PAGE_BYTES: usize = 4 * 1024 * 1024;
 /// Most events the seed's unpaged aggregate read returns; longer streams must be paged.
 pub const MAX_UNPAGED_EVENTS: usize = 10_000;
+/// Most event types one timeline filter may name.
+pub const MAX_FILTER_EVENT_TYPES: usize = 100;
 /// Longest text a timeline's payload-text filter may search for, in characters.
 pub const MAX_TEXT_FILTER_LEN: usize = 200;
 /// Largest integer a JSON number carries exactly through canonicalization (2^53 - 1).

@@ -7,7 +7,10 @@ use std::sync::Arc;
 
 use axum::{Extension, Json};
 use chronicle::Store;
-use chronicle::contract::{field_schema, payload_schema, type_name_schema};
+use chronicle::contract::{
+    body_field_schema, event_type_list_schema, field_schema, payload_schema, type_name_schema,
+};
+use chronicle::rules::MAX_FILTER_EVENT_TYPES;
 use serde_json::{Map, Value, json};
 use utoipa::OpenApi;
 
@@ -48,9 +51,6 @@ const STREAMING_PATHS: [&str; 3] = [
     "/v1/practices/{practiceId}/projectors/live",
     "/v1/practices/{practiceId}/exports",
 ];
-
-/// Most event types a timeline filter may name (the engine's check).
-const MAX_FILTER_EVENT_TYPES: usize = 100;
 
 /// The document as served: the routes' own entries completed with the engine's rules, the
 /// payload schemas of `store`'s registry and its limits.
@@ -143,11 +143,7 @@ fn constrain_parameters(path: &str, operation: &mut Value) {
             "eventTypes" => {
                 parameter["style"] = json!("form");
                 parameter["explode"] = json!(false);
-                json!({
-                    "type": "array",
-                    "items": comma_free(type_name_schema()),
-                    "maxItems": MAX_FILTER_EVENT_TYPES,
-                })
+                event_type_list_schema()
             }
             "projector" => json!({ "enum": chronicle::projection::builtin_names() }),
             "Last-Event-ID" => json!({ "type": "string", "pattern": "^[0-9]+$(?!\\n)" }),
@@ -159,14 +155,6 @@ fn constrain_parameters(path: &str, operation: &mut Value) {
         };
         parameter["schema"] = schema;
     }
-}
-
-/// An item of a comma-separated list cannot itself hold a comma.
-fn comma_free(mut schema: Value) -> Value {
-    if let Some(pattern) = schema["pattern"].as_str() {
-        schema["pattern"] = json!(pattern.replace("[^", "[^,"));
-    }
-    schema
 }
 
 /// The position a page's cursor carries (the value is opaque to clients: pass back a
@@ -195,7 +183,7 @@ fn constrain_properties(schema: &mut Map<String, Value>) {
         let Some(mut rule) = body_field_schema(name) else {
             continue;
         };
-        if name == "eventTypes" || property.get("type").is_none() {
+        if property.get("type").is_none() {
             continue;
         }
         if property["type"]
@@ -214,22 +202,6 @@ fn constrain_properties(schema: &mut Map<String, Value>) {
     {
         event_types.insert("items".into(), type_name_schema());
         event_types.insert("maxItems".into(), json!(MAX_FILTER_EVENT_TYPES));
-    }
-}
-
-/// The engine's rule for a field of a request body. Seqs in a body are bounded by what the
-/// recorded export (whose payload holds its filter) can carry exactly.
-fn body_field_schema(name: &str) -> Option<Value> {
-    let safe = chronicle::rules::MAX_SAFE_INTEGER;
-    match name {
-        "expectedVersion" => Some(json!({ "type": "integer", "format": "int64", "minimum": 0 })),
-        "afterSeq" | "beforeSeq" => Some(json!({
-            "type": "integer",
-            "format": "int64",
-            "minimum": 0,
-            "maximum": safe,
-        })),
-        _ => field_schema(name),
     }
 }
 

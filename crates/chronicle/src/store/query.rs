@@ -11,7 +11,9 @@ use super::{Store, dispatch};
 use crate::cursor::{self, page_limit};
 use crate::error::{Error, Result, Violation};
 use crate::model::{ActorType, AggregateSummary, Event, Page, PracticeSummary, Principal, Role};
-use crate::rules::{MAX_ID_LEN, MAX_TEXT_FILTER_LEN, MAX_TYPE_LEN, check_name, check_names};
+use crate::rules::{
+    MAX_FILTER_EVENT_TYPES, MAX_ID_LEN, MAX_TEXT_FILTER_LEN, MAX_TYPE_LEN, check_name, check_names,
+};
 
 /// Which way a timeline page runs.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -569,10 +571,10 @@ pub(crate) fn check_filter(filter: &TimelineFilter) -> Result<()> {
             &mut violations,
         );
     }
-    if filter.event_types.len() > 100 {
+    if filter.event_types.len() > MAX_FILTER_EVENT_TYPES {
         violations.push(Violation::new(
             "/eventTypes",
-            "at most 100 event types per filter",
+            format!("at most {MAX_FILTER_EVENT_TYPES} event types per filter"),
         ));
     }
     if let Some(actor) = &filter.actor_id {
