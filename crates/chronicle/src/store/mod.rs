@@ -25,7 +25,7 @@ use crate::rules::{DEFAULT_MAX_BATCH_EVENTS, DEFAULT_MAX_PAGE_BYTES, DEFAULT_MAX
 
 #[cfg(test)]
 pub(crate) use append::OPERATION_EVENT_TYPES;
-pub(crate) use append::{AppendMode, Operation};
+pub(crate) use append::{AppendMode, CommitGroups, Operation};
 pub use checkpoint::{Checkpoint, CheckpointState, CheckpointUpdate};
 pub use export::ChainHead;
 pub(crate) use export::{ExportPage, ExportReader};
@@ -208,6 +208,8 @@ struct Inner {
     /// append's transaction decides with the roles it reads under the lock.
     recent_writers:
         std::sync::Mutex<std::collections::HashMap<(String, String), std::time::Instant>>,
+    /// Appends waiting to share a commit (see `append::group`).
+    commit_groups: append::CommitGroups,
     appended: tokio::sync::broadcast::Sender<Appended>,
     checkpoints: tokio::sync::broadcast::Sender<CheckpointMoved>,
     registry: Registry,

@@ -6,6 +6,7 @@ mod cases;
 mod dry_run;
 mod exports;
 mod generate;
+mod groups;
 mod guarantees;
 mod hardening;
 mod projections;
@@ -59,6 +60,11 @@ on_both_backends!(
     a_canceled_generation_keeps_the_batches_written_before,
     generation_is_refused_like_the_append_it_makes,
     the_same_seed_twice_on_one_practice_makes_new_aggregates,
+);
+
+on_both_backends!(
+    commit_groups, groups:
+    concurrent_appends_share_commits_and_each_stays_all_or_nothing,
 );
 
 on_both_backends!(

@@ -10,15 +10,20 @@
 //! decisions live in [`plan`](mod@plan).
 
 mod dry_run;
+mod group;
 mod plan;
 
 pub(crate) use self::dry_run::AppendMode;
+pub(crate) use self::group::CommitGroups;
+
+use std::collections::HashSet;
 
 use chrono::Utc;
 use serde_json::Value;
 use sqlx::QueryBuilder;
 
-use self::plan::{AppendContext, Prepared, in_batch, plan};
+use self::group::Work;
+use self::plan::{AppendContext, Plan, Prepared, final_memberships, in_batch, plan};
 use super::rows::{EventRow, HeadRow, unpadded_hash};
 use super::sql::{AppendContextSql, ContextRow, EVENT_COLUMNS, RawContextRow};
 use super::{Store, dispatch, in_write_transaction};
@@ -128,173 +133,20 @@ impl Store {
         } else {
             self.prepare_all(principal, &practice_id, events, operation)?
         };
-        let changes_memberships = prepared.iter().any(|p| p.membership.is_some());
-
-        let mut users: Vec<&str> = prepared
-            .iter()
-            .filter_map(|p| p.membership.as_ref().map(|m| m.0.as_str()))
-            .collect();
-        users.extend(principal.user_id());
-        users.sort_unstable();
-        users.dedup();
-        let mut streams: Vec<(&str, &str)> = prepared
-            .iter()
-            .map(|p| {
-                (
-                    p.event.aggregate_type.as_str(),
-                    p.event.aggregate_id.as_str(),
-                )
-            })
-            .collect();
-        streams.sort_unstable();
-        streams.dedup();
-
-        let plan = in_write_transaction!(self, |tx, sql, Db| {
-            let mut context = AppendContext::default();
-            if let Some(lock_head) = sql.lock_head {
-                let mut head: Option<HeadRow> = sqlx::query_as(lock_head)
-                    .bind(&practice_id)
-                    .fetch_optional(&mut *tx)
-                    .await?;
-                if head.is_none() {
-                    // A new practice: create its head row so concurrent first appends queue on it.
-                    sqlx::query("INSERT INTO practice_heads (practice_id, seq, hash) VALUES ($1, 0, $2) ON CONFLICT (practice_id) DO NOTHING")
-                        .bind(&practice_id)
-                        .bind(ZERO_HASH)
-                        .execute(&mut *tx)
-                        .await?;
-                    head = sqlx::query_as(lock_head)
-                        .bind(&practice_id)
-                        .fetch_optional(&mut *tx)
-                        .await?;
-                }
-                let head = head.expect("practice head exists after insert");
-                context.absorb(ContextRow::Head {
-                    seq: head.seq,
-                    hash: unpadded_hash(&head.hash).to_string(),
-                    last_event_at: head.last_event_at,
-                });
-            }
-
-            // Everything else the rules need, in one statement per chunk of streams: each
-            // statement is a round trip (a thread hop on SQLite), and appends are latency-bound.
-            for (chunk_index, chunk) in streams.chunks(Db::CONTEXT_CHUNK).enumerate() {
-                let first = chunk_index == 0;
-                let mut q = Db::append_context(
-                    &practice_id,
-                    chunk,
-                    if first { &users } else { &[] },
-                    first && sql.lock_head.is_none(),
-                );
-                let found: Vec<RawContextRow> = if Db::CONTEXT_AS_JSON {
-                    let rows: String = q.build_query_scalar().fetch_one(&mut *tx).await?;
-                    serde_json::from_str(&rows).map_err(Error::undecodable)?
-                } else {
-                    q.build_query_as().fetch_all(&mut *tx).await?
-                };
-                for row in found {
-                    context.absorb(ContextRow::decode(row)?);
-                }
-            }
-
-            let ids: Vec<&str> = prepared
-                .iter()
-                .filter_map(|p| p.event.id.as_deref())
-                .collect();
-            for chunk in ids.chunks(INSERT_CHUNK) {
-                let mut q = QueryBuilder::new(format!(
-                    "SELECT {EVENT_COLUMNS} FROM events WHERE practice_id = "
-                ));
-                q.push_bind(&practice_id).push(" AND id IN (");
-                let mut list = q.separated(", ");
-                for id in chunk {
-                    list.push_bind(*id);
-                }
-                q.push(")");
-                let found: Vec<EventRow> = q.build_query_as().fetch_all(&mut *tx).await?;
-                for row in found {
-                    let event = row.into_event()?;
-                    context.existing.insert(event.id.clone(), event);
-                }
-            }
-
-            if changes_memberships {
-                // The last-owner rule needs the count; only membership changes pay for it.
-                context.owners = sqlx::query_scalar(
-                    "SELECT COUNT(*) FROM memberships WHERE practice_id = $1 AND role = 'owner'",
-                )
-                .bind(&practice_id)
-                .fetch_one(&mut *tx)
-                .await?;
-            }
-
-            let plan = plan(principal, &practice_id, &context, prepared, Utc::now())?;
-            let chunks: Vec<_> = plan.rows.chunks(INSERT_CHUNK).collect();
-            for (index, chunk) in chunks.iter().enumerate() {
-                // The last INSERT also moves the practice head, in the same round trip.
-                let head = (index + 1 == chunks.len()).then(|| &chunk[chunk.len() - 1].0);
-                let mut q = QueryBuilder::new(if head.is_some() {
-                    sql.with_head_prefix
-                } else {
-                    ""
-                });
-                q.push(format_args!("INSERT INTO events ({EVENT_COLUMNS}) "));
-                q.push_values(chunk.iter(), |mut row, (event, payload_json)| {
-                    row.push_bind(&event.practice_id)
-                        .push_bind(event.seq)
-                        .push_bind(&event.id)
-                        .push_bind(&event.aggregate_type)
-                        .push_bind(&event.aggregate_id)
-                        .push_bind(event.version)
-                        .push_bind(&event.event_type)
-                        .push_bind(payload_json)
-                        .push_bind(event.actor_type.as_str())
-                        .push_bind(&event.actor_id)
-                        .push_bind(event.created_at)
-                        .push_bind(&event.hash)
-                        .push_bind(&event.recorded_by);
-                });
-                if let Some(last) = head {
-                    q.push(sql.with_head_infix);
-                    q.push("INSERT INTO practice_heads (practice_id, seq, hash, last_event_at) VALUES (");
-                    let mut values = q.separated(", ");
-                    values
-                        .push_bind(&practice_id)
-                        .push_bind(last.seq)
-                        .push_bind(&last.hash)
-                        .push_bind(last.created_at);
-                    q.push(
-                        ") ON CONFLICT (practice_id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash, \
-                         last_event_at = excluded.last_event_at",
-                    );
-                }
-                q.build().execute(&mut *tx).await?;
-            }
-            // After the events: the database accepts a membership row only when its member's
-            // last membership event, already written, justifies it.
-            for (user, role, seq) in plan.final_memberships() {
-                let write = match role {
-                    Some(role) => sqlx::query(
-                        "INSERT INTO memberships (practice_id, user_id, role, since_seq, updated_seq) VALUES ($1, $2, $3, $4, $4) \
-                         ON CONFLICT (practice_id, user_id) DO UPDATE SET role = excluded.role, updated_seq = excluded.updated_seq",
-                    )
-                    .bind(&practice_id)
-                    .bind(user)
-                    .bind(role.as_str())
-                    .bind(seq),
-                    None => sqlx::query("DELETE FROM memberships WHERE practice_id = $1 AND user_id = $2")
-                        .bind(&practice_id)
-                        .bind(user),
-                };
-                write.execute(&mut *tx).await?;
-            }
-            if plan.rows.is_empty() || mode == AppendMode::DryRun {
-                tx.rollback().await?;
-            } else {
-                tx.commit().await?;
-            }
-            plan
-        });
+        let work = Work {
+            principal: principal.clone(),
+            practice_id: practice_id.clone(),
+            prepared,
+        };
+        let plan = match mode {
+            AppendMode::Commit => self.commit_in_group(work).await?,
+            // Rolled back in any case: nothing to share a commit with.
+            AppendMode::DryRun => self
+                .write_appends(vec![work], mode)
+                .await?
+                .pop()
+                .expect("one outcome per append")?,
+        };
         if mode == AppendMode::DryRun {
             // Nothing was stored: nobody to tell, and no write that vouches for the author.
             return Ok(plan.into_results());
@@ -306,6 +158,218 @@ impl Store {
             self.note_writer(&practice_id, user);
         }
         Ok(plan.into_results())
+    }
+
+    /// Writes appends that passed their own checks in one write transaction, and commits it
+    /// (or rolls it back for a dry run, or when nothing is new). `work` is ordered by practice;
+    /// each practice's appends are planned one after another against one read of its context,
+    /// advanced by each plan, so each append meets exactly what the ones before it wrote. One
+    /// outcome per append, in order: an append the rules refuse writes nothing and fails alone.
+    /// An error from the database fails them all (the transaction is rolled back).
+    pub(super) async fn write_appends(
+        &self,
+        work: Vec<Work>,
+        mode: AppendMode,
+    ) -> Result<Vec<Result<Plan>>> {
+        let mut work = work.into_iter().peekable();
+        Ok(in_write_transaction!(self, |tx, sql, Db| {
+            let mut outcomes: Vec<Result<Plan>> = Vec::new();
+            let mut wrote = false;
+            while let Some(first) = work.next() {
+                let practice_id = first.practice_id.clone();
+                let mut run = vec![first];
+                while let Some(next) = work.next_if(|w| w.practice_id == practice_id) {
+                    run.push(next);
+                }
+
+                let all = || run.iter().flat_map(|w| w.prepared.iter());
+                let changes_memberships = all().any(|p| p.membership.is_some());
+                let mut users: Vec<&str> = all()
+                    .filter_map(|p| p.membership.as_ref().map(|m| m.0.as_str()))
+                    .chain(run.iter().filter_map(|w| w.principal.user_id()))
+                    .collect();
+                users.sort_unstable();
+                users.dedup();
+                let mut streams: Vec<(&str, &str)> = all()
+                    .map(|p| {
+                        (
+                            p.event.aggregate_type.as_str(),
+                            p.event.aggregate_id.as_str(),
+                        )
+                    })
+                    .collect();
+                streams.sort_unstable();
+                streams.dedup();
+                let mut ids: Vec<&str> = all().filter_map(|p| p.event.id.as_deref()).collect();
+                ids.sort_unstable();
+                ids.dedup();
+
+                let mut context = AppendContext::default();
+                if let Some(lock_head) = sql.lock_head {
+                    let mut head: Option<HeadRow> = sqlx::query_as(lock_head)
+                        .bind(&practice_id)
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                    if head.is_none() {
+                        // A new practice: create its head row so concurrent first appends queue on it.
+                        sqlx::query("INSERT INTO practice_heads (practice_id, seq, hash) VALUES ($1, 0, $2) ON CONFLICT (practice_id) DO NOTHING")
+                            .bind(&practice_id)
+                            .bind(ZERO_HASH)
+                            .execute(&mut *tx)
+                            .await?;
+                        head = sqlx::query_as(lock_head)
+                            .bind(&practice_id)
+                            .fetch_optional(&mut *tx)
+                            .await?;
+                    }
+                    let head = head.expect("practice head exists after insert");
+                    context.absorb(ContextRow::Head {
+                        seq: head.seq,
+                        hash: unpadded_hash(&head.hash).to_string(),
+                        last_event_at: head.last_event_at,
+                    });
+                }
+
+                // Everything else the rules need, in one statement per chunk of streams: each
+                // statement is a round trip (a thread hop on SQLite), and appends are latency-bound.
+                for (chunk_index, chunk) in streams.chunks(Db::CONTEXT_CHUNK).enumerate() {
+                    let first = chunk_index == 0;
+                    let mut q = Db::append_context(
+                        &practice_id,
+                        chunk,
+                        if first { &users } else { &[] },
+                        first && sql.lock_head.is_none(),
+                    );
+                    let found: Vec<RawContextRow> = if Db::CONTEXT_AS_JSON {
+                        let rows: String = q.build_query_scalar().fetch_one(&mut *tx).await?;
+                        serde_json::from_str(&rows).map_err(Error::undecodable)?
+                    } else {
+                        q.build_query_as().fetch_all(&mut *tx).await?
+                    };
+                    for row in found {
+                        context.absorb(ContextRow::decode(row)?);
+                    }
+                }
+
+                for chunk in ids.chunks(INSERT_CHUNK) {
+                    let mut q = QueryBuilder::new(format!(
+                        "SELECT {EVENT_COLUMNS} FROM events WHERE practice_id = "
+                    ));
+                    q.push_bind(&practice_id).push(" AND id IN (");
+                    let mut list = q.separated(", ");
+                    for id in chunk {
+                        list.push_bind(*id);
+                    }
+                    q.push(")");
+                    let found: Vec<EventRow> = q.build_query_as().fetch_all(&mut *tx).await?;
+                    for row in found {
+                        let event = row.into_event()?;
+                        context.existing.insert(event.id.clone(), event);
+                    }
+                }
+
+                if changes_memberships {
+                    // The last-owner rule needs the count; only membership changes pay for it.
+                    context.owners = sqlx::query_scalar(
+                        "SELECT COUNT(*) FROM memberships WHERE practice_id = $1 AND role = 'owner'",
+                    )
+                    .bind(&practice_id)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                }
+
+                // Ids a later append of the run carries again: their first events are kept in
+                // the context so the retry meets them as stored.
+                let reused: HashSet<String> = if run.len() > 1 {
+                    ids.iter().map(|id| id.to_string()).collect()
+                } else {
+                    HashSet::new()
+                };
+                let mut plans: Vec<Result<Plan>> = Vec::with_capacity(run.len());
+                for w in &mut run {
+                    let prepared = std::mem::take(&mut w.prepared);
+                    let planned = plan(&w.principal, &practice_id, &context, prepared, Utc::now());
+                    if let Ok(planned) = &planned {
+                        context.advance(planned, &reused);
+                    }
+                    plans.push(planned);
+                }
+
+                let rows: Vec<&(Event, String)> = plans
+                    .iter()
+                    .filter_map(|p| p.as_ref().ok())
+                    .flat_map(|p| p.rows.iter())
+                    .collect();
+                let chunks: Vec<_> = rows.chunks(INSERT_CHUNK).collect();
+                for (index, chunk) in chunks.iter().enumerate() {
+                    // The last INSERT also moves the practice head, in the same round trip.
+                    let head = (index + 1 == chunks.len()).then(|| &chunk[chunk.len() - 1].0);
+                    let mut q = QueryBuilder::new(if head.is_some() {
+                        sql.with_head_prefix
+                    } else {
+                        ""
+                    });
+                    q.push(format_args!("INSERT INTO events ({EVENT_COLUMNS}) "));
+                    q.push_values(chunk.iter(), |mut row, (event, payload_json)| {
+                        row.push_bind(&event.practice_id)
+                            .push_bind(event.seq)
+                            .push_bind(&event.id)
+                            .push_bind(&event.aggregate_type)
+                            .push_bind(&event.aggregate_id)
+                            .push_bind(event.version)
+                            .push_bind(&event.event_type)
+                            .push_bind(payload_json)
+                            .push_bind(event.actor_type.as_str())
+                            .push_bind(&event.actor_id)
+                            .push_bind(event.created_at)
+                            .push_bind(&event.hash)
+                            .push_bind(&event.recorded_by);
+                    });
+                    if let Some(last) = head {
+                        q.push(sql.with_head_infix);
+                        q.push("INSERT INTO practice_heads (practice_id, seq, hash, last_event_at) VALUES (");
+                        let mut values = q.separated(", ");
+                        values
+                            .push_bind(&practice_id)
+                            .push_bind(last.seq)
+                            .push_bind(&last.hash)
+                            .push_bind(last.created_at);
+                        q.push(
+                            ") ON CONFLICT (practice_id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash, \
+                             last_event_at = excluded.last_event_at",
+                        );
+                    }
+                    q.build().execute(&mut *tx).await?;
+                }
+                wrote |= !rows.is_empty();
+                drop(rows);
+                // After the events: the database accepts a membership row only when its member's
+                // last membership event, already written, justifies it.
+                for (user, role, seq) in final_memberships(&plans) {
+                    let write = match role {
+                        Some(role) => sqlx::query(
+                            "INSERT INTO memberships (practice_id, user_id, role, since_seq, updated_seq) VALUES ($1, $2, $3, $4, $4) \
+                             ON CONFLICT (practice_id, user_id) DO UPDATE SET role = excluded.role, updated_seq = excluded.updated_seq",
+                        )
+                        .bind(&practice_id)
+                        .bind(user)
+                        .bind(role.as_str())
+                        .bind(seq),
+                        None => sqlx::query("DELETE FROM memberships WHERE practice_id = $1 AND user_id = $2")
+                            .bind(&practice_id)
+                            .bind(user),
+                    };
+                    write.execute(&mut *tx).await?;
+                }
+                outcomes.extend(plans);
+            }
+            if !wrote || mode == AppendMode::DryRun {
+                tx.rollback().await?;
+            } else {
+                tx.commit().await?;
+            }
+            outcomes
+        }))
     }
 
     /// Every event's own checks, each error naming its position in the batch.

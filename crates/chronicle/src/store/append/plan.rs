@@ -3,7 +3,7 @@
 //! decides access, idempotency, versions, seq, createdAt and hashes. No database here, so
 //! every rule is tested without one (see the tests below).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
@@ -77,21 +77,6 @@ pub(crate) struct Plan {
 }
 
 impl Plan {
-    /// Each member's last change in this plan: a batch may change one member twice, and the
-    /// database accepts only the row its member's last membership event justifies.
-    pub(super) fn final_memberships(&self) -> Vec<(&str, Option<Role>, i64)> {
-        let mut last: HashMap<&str, (Option<Role>, i64)> = HashMap::new();
-        for (user, role, seq) in &self.memberships {
-            last.insert(user, (*role, *seq));
-        }
-        let mut changes: Vec<_> = last
-            .into_iter()
-            .map(|(user, (role, seq))| (user, role, seq))
-            .collect();
-        changes.sort_unstable_by_key(|(_, _, seq)| *seq);
-        changes
-    }
-
     /// The stored event for each input, moving the new rows out.
     pub(super) fn into_results(self) -> Vec<Event> {
         let mut rows: Vec<Option<Event>> = self
@@ -107,6 +92,59 @@ impl Plan {
             })
             .collect()
     }
+}
+
+impl AppendContext {
+    /// The context as it is once `plan` is written: what reading it again in the same
+    /// transaction would give. Appends that share a commit are planned one after another
+    /// against one context read once, so each sees exactly what the ones before it wrote.
+    /// Only the stored events whose ids are in `reused_ids` (ids later appends carry) are
+    /// kept, so a group without ids copies no event.
+    pub(crate) fn advance(&mut self, plan: &Plan, reused_ids: &HashSet<String>) {
+        if let Some((last, _)) = plan.rows.last() {
+            self.head_seq = last.seq;
+            self.head_hash.clone_from(&last.hash);
+            self.head_time = Some(last.created_at);
+        }
+        for (event, _) in &plan.rows {
+            self.versions.insert(
+                (event.aggregate_type.clone(), event.aggregate_id.clone()),
+                event.version,
+            );
+            if reused_ids.contains(event.id.as_str()) {
+                self.existing.insert(event.id.clone(), event.clone());
+            }
+        }
+        for (user, granted, _) in &plan.memberships {
+            let current = match granted {
+                Some(role) => self.roles.insert(user.clone(), *role),
+                None => self.roles.remove(user),
+            };
+            match (current == Some(Role::Owner), *granted == Some(Role::Owner)) {
+                (true, false) => self.owners -= 1,
+                (false, true) => self.owners += 1,
+                _ => {}
+            }
+        }
+    }
+}
+
+/// Each member's last change in these plans (the ones that succeeded), in seq order: a batch,
+/// or the appends sharing a commit, may change one member twice, and the database accepts
+/// only the row its member's last membership event justifies.
+pub(super) fn final_memberships(plans: &[Result<Plan>]) -> Vec<(&str, Option<Role>, i64)> {
+    let mut last: HashMap<&str, (Option<Role>, i64)> = HashMap::new();
+    for plan in plans.iter().filter_map(|p| p.as_ref().ok()) {
+        for (user, role, seq) in &plan.memberships {
+            last.insert(user, (*role, *seq));
+        }
+    }
+    let mut changes: Vec<_> = last
+        .into_iter()
+        .map(|(user, (role, seq))| (user, role, seq))
+        .collect();
+    changes.sort_unstable_by_key(|(_, _, seq)| *seq);
+    changes
 }
 
 /// `error`, as the refusal of the batch's event at `index`.
@@ -841,8 +879,9 @@ mod tests {
             ],
         )
         .unwrap();
+        let plans = [Ok(plan)];
         assert_eq!(
-            plan.final_memberships(),
+            final_memberships(&plans),
             vec![("bob", None, 9)],
             "only the member's last change is written"
         );
@@ -896,5 +935,62 @@ mod tests {
             (Some("scheduler-bot"), Some("alice")),
             "an agent acts through a member, and the member is on record"
         );
+    }
+
+    #[test]
+    fn appends_planned_in_turn_on_an_advanced_context_store_what_one_batch_would() {
+        let with_id = |mut event: NewEvent, id: &str| {
+            event.id = Some(id.into());
+            event
+        };
+        let events = vec![
+            with_id(patient_updated(Some(3)), "e1"),
+            with_id(membership("membership.created", "bob", Some("owner")), "e2"),
+            with_id(patient_updated(Some(4)), "e3"),
+            with_id(
+                membership("membership.role_changed", "alice", Some("admin")),
+                "e4",
+            ),
+        ];
+        let together = when(&alice(), &member(Some(Role::Owner)), events.clone()).unwrap();
+
+        let mut context = member(Some(Role::Owner));
+        let reused: HashSet<String> = ["e3".to_string()].into();
+        let mut in_turn = Vec::new();
+        for event in events.clone() {
+            let plan = when(&alice(), &context, vec![event]).unwrap();
+            context.advance(&plan, &reused);
+            in_turn.extend(plan.rows);
+        }
+        assert_eq!(
+            in_turn, together.rows,
+            "the same seqs, versions, times and hashes"
+        );
+        assert_eq!(
+            (context.head_seq, context.head_hash.as_str()),
+            (11, together.rows[3].0.hash.as_str())
+        );
+        assert_eq!(
+            context.versions[&("patient".to_string(), "pa1".to_string())],
+            5
+        );
+        assert_eq!(
+            context.versions[&("membership".to_string(), "alice".to_string())],
+            1
+        );
+        assert_eq!(
+            (context.roles["alice"], context.roles["bob"], context.owners),
+            (Role::Admin, Role::Owner, 1)
+        );
+        assert_eq!(
+            context.existing.keys().collect::<Vec<_>>(),
+            vec!["e3"],
+            "only events whose ids come again are kept"
+        );
+
+        // A later append of the group retrying e3 meets it as stored.
+        let retry = when(&alice(), &context, vec![events[2].clone()]).unwrap();
+        assert!(retry.rows.is_empty());
+        assert_eq!(retry.into_results(), vec![together.rows[2].0.clone()]);
     }
 }

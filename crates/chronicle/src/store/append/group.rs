@@ -1,0 +1,176 @@
+//! Group commit: appends that arrive while a commit is under way share the next one.
+//!
+//! A commit waits for the disk (SQLite syncs its log at every commit) or for the server's
+//! round trips under the practice's head lock (PostgreSQL). Either way one append at a time
+//! leaves the CPU idle while callers queue. So each append queues its checked events and
+//! one caller at a time leads: it takes everything queued and writes it in one transaction
+//! ([`Store::write_appends`]), planning the appends one after another so each meets what the
+//! ones before it wrote. Every caller keeps all-or-nothing (a refused append writes nothing
+//! and fails alone) and nobody is answered before the commit that holds their events is
+//! durable. The transaction runs on a task of its own, so a caller who stops waiting cannot
+//! cut a commit that carries other callers' events short.
+//!
+//! Appends queue by practice in shards: SQLite has one writer, so one shard; PostgreSQL
+//! locks each practice's head, so practices in different shards commit in parallel, and a
+//! shared transaction locks its practices' heads in name order, which two such transactions
+//! can never hold crosswise.
+
+use std::sync::{Arc, Mutex};
+
+use tokio::sync::oneshot;
+
+use super::AppendMode;
+use super::plan::{Plan, Prepared};
+use crate::error::{Error, Result};
+use crate::model::Principal;
+use crate::store::Store;
+
+/// One append, checked and waiting for its transaction.
+pub(crate) struct Work {
+    pub principal: Principal,
+    pub practice_id: String,
+    pub prepared: Vec<Prepared>,
+}
+
+/// The queues of appends waiting for a commit.
+pub(crate) struct CommitGroups {
+    shards: Box<[Shard]>,
+}
+
+#[derive(Default)]
+struct Shard {
+    waiting: Mutex<Vec<Queued>>,
+    /// Held by the task writing this shard's current group.
+    leader: Arc<tokio::sync::Mutex<()>>,
+}
+
+struct Queued {
+    work: Work,
+    reply: oneshot::Sender<Result<Plan>>,
+}
+
+/// Most appends one commit carries; the rest wait for the next, so no commit grows without
+/// bound while callers keep arriving.
+const MOST_APPENDS_PER_COMMIT: usize = 256;
+
+impl CommitGroups {
+    /// `shards` queues (at least one).
+    pub(crate) fn new(shards: usize) -> Self {
+        Self {
+            shards: (0..shards.max(1)).map(|_| Shard::default()).collect(),
+        }
+    }
+
+    fn shard(&self, practice_id: &str) -> &Shard {
+        // FNV-1a: stable across processes and builds, unlike the std hasher's seeds.
+        let hash = practice_id
+            .bytes()
+            .fold(0xcbf2_9ce4_8422_2325_u64, |hash, byte| {
+                (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
+            });
+        &self.shards[(hash % self.shards.len() as u64) as usize]
+    }
+}
+
+impl Shard {
+    /// The appends the next commit carries: in arrival order, up to
+    /// [`MOST_APPENDS_PER_COMMIT`] appends and `most_events` events (at least one append).
+    /// Appends whose callers stopped waiting are dropped unwritten.
+    fn take(&self, most_events: usize) -> Vec<Queued> {
+        let mut waiting = self.waiting.lock().expect("commit queue lock");
+        waiting.retain(|queued| !queued.reply.is_closed());
+        let mut events = 0;
+        let mut count = 0;
+        for queued in waiting.iter() {
+            events += queued.work.prepared.len();
+            if count > 0 && (count == MOST_APPENDS_PER_COMMIT || events > most_events) {
+                break;
+            }
+            count += 1;
+        }
+        waiting.drain(..count).collect()
+    }
+}
+
+impl Store {
+    /// Commits `work`, sharing the transaction with whatever else is queued for its shard.
+    pub(super) async fn commit_in_group(&self, work: Work) -> Result<Plan> {
+        let groups = &self.inner.commit_groups;
+        let shard = groups.shard(&work.practice_id);
+        let (reply, mut answer) = oneshot::channel();
+        shard
+            .waiting
+            .lock()
+            .expect("commit queue lock")
+            .push(Queued { work, reply });
+        loop {
+            tokio::select! {
+                biased;
+                answer = &mut answer => {
+                    return answer.unwrap_or_else(|_| {
+                        Err(Error::Database(sqlx::Error::Protocol(
+                            "the commit carrying this append stopped before answering".into(),
+                        )))
+                    });
+                }
+                leader = shard.leader.clone().lock_owned() => {
+                    let group = shard.take(self.options().max_batch_events);
+                    if group.is_empty() {
+                        // Another leader took ours and has answered (the answer is polled first).
+                        continue;
+                    }
+                    let store = self.clone();
+                    tokio::spawn(async move {
+                        store.commit_group(group).await;
+                        drop(leader);
+                    });
+                }
+            }
+        }
+    }
+
+    /// Writes `group` in one transaction and answers each caller.
+    async fn commit_group(&self, mut group: Vec<Queued>) {
+        // Head locks in practice order; a stable sort keeps each practice's arrival order.
+        group.sort_by(|a, b| a.work.practice_id.cmp(&b.work.practice_id));
+        let (work, replies): (Vec<Work>, Vec<_>) = group
+            .into_iter()
+            .map(|queued| (queued.work, queued.reply))
+            .unzip();
+        match self.write_appends(work, AppendMode::Commit).await {
+            Ok(outcomes) => {
+                for (reply, outcome) in replies.into_iter().zip(outcomes) {
+                    let _ = reply.send(outcome);
+                }
+            }
+            Err(error) => {
+                let mut replies = replies.into_iter();
+                let first = replies.next();
+                for reply in replies {
+                    let _ = reply.send(Err(shared_failure(&error)));
+                }
+                if let Some(first) = first {
+                    let _ = first.send(Err(error));
+                }
+            }
+        }
+    }
+}
+
+/// The failure of a shared transaction, for each caller beyond the first (errors are not
+/// `Clone`): the same kind where it matters to a client (the store closed, or unreachable),
+/// otherwise a database error with the same text.
+fn shared_failure(error: &Error) -> Error {
+    match error {
+        Error::Unavailable {
+            backend,
+            location,
+            reason,
+        } => Error::Unavailable {
+            backend,
+            location: location.clone(),
+            reason: reason.clone(),
+        },
+        other => Error::Database(sqlx::Error::Protocol(other.to_string())),
+    }
+}

@@ -1,0 +1,173 @@
+//! Appends that share a commit (group commit): each one still stands alone. Many callers
+//! append at once, to one practice and to several, valid appends mixed with ones the rules
+//! refuse; every accepted append is stored whole and contiguous, every refused one leaves
+//! nothing, retries of one id answer one event, and the chains verify.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use chronicle::{Error, Event, NewEvent, Principal};
+use serde_json::json;
+
+use crate::support::{Backend, TestStore, patient, patient_updated};
+
+const PRACTICES: [&str; 3] = ["group-a", "group-b", "group-c"];
+
+/// What one caller asks for, and what it must get.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Ask {
+    /// A batch of three new events: stored, contiguous.
+    Valid,
+    /// A batch whose second event expects a version its stream does not have: refused at 1.
+    StaleSecond,
+    /// One event with the shared retry id: every such caller gets the same stored event.
+    Retry,
+    /// The retry id with other content: a conflict (or, if it came first, the stored event).
+    Clash,
+    /// By a viewer: refused.
+    Viewer,
+}
+
+pub async fn concurrent_appends_share_commits_and_each_stays_all_or_nothing(backend: Backend) {
+    let t = Arc::new(TestStore::new(backend).await);
+    for practice in PRACTICES {
+        t.practice_with_staff(practice, "owner-1").await;
+    }
+    let asks = [
+        Ask::Valid,
+        Ask::Retry,
+        Ask::StaleSecond,
+        Ask::Valid,
+        Ask::Viewer,
+        Ask::Retry,
+        Ask::Valid,
+        Ask::Clash,
+        Ask::Retry,
+        Ask::Valid,
+    ];
+    let heads_before: HashMap<&str, i64> = {
+        let mut heads = HashMap::new();
+        for practice in PRACTICES {
+            heads.insert(practice, t.all_events(practice).await.len() as i64);
+        }
+        heads
+    };
+
+    let mut tasks = Vec::new();
+    for round in 0..4 {
+        for practice in PRACTICES {
+            for (n, ask) in asks.iter().copied().enumerate() {
+                let t = t.clone();
+                tasks.push(tokio::spawn(async move {
+                    let outcome = append(&t, practice, ask, round, n).await;
+                    (practice, ask, outcome)
+                }));
+            }
+        }
+    }
+    let mut stored: HashMap<&str, Vec<Event>> = HashMap::new();
+    let mut retried: HashMap<&str, Event> = HashMap::new();
+    for task in tasks {
+        let (practice, ask, outcome) = task.await.unwrap();
+        match (ask, outcome) {
+            (Ask::Valid, Ok(events)) => {
+                assert_eq!(events.len(), 3);
+                let seqs: Vec<i64> = events.iter().map(|e| e.seq).collect();
+                assert_eq!(
+                    seqs,
+                    (seqs[0]..seqs[0] + 3).collect::<Vec<_>>(),
+                    "a batch is stored contiguously, whatever shared its commit"
+                );
+                stored.entry(practice).or_default().extend(events);
+            }
+            (Ask::StaleSecond, Err(Error::InBatch { index: 1, source })) => {
+                assert!(matches!(*source, Error::VersionConflict { .. }), "{source}");
+            }
+            (Ask::Retry | Ask::Clash, Ok(mut events)) => {
+                let event = events.remove(0);
+                match retried.get(practice) {
+                    Some(first) => assert_eq!(&event, first, "every retry answers one event"),
+                    None => {
+                        stored.entry(practice).or_default().push(event.clone());
+                        retried.insert(practice, event);
+                    }
+                }
+            }
+            // Whichever of the two contents came first is the stored one; the other conflicts.
+            (Ask::Retry | Ask::Clash, Err(Error::Conflict { .. })) => {}
+            (Ask::Viewer, Err(Error::Forbidden { .. })) => {}
+            (ask, outcome) => panic!("{practice}: {ask:?} answered {outcome:?}"),
+        }
+    }
+
+    for practice in PRACTICES {
+        let events = t.all_events(practice).await;
+        let new: Vec<&Event> = events
+            .iter()
+            .filter(|e| e.seq > heads_before[practice])
+            .collect();
+        let mut answered: Vec<&Event> = stored[practice].iter().collect();
+        answered.sort_by_key(|e| e.seq);
+        assert_eq!(
+            new, answered,
+            "{practice}: exactly the accepted appends are stored, as they were answered"
+        );
+        assert_eq!(
+            new.len(),
+            4 * 4 * 3 + 1,
+            "four rounds of four batches, one retry"
+        );
+        assert_eq!(
+            events.iter().map(|e| e.seq).collect::<Vec<_>>(),
+            (1..=events.len() as i64).collect::<Vec<_>>(),
+            "no gaps"
+        );
+        let report = t
+            .store
+            .verify_chain(&Principal::user("owner-1"), practice)
+            .await
+            .unwrap();
+        assert!(report.is_intact(), "{practice}: {report:?}");
+    }
+}
+
+async fn append(
+    t: &TestStore,
+    practice: &str,
+    ask: Ask,
+    round: usize,
+    n: usize,
+) -> chronicle::Result<Vec<Event>> {
+    let owner = Principal::user("owner-1");
+    let retry_id = format!("0190f1b2-0000-7000-8000-{:012}", practice.len());
+    let stream = format!("pat-{round}-{n}");
+    match ask {
+        Ask::Valid => {
+            let events = vec![
+                patient(practice, &stream, "Ann"),
+                patient_updated(practice, &stream, json!({"notes": "first"})),
+                patient_updated(practice, &stream, json!({"notes": "second"})),
+            ];
+            t.store.append_batch(&owner, events).await
+        }
+        Ask::StaleSecond => {
+            let events = vec![
+                patient(practice, &stream, "Ann"),
+                patient_updated(practice, &stream, json!({"notes": "late"})).expecting_version(7),
+            ];
+            t.store.append_batch(&owner, events).await
+        }
+        Ask::Retry | Ask::Clash => {
+            let name = if ask == Ask::Retry { "Ann" } else { "Other" };
+            let event: NewEvent = patient(practice, "retried", name).with_id(&retry_id);
+            t.store.append(&owner, event).await.map(|e| vec![e])
+        }
+        Ask::Viewer => {
+            let event = patient(practice, &stream, "Ann");
+            t.store
+                .append(&Principal::user("viewer-1"), event)
+                .await
+                .map(|e| vec![e])
+        }
+    }
+}
