@@ -12,6 +12,7 @@ mod query;
 mod read_models;
 mod rows;
 mod sql;
+mod sqlite_reads;
 mod verify;
 
 use std::path::PathBuf;
@@ -189,6 +190,8 @@ pub(crate) enum Backend {
         /// connection's page cache hot across appends. Other processes still wait on the
         /// file lock (busy timeout).
         writer: Arc<tokio::sync::Mutex<Option<sqlx::SqliteConnection>>>,
+        /// Page reads, row by row in-process (see `sqlite_reads`).
+        readers: Arc<sqlite_reads::SqliteReaders>,
     },
     Postgres {
         pool: PgPool,
@@ -286,7 +289,12 @@ impl Store {
     /// Closes every pooled connection; later calls fail.
     pub async fn close(&self) {
         match self.backend() {
-            Backend::Sqlite { pool, writer } => {
+            Backend::Sqlite {
+                pool,
+                writer,
+                readers,
+            } => {
+                readers.close();
                 pool.close().await;
                 if let Some(connection) = writer.lock().await.take() {
                     let _ = sqlx::Connection::close(connection).await;

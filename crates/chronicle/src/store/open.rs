@@ -331,8 +331,16 @@ async fn open_sqlite(url: &str, rest: &str, options: &StoreOptions) -> Result<(B
         .connect_with(connect)
         .await
         .map_err(|e| classify_open_error("sqlite", path, e))?;
+    let readers = super::sqlite_reads::SqliteReaders::new(
+        path,
+        options
+            .connect_timeout
+            .max(std::time::Duration::from_secs(5)),
+        options.max_connections as usize,
+    );
     let backend = Backend::Sqlite {
         pool,
+        readers: Arc::new(readers),
         writer: Arc::new(tokio::sync::Mutex::new(Some(writer))),
     };
     Ok((backend, path.to_string()))

@@ -155,6 +155,36 @@ pub struct AggregateFilter {
     pub id_prefix: Option<String>,
 }
 
+/// Reads one page of events, `$order` (e.g. `"seq ASC"`) over the rows that `$where` selects
+/// (it pushes the conditions after `WHERE` onto `$q`, binding every value), at most `$limit`
+/// events and the store's page byte budget; the rows as [`within_budget`] keeps them. On
+/// SQLite the rows are read in-process (see [`super::sqlite_reads`]); PostgreSQL streams them.
+/// A macro because each backend has its own query builder.
+macro_rules! read_event_page {
+    ($store:expr, $order:expr, $limit:expr, |$q:ident| $where:block) => {{
+        let (order, limit, budget): (&str, i64, usize) =
+            ($order, $limit, $store.options().max_page_bytes);
+        match $store.backend() {
+            $crate::store::Backend::Sqlite { readers, .. } => {
+                let mut $q = $crate::store::sqlite_reads::SqliteQuery::new(format!(
+                    "SELECT {EVENT_COLUMNS} FROM events WHERE "
+                ));
+                $where
+                $q.push(format_args!(" ORDER BY {order} LIMIT ")).push_bind(limit + 1);
+                readers.event_page($q, PageFill::new(limit, budget)).await?
+            }
+            $crate::store::Backend::Postgres { pool } => {
+                let mut $q = QueryBuilder::<sqlx::Postgres>::new(format!(
+                    "SELECT {EVENT_COLUMNS} FROM events WHERE "
+                ));
+                $where
+                $q.push(format_args!(" ORDER BY {order} LIMIT ")).push_bind(limit + 1);
+                within_budget($q.build_query_as().fetch(pool), limit, budget).await?
+            }
+        }
+    }};
+}
+
 impl Store {
     /// Refuses principals who may not read the practice (the same answer as for a
     /// practice that does not exist); returns the role of a member.
@@ -310,18 +340,15 @@ impl Store {
             start = start.max(cursor::decode::<i64>(c)?.saturating_add(1));
         }
         self.read_access(principal, practice_id).await?;
-        let rows = dispatch!(self, |pool, _sql| {
-            let rows = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-                "SELECT {EVENT_COLUMNS} FROM events WHERE practice_id = $1 AND aggregate_type = $2 \
-                 AND aggregate_id = $3 AND version >= $4 ORDER BY version LIMIT $5"
-            )))
-            .bind(practice_id)
-            .bind(aggregate_type)
-            .bind(aggregate_id)
-            .bind(start)
-            .bind(limit + 1)
-            .fetch(pool);
-            within_budget(rows, limit, self.options().max_page_bytes).await?
+        let rows = read_event_page!(self, "version", limit, |q| {
+            q.push("practice_id = ")
+                .push_bind(practice_id)
+                .push(" AND aggregate_type = ")
+                .push_bind(aggregate_type)
+                .push(" AND aggregate_id = ")
+                .push_bind(aggregate_id)
+                .push(" AND version >= ")
+                .push_bind(start);
         });
         Ok(page_of_events(rows, |e| cursor::encode(&e.version)))
     }
@@ -383,17 +410,13 @@ impl Store {
         let cursor = page_request.cursor.as_deref();
         let after = cursor.map(cursor::decode::<i64>).transpose()?.unwrap_or(0);
         self.read_access(principal, practice_id).await?;
-        let rows = dispatch!(self, |pool, _sql| {
-            let rows = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-                "SELECT {EVENT_COLUMNS} FROM events WHERE practice_id = $1 AND event_type = $2 \
-                 AND seq > $3 ORDER BY seq LIMIT $4"
-            )))
-            .bind(practice_id)
-            .bind(event_type)
-            .bind(after)
-            .bind(limit + 1)
-            .fetch(pool);
-            within_budget(rows, limit, self.options().max_page_bytes).await?
+        let rows = read_event_page!(self, "seq", limit, |q| {
+            q.push("practice_id = ")
+                .push_bind(practice_id)
+                .push(" AND event_type = ")
+                .push_bind(event_type)
+                .push(" AND seq > ")
+                .push_bind(after);
         });
         Ok(page_of_events(rows, |e| cursor::encode(&e.seq)))
     }
@@ -412,11 +435,12 @@ impl Store {
         let cursor = page_request.cursor.as_deref();
         let position = cursor.map(cursor::decode::<i64>).transpose()?;
         self.read_access(principal, practice_id).await?;
-        let rows = dispatch!(self, |pool, _sql| {
-            let mut q = QueryBuilder::new(format!(
-                "SELECT {EVENT_COLUMNS} FROM events WHERE practice_id = "
-            ));
-            q.push_bind(practice_id);
+        let order = match direction {
+            Direction::Forward => "seq ASC",
+            Direction::Backward => "seq DESC",
+        };
+        let rows = read_event_page!(self, order, limit, |q| {
+            q.push("practice_id = ").push_bind(practice_id);
             match (direction, position) {
                 (Direction::Forward, Some(seq)) => {
                     q.push(" AND seq > ").push_bind(seq);
@@ -427,13 +451,6 @@ impl Store {
                 (_, None) => {}
             }
             push_timeline_filter!(q, filter, "");
-            q.push(match direction {
-                Direction::Forward => " ORDER BY seq ASC LIMIT ",
-                Direction::Backward => " ORDER BY seq DESC LIMIT ",
-            });
-            q.push_bind(limit + 1);
-            let rows = q.build_query_as().fetch(pool);
-            within_budget(rows, limit, self.options().max_page_bytes).await?
         });
         Ok(page_of_events(rows, |e| cursor::encode(&e.seq)))
     }
@@ -520,22 +537,53 @@ async fn within_budget(
     budget: usize,
 ) -> Result<Vec<Option<Event>>> {
     use futures_util::TryStreamExt;
-    let mut kept = Vec::new();
-    let mut bytes = 0usize;
+    let mut page = PageFill::new(limit, budget);
     while let Some(row) = rows.try_next().await? {
-        if kept.len() as i64 == limit {
-            kept.push(None); // the one more
+        if !page.offer(row.payload_json.len(), || row.into_event())? {
             break;
         }
-        bytes += row.payload_json.len();
-        // The first event always fits, so a page always moves the cursor on.
-        if bytes > budget && !kept.is_empty() {
-            kept.push(None);
-            break;
-        }
-        kept.push(Some(row.into_event()?));
     }
-    Ok(kept)
+    Ok(page.rows)
+}
+
+/// The rule of [`within_budget`], offered one row at a time.
+pub(crate) struct PageFill {
+    pub rows: Vec<Option<Event>>,
+    bytes: usize,
+    limit: i64,
+    budget: usize,
+}
+
+impl PageFill {
+    pub fn new(limit: i64, budget: usize) -> Self {
+        Self {
+            rows: Vec::new(),
+            bytes: 0,
+            limit,
+            budget,
+        }
+    }
+
+    /// Keeps the row (decoded by `event`) if the page has room; `false` once the page is
+    /// full, with the "more" sentinel pushed.
+    pub fn offer(
+        &mut self,
+        payload_bytes: usize,
+        event: impl FnOnce() -> Result<Event>,
+    ) -> Result<bool> {
+        if self.rows.len() as i64 == self.limit {
+            self.rows.push(None); // the one more
+            return Ok(false);
+        }
+        self.bytes += payload_bytes;
+        // The first event always fits, so a page always moves the cursor on.
+        if self.bytes > self.budget && !self.rows.is_empty() {
+            self.rows.push(None);
+            return Ok(false);
+        }
+        self.rows.push(Some(event()?));
+        Ok(true)
+    }
 }
 
 /// A page of what [`within_budget`] read.

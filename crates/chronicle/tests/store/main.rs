@@ -107,6 +107,7 @@ on_both_backends!(
     reopening_a_store_keeps_its_events,
     demo_data_is_deterministic_and_valid,
     extra_registry_folder_adds_types,
+    payloads_read_back_exactly_as_appended,
 );
 
 mod backend_specific {
