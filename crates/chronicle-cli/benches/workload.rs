@@ -9,6 +9,9 @@
 //! - W4: read one 1,000-event stream start to end, 200 times, decoding every event.
 //! - W5: read the whole store (42,000 events) in its global order, pages of 1,000.
 //!
+//! Reads decode every event: the engine returns typed events, and the HTTP client decodes
+//! each page into the same type, as a Rust client of the API would.
+//!
 //! Payload: a 200-byte JSON object `{"stream","seq","tenant","kind","pad"}`, registered as the
 //! `bench.recorded` event type; every engine append is validated, access-checked and chained.
 //!
@@ -20,7 +23,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use chronicle::api::{self, AggregateEventsQuery, TimelineQuery};
-use chronicle::{ActorType, NewEvent, Principal, Store, StoreOptions};
+use chronicle::{ActorType, Event, NewEvent, Page, Principal, Store, StoreOptions};
 use serde_json::{Value, json};
 use sqlx::{Connection, Executor};
 
@@ -178,7 +181,7 @@ impl Target {
                     .len()
             }
             Target::Http { base, client } => {
-                let page: Value = client
+                let page: Page<Event> = client
                     .get(format!("{base}/v1/practices/{PRACTICE}/aggregates/stream/{stream}/events?limit=1000"))
                     .header("x-user-id", OWNER)
                     .send()
@@ -187,7 +190,7 @@ impl Target {
                     .json()
                     .await
                     .unwrap();
-                page["items"].as_array().unwrap().len()
+                page.items.len()
             }
             Target::RawSqlite(pool) => decode(
                 sqlx::query_as::<_, (String, i64, String)>(
@@ -239,7 +242,7 @@ impl Target {
                     if let Some(c) = &cursor {
                         url.push_str(&format!("&cursor={c}"));
                     }
-                    let page: Value = client
+                    let page: Page<Event> = client
                         .get(url)
                         .header("x-user-id", OWNER)
                         .send()
@@ -248,9 +251,9 @@ impl Target {
                         .json()
                         .await
                         .unwrap();
-                    total += page["items"].as_array().unwrap().len();
-                    match page["nextCursor"].as_str() {
-                        Some(next) => cursor = Some(next.to_string()),
+                    total += page.items.len();
+                    match page.next_cursor {
+                        Some(next) => cursor = Some(next),
                         None => return total,
                     }
                 }

@@ -219,6 +219,13 @@ pub async fn serve(
     let (stop, stopped) = watch::channel(false);
     let port = listener.local_addr()?.port();
     let app = router(store, &options, Some(port), stopped);
+    // Small answers leave at once: without TCP_NODELAY, a response written in two parts
+    // waits for the client's delayed acknowledgement of the first.
+    let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+        if let Err(error) = tcp.set_nodelay(true) {
+            tracing::debug!(%error, "could not set TCP_NODELAY");
+        }
+    });
     axum::serve(
         listener,
         app.into_make_service_with_connect_info::<SocketAddr>(),

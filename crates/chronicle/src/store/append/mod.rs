@@ -121,17 +121,10 @@ impl Store {
                 .await?;
         }
         let prepared = if events.len() > PREPARE_INLINE {
-            // Validation, canonical JSON and schema checks of a large batch are CPU work: keep
-            // them off the async threads that serve everyone else.
-            let (store, principal, practice) =
-                (self.clone(), principal.clone(), practice_id.clone());
-            tokio::task::spawn_blocking(move || {
-                store.prepare_all(&principal, &practice, events, operation)
-            })
-            .await
-            .map_err(|e| Error::undecodable(format!("batch preparation stopped: {e}")))??
+            self.prepare_in_parallel(principal, &practice_id, events, operation)
+                .await?
         } else {
-            self.prepare_all(principal, &practice_id, events, operation)?
+            self.prepare_all(principal, &practice_id, 0, events, operation)?
         };
         let work = Work {
             principal: principal.clone(),
@@ -377,13 +370,14 @@ impl Store {
         &self,
         principal: &Principal,
         practice_id: &str,
+        first_index: usize,
         events: Vec<NewEvent>,
         operation: Operation,
     ) -> Result<Vec<Prepared>> {
         events
             .into_iter()
-            .enumerate()
-            .map(|(index, event)| {
+            .zip(first_index..)
+            .map(|(event, index)| {
                 if event.practice_id != practice_id {
                     return Err(in_batch(index, Error::invalid(
                         "/practiceId",
@@ -394,6 +388,42 @@ impl Store {
                     .map_err(|e| in_batch(index, e))
             })
             .collect()
+    }
+
+    /// [`Store::prepare_all`] for a large batch: validation, canonical JSON and schema checks
+    /// are CPU work, so they run on blocking threads (off the async threads that serve everyone
+    /// else), one part of the batch per core. The error is the first failing event's, as in
+    /// order.
+    async fn prepare_in_parallel(
+        &self,
+        principal: &Principal,
+        practice_id: &str,
+        mut events: Vec<NewEvent>,
+        operation: Operation,
+    ) -> Result<Vec<Prepared>> {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let part = events.len().div_ceil(cores.clamp(1, 8)).max(PREPARE_INLINE);
+        let mut parts = Vec::new();
+        let mut first_index = 0;
+        while !events.is_empty() {
+            let rest = events.split_off(part.min(events.len()));
+            let mine = std::mem::replace(&mut events, rest);
+            let (store, principal, practice) =
+                (self.clone(), principal.clone(), practice_id.to_string());
+            let count = mine.len();
+            parts.push(tokio::task::spawn_blocking(move || {
+                store.prepare_all(&principal, &practice, first_index, mine, operation)
+            }));
+            first_index += count;
+        }
+        let mut prepared = Vec::with_capacity(first_index);
+        for part in parts {
+            prepared
+                .extend(part.await.map_err(|e| {
+                    Error::undecodable(format!("batch preparation stopped: {e}"))
+                })??);
+        }
+        Ok(prepared)
     }
 
     /// Refuses, without taking the write lock, a user who cannot append to the practice
