@@ -15,6 +15,8 @@
 //! Payload: a 200-byte JSON object `{"stream","seq","tenant","kind","pad"}`, registered as the
 //! `bench.recorded` event type; every engine append is validated, access-checked and chained.
 //!
+//! Each figure is the median of `--runs N` runs (default 3), each on a fresh store.
+//!
 //! Run with: `scripts/bench-workload.sh` (starts PostgreSQL) or
 //! `cargo bench -p chronicle-cli --bench workload` (SQLite only). `-- --scale 10` divides every
 //! count by 10 for a quick look.
@@ -397,7 +399,7 @@ const RAW_TABLE_POSTGRES: &str = "CREATE TABLE raw_events (id BIGSERIAL PRIMARY 
                                   CREATE UNIQUE INDEX raw_by_stream ON raw_events (stream, version)";
 
 async fn raw_sqlite(
-    path: &std::path::Path,
+    path: std::path::PathBuf,
     synchronous: sqlx::sqlite::SqliteSynchronous,
 ) -> Target {
     let options = sqlx::sqlite::SqliteConnectOptions::new()
@@ -436,14 +438,36 @@ fn row(name: &str, figures: [f64; 5], baseline: Option<[f64; 5]>) -> String {
     format!("| {name} | {} |", cells.join(" | "))
 }
 
-#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
-async fn main() {
-    let scale: usize = std::env::args()
-        .skip_while(|a| a != "--scale")
+/// W1–W5 `runs` times, each on a fresh target from `make(run)`; the median of each column.
+async fn median_of<F, Fut>(runs: usize, c: &Counts, mut make: F) -> [f64; 5]
+where
+    F: FnMut(usize) -> Fut,
+    Fut: std::future::Future<Output = Target>,
+{
+    let mut all = Vec::new();
+    for run in 0..runs {
+        all.push(workload(Arc::new(make(run).await), c).await);
+    }
+    std::array::from_fn(|column| {
+        let mut figures: Vec<f64> = all.iter().map(|run| run[column]).collect();
+        figures.sort_by(f64::total_cmp);
+        figures[figures.len() / 2]
+    })
+}
+
+fn argument(name: &str, default: usize) -> usize {
+    std::env::args()
+        .skip_while(|a| a != name)
         .nth(1)
         .and_then(|s| s.parse().ok())
-        .unwrap_or(1)
-        .max(1);
+        .unwrap_or(default)
+        .max(1)
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() {
+    let scale = argument("--scale", 1);
+    let runs = argument("--runs", 3);
     let c = Counts {
         w1: 5000 / scale,
         w2_writers: 8,
@@ -457,56 +481,46 @@ async fn main() {
     let registry = dir.path().join("registry");
     std::fs::create_dir_all(&registry).unwrap();
     std::fs::write(registry.join("bench.recorded.json"), SCHEMA).unwrap();
+    let file = |name: &str, run: usize| dir.path().join(format!("{name}-{run}.db"));
 
     let mut rows = Vec::new();
-    let normal = workload(
-        Arc::new(
-            raw_sqlite(
-                &dir.path().join("raw-normal.db"),
-                sqlx::sqlite::SqliteSynchronous::Normal,
-            )
-            .await,
-        ),
-        &c,
-    )
+    let normal = median_of(runs, &c, |run| {
+        raw_sqlite(
+            file("raw-normal", run),
+            sqlx::sqlite::SqliteSynchronous::Normal,
+        )
+    })
     .await;
     rows.push(row(
         "raw SQLite insert, WAL, synchronous=NORMAL (sqlx)",
         normal,
         None,
     ));
-    let full = workload(
-        Arc::new(
-            raw_sqlite(
-                &dir.path().join("raw-full.db"),
-                sqlx::sqlite::SqliteSynchronous::Full,
-            )
-            .await,
-        ),
-        &c,
-    )
+    let full = median_of(runs, &c, |run| {
+        raw_sqlite(file("raw-full", run), sqlx::sqlite::SqliteSynchronous::Full)
+    })
     .await;
     rows.push(row(
         "raw SQLite insert, WAL, synchronous=FULL (sqlx)",
         full,
         None,
     ));
-    let engine_url = format!("sqlite://{}", dir.path().join("engine.db").display());
-    let engine = workload(
-        Arc::new(Target::Engine(engine_store(&engine_url, &registry).await)),
-        &c,
-    )
+    let engine = median_of(runs, &c, |run| {
+        let url = format!("sqlite://{}", file("engine", run).display());
+        let registry = registry.clone();
+        async move { Target::Engine(engine_store(&url, &registry).await) }
+    })
     .await;
     rows.push(row(
         "**Chronicle engine, SQLite (FULL)** (% of raw FULL)",
         engine,
         Some(full),
     ));
-    let http_url = format!("sqlite://{}", dir.path().join("http.db").display());
-    let http = workload(
-        Arc::new(serve(engine_store(&http_url, &registry).await).await),
-        &c,
-    )
+    let http = median_of(runs, &c, |run| {
+        let url = format!("sqlite://{}", file("http", run).display());
+        let registry = registry.clone();
+        async move { serve(engine_store(&url, &registry).await).await }
+    })
     .await;
     rows.push(row(
         "**Chronicle over HTTP, SQLite (FULL)** (% of engine)",
@@ -516,31 +530,29 @@ async fn main() {
 
     match std::env::var("CHRONICLE_TEST_PG_URL") {
         Ok(admin) => {
-            let raw_url = fresh_postgres(&admin).await;
-            let pool = sqlx::postgres::PgPoolOptions::new()
-                .max_connections(16)
-                .connect(&raw_url)
-                .await
-                .unwrap();
-            pool.execute(RAW_TABLE_POSTGRES).await.unwrap();
-            let raw = workload(Arc::new(Target::RawPostgres(pool)), &c).await;
+            let raw = median_of(runs, &c, |_| async {
+                let pool = sqlx::postgres::PgPoolOptions::new()
+                    .max_connections(16)
+                    .connect(&fresh_postgres(&admin).await)
+                    .await
+                    .unwrap();
+                pool.execute(RAW_TABLE_POSTGRES).await.unwrap();
+                Target::RawPostgres(pool)
+            })
+            .await;
             rows.push(row("raw PostgreSQL insert (sqlx)", raw, None));
-            let engine = workload(
-                Arc::new(Target::Engine(
-                    engine_store(&fresh_postgres(&admin).await, &registry).await,
-                )),
-                &c,
-            )
+            let engine = median_of(runs, &c, |_| async {
+                Target::Engine(engine_store(&fresh_postgres(&admin).await, &registry).await)
+            })
             .await;
             rows.push(row(
                 "**Chronicle engine, PostgreSQL** (% of raw)",
                 engine,
                 Some(raw),
             ));
-            let http = workload(
-                Arc::new(serve(engine_store(&fresh_postgres(&admin).await, &registry).await).await),
-                &c,
-            )
+            let http = median_of(runs, &c, |_| async {
+                serve(engine_store(&fresh_postgres(&admin).await, &registry).await).await
+            })
             .await;
             rows.push(row(
                 "**Chronicle over HTTP, PostgreSQL** (% of engine)",
@@ -552,6 +564,8 @@ async fn main() {
             "CHRONICLE_TEST_PG_URL not set: PostgreSQL skipped (scripts/bench-workload.sh starts one)"
         ),
     }
+    println!("Median of {runs} runs each; every run on a fresh store.");
+    println!();
     println!("| events/s | W1 | W2 | W3 | W4 | W5 |");
     println!("|---|---:|---:|---:|---:|---:|");
     for r in rows {
