@@ -213,9 +213,20 @@ impl Store {
     ) -> Result<PreparedExport> {
         let head = self.chain_head(principal, practice_id).await?;
         let reader = self.export_reader().await?;
-        let survey = self
-            .export_survey(&reader, practice_id, &request.filter, head.seq)
-            .await?;
+        // The whole practice's manifest comes from the head's digest state, so the first line
+        // goes out at once; a slice (or a practice older than the state) is surveyed first.
+        let whole = if request.filter == TimelineFilter::default() {
+            self.whole_practice_survey(practice_id, head.seq).await?
+        } else {
+            None
+        };
+        let survey = match whole {
+            Some(survey) => survey,
+            None => {
+                self.export_survey(&reader, practice_id, &request.filter, head.seq)
+                    .await?
+            }
+        };
         let manifest = ExportManifest {
             kind: MANIFEST_KIND.into(),
             version: MANIFEST_VERSION,

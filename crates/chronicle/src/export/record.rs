@@ -164,7 +164,7 @@ impl Record {
 /// The digest of an export: SHA-256 over `"{seq} {hash}\n"` for each exported event in seq
 /// order. Each hash covers its event's content and the hash before it, so the digest binds
 /// every exported event; and it is the same whatever the file format.
-#[derive(Default)]
+#[derive(Default, Clone)]
 pub(crate) struct ExportDigest(Sha256);
 
 impl ExportDigest {
@@ -182,5 +182,19 @@ impl ExportDigest {
 
     pub fn finish(self) -> String {
         format!("sha256:{}", hex::encode(self.0.finalize()))
+    }
+
+    /// The digest so far as a state [`ExportDigest::resume`] continues from: what the practice
+    /// head keeps, so a whole-practice export knows its digest without reading every event.
+    pub fn state(&self) -> Vec<u8> {
+        use sha2::digest::common::hazmat::SerializableState;
+        self.0.serialize().to_vec()
+    }
+
+    /// Continues from a [`ExportDigest::state`]; `None` when `state` is not one.
+    pub fn resume(state: &[u8]) -> Option<Self> {
+        use sha2::digest::common::hazmat::SerializableState;
+        let state = state.try_into().ok()?;
+        Sha256::deserialize(state).ok().map(Self)
     }
 }

@@ -81,6 +81,37 @@ impl Store {
         Ok(ExportReader(Some(tokio::sync::Mutex::new(connection))))
     }
 
+    /// The survey of the whole practice up to `head_seq` from the digest state its head keeps,
+    /// without reading the events: `None` when the head has moved on or keeps no state (events
+    /// from before the store kept one). A practice with a state was created since: its events
+    /// run from seq 1 and all carry `recordedBy` (chain form 2). A forged state cannot make a
+    /// manifest lie: the export digests what it writes and fails when the two differ.
+    pub(crate) async fn whole_practice_survey(
+        &self,
+        practice_id: &str,
+        head_seq: i64,
+    ) -> Result<Option<Survey>> {
+        let state: Option<Option<Vec<u8>>> = dispatch!(self, |pool, _sql| {
+            sqlx::query_scalar(
+                "SELECT export_digest_state FROM practice_heads WHERE practice_id = $1 AND seq = $2",
+            )
+            .bind(practice_id)
+            .bind(head_seq)
+            .fetch_optional(pool)
+            .await?
+        });
+        let Some(digest) = state.flatten().as_deref().and_then(ExportDigest::resume) else {
+            return Ok(None);
+        };
+        Ok((head_seq > 0).then(|| Survey {
+            count: head_seq,
+            first_seq: Some(1),
+            last_seq: Some(head_seq),
+            digest: digest.finish(),
+            forms: vec![2],
+        }))
+    }
+
     /// Count, seq range, digest and chain forms of the slice up to `through_seq`.
     pub(crate) async fn export_survey(
         &self,

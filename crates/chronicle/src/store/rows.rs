@@ -91,4 +91,5 @@ pub(crate) struct HeadRow {
     pub seq: i64,
     pub hash: String,
     pub last_event_at: Option<DateTime<Utc>>,
+    pub export_digest_state: Option<Vec<u8>>,
 }

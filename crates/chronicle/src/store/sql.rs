@@ -35,7 +35,7 @@ pub(crate) const SQLITE: Dialect = Dialect {
 
 pub(crate) const POSTGRES: Dialect = Dialect {
     lock_head: Some(
-        "SELECT seq, hash, last_event_at FROM practice_heads WHERE practice_id = $1 FOR UPDATE",
+        "SELECT seq, hash, last_event_at, export_digest_state FROM practice_heads WHERE practice_id = $1 FOR UPDATE",
     ),
     claim_checkpoint: "SELECT last_seq, state, rate_window_start, rate_window_events FROM projector_checkpoints \
                        WHERE practice_id = $1 AND projector_name = $2 FOR UPDATE SKIP LOCKED",
@@ -47,18 +47,26 @@ pub(crate) const POSTGRES: Dialect = Dialect {
 /// Columns of `events`, in the order [`crate::store::rows::EventRow`] reads them.
 pub(crate) const EVENT_COLUMNS: &str = "practice_id, seq, id, aggregate_type, aggregate_id, version, event_type, payload_json, actor_type, actor_id, created_at, hash, recorded_by";
 
-/// One row of the append context query as the database returns it: `(kind, a, b, n)`,
+/// One row of the append context query as the database returns it: `(kind, a, b, n, d)`,
 /// `kind` being the literal tag the queries below select. [`ContextRow::decode`] reads it.
-pub(crate) type RawContextRow = (String, Option<String>, Option<String>, Option<i64>);
+pub(crate) type RawContextRow = (
+    String,
+    Option<String>,
+    Option<String>,
+    Option<i64>,
+    Option<String>,
+);
 
 /// One row of the append context query.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum ContextRow {
-    /// The practice head (`'h'`): last seq, its hash and its time.
+    /// The practice head (`'h'`): last seq, its hash, its time and the export digest's
+    /// resumable state (`None` where unknown).
     Head {
         seq: i64,
         hash: String,
         last_event_at: Option<DateTime<Utc>>,
+        digest_state: Option<Vec<u8>>,
     },
     /// A membership (`'r'`) of a user the append involves.
     Role { user_id: String, role: Role },
@@ -71,23 +79,30 @@ pub(crate) enum ContextRow {
 }
 
 impl ContextRow {
-    /// The one place that knows the tags: `('h', hash, time, seq)` for the practice head,
-    /// `('r', user, role, -)` for a membership, `('v', type, id, max version)` for a stream.
+    /// The one place that knows the tags: `('h', hash, time, seq, digest state in hex)` for the
+    /// practice head, `('r', user, role, -, -)` for a membership, `('v', type, id, max version,
+    /// -)` for a stream.
     pub(crate) fn decode(row: RawContextRow) -> Result<Self> {
         Ok(match row {
-            (kind, Some(hash), time, Some(seq)) if kind == "h" => ContextRow::Head {
+            (kind, Some(hash), time, Some(seq), digest_state) if kind == "h" => ContextRow::Head {
                 seq,
                 hash: unpadded_hash(&hash).to_string(),
                 last_event_at: time
                     .map(|t| DateTime::parse_from_rfc3339(&t).map(|t| t.to_utc()))
                     .transpose()
                     .map_err(|e| Error::undecodable(format!("practice head time: {e}")))?,
+                // SQLite's hex() of NULL is the empty text.
+                digest_state: digest_state
+                    .filter(|hex| !hex.is_empty())
+                    .map(hex::decode)
+                    .transpose()
+                    .map_err(|e| Error::undecodable(format!("practice head digest state: {e}")))?,
             },
-            (kind, Some(user_id), Some(role), _) if kind == "r" => ContextRow::Role {
+            (kind, Some(user_id), Some(role), _, _) if kind == "r" => ContextRow::Role {
                 user_id,
                 role: role.parse().map_err(Error::undecodable)?,
             },
-            (kind, Some(aggregate_type), Some(aggregate_id), version) if kind == "v" => {
+            (kind, Some(aggregate_type), Some(aggregate_id), version, _) if kind == "v" => {
                 ContextRow::StreamVersion {
                     aggregate_type,
                     aggregate_id,
@@ -134,7 +149,7 @@ impl AppendContextSql for Sqlite {
     ) -> QueryBuilder<Self> {
         // One scalar subquery per stream, columns compared with parameters directly; the
         // rows come back as one JSON array.
-        let mut q = QueryBuilder::new("SELECT json_group_array(json_array(k, a, b, n)) FROM (");
+        let mut q = QueryBuilder::new("SELECT json_group_array(json_array(k, a, b, n, d)) FROM (");
         for (n, (aggregate_type, aggregate_id)) in streams.iter().enumerate() {
             q.push(if n == 0 {
                 "SELECT 'v' AS k, "
@@ -152,14 +167,14 @@ impl AppendContextSql for Sqlite {
             q.push(" AND aggregate_id = ")
                 .push_bind(aggregate_id.to_string());
             q.push(if n == 0 {
-                " ORDER BY version DESC LIMIT 1) AS n"
+                " ORDER BY version DESC LIMIT 1) AS n, NULL AS d"
             } else {
-                " ORDER BY version DESC LIMIT 1)"
+                " ORDER BY version DESC LIMIT 1), NULL"
             });
         }
         if !users.is_empty() {
             q.push(
-                " UNION ALL SELECT 'r', user_id, role, NULL FROM memberships WHERE practice_id = ",
+                " UNION ALL SELECT 'r', user_id, role, NULL, NULL FROM memberships WHERE practice_id = ",
             );
             q.push_bind(practice_id.to_string())
                 .push(" AND user_id IN (");
@@ -170,7 +185,7 @@ impl AppendContextSql for Sqlite {
             q.push(")");
         }
         if with_head {
-            q.push(" UNION ALL SELECT 'h', hash, last_event_at, seq FROM practice_heads WHERE practice_id = ");
+            q.push(" UNION ALL SELECT 'h', hash, last_event_at, seq, hex(export_digest_state) FROM practice_heads WHERE practice_id = ");
             q.push_bind(practice_id.to_string());
         }
         q.push(")");
@@ -198,12 +213,12 @@ impl AppendContextSql for Postgres {
             "SELECT 'v'::text, k.t, k.i, (SELECT version FROM events WHERE practice_id = ",
         );
         q.push_bind(practice_id.to_string());
-        q.push(" AND aggregate_type = k.t AND aggregate_id = k.i ORDER BY version DESC LIMIT 1) FROM unnest(");
+        q.push(" AND aggregate_type = k.t AND aggregate_id = k.i ORDER BY version DESC LIMIT 1), NULL::text FROM unnest(");
         q.push_bind(types)
             .push("::text[], ")
             .push_bind(ids)
             .push("::text[]) AS k(t, i)");
-        q.push(" UNION ALL SELECT 'r', user_id, role, NULL::bigint FROM memberships WHERE practice_id = ");
+        q.push(" UNION ALL SELECT 'r', user_id, role, NULL::bigint, NULL::text FROM memberships WHERE practice_id = ");
         q.push_bind(practice_id.to_string())
             .push(" AND user_id = ANY(");
         q.push_bind(users.iter().map(|u| u.to_string()).collect::<Vec<_>>())
@@ -217,7 +232,7 @@ mod tests {
     use super::*;
 
     fn raw(kind: &str, a: Option<&str>, b: Option<&str>, n: Option<i64>) -> RawContextRow {
-        (kind.into(), a.map(Into::into), b.map(Into::into), n)
+        (kind.into(), a.map(Into::into), b.map(Into::into), n, None)
     }
 
     #[test]
@@ -233,10 +248,26 @@ mod tests {
             .unwrap(),
             ContextRow::Head {
                 seq: 7,
-                hash,
+                hash: hash.clone(),
                 last_event_at: Some("2026-03-02T09:30:00.123456Z".parse().unwrap()),
+                digest_state: None,
             }
         );
+        let mut with_state = raw("h", Some(&hash), None, Some(7));
+        with_state.4 = Some("00ff".into());
+        assert!(matches!(
+            ContextRow::decode(with_state).unwrap(),
+            ContextRow::Head { digest_state: Some(state), .. } if state == [0, 255]
+        ));
+        let mut sqlite_null = raw("h", Some(&hash), None, Some(7));
+        sqlite_null.4 = Some(String::new());
+        assert!(matches!(
+            ContextRow::decode(sqlite_null).unwrap(),
+            ContextRow::Head {
+                digest_state: None,
+                ..
+            }
+        ));
         assert_eq!(
             ContextRow::decode(raw("r", Some("alice"), Some("admin"), None)).unwrap(),
             ContextRow::Role {

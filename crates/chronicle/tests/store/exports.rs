@@ -637,3 +637,99 @@ pub async fn a_store_rewritten_after_an_export_no_longer_reaches_its_head(backen
         .unwrap();
     assert!(!by_hash_only.anchor.unwrap().held);
 }
+
+/// A whole-practice export takes its manifest from the digest state the head keeps, so its
+/// first line needs no pass over the events: the manifest agrees with the file, a practice
+/// without a state (events from before the store kept one) is surveyed as before, and a
+/// state copied from another practice makes the export fail instead of lying.
+pub async fn a_whole_practice_manifest_comes_from_the_head_and_agrees_with_the_events(
+    backend: Backend,
+) {
+    let t = TestStore::new(backend).await;
+    practice(&t, 300).await;
+    let dir = tempfile::tempdir().unwrap();
+    let whole = |name: &str| dir.path().join(name);
+    let head = t.store.chain_head(&owner(), P).await.unwrap();
+    let manifest = export_to(
+        &t,
+        &owner(),
+        format_request(ExportFormat::Ndjson),
+        &whole("a.ndjson"),
+    )
+    .await;
+    assert_eq!(
+        (manifest.event_count, manifest.first_seq, manifest.last_seq),
+        (head.seq, Some(1), Some(head.seq))
+    );
+    assert_eq!(manifest.chain_forms, vec![2]);
+    let check = checked(&whole("a.ndjson"));
+    assert!(check.intact, "{check:?}");
+    assert_eq!(check.digest, manifest.digest, "the file's own digest");
+
+    // The same slice asked for with a filter is surveyed: the same digest.
+    let everything = ExportRequest {
+        format: ExportFormat::Ndjson,
+        filter: TimelineFilter {
+            from: Some("2000-01-01T00:00:00Z".parse().unwrap()),
+            before_seq: Some(head.seq + 1),
+            ..TimelineFilter::default()
+        },
+        ..ExportRequest::default()
+    };
+    let surveyed = export_to(&t, &owner(), everything, &whole("b.ndjson")).await;
+    assert_eq!(
+        (surveyed.event_count, &surveyed.digest),
+        (manifest.event_count, &manifest.digest)
+    );
+
+    // Another practice's state in this head: the manifest is built from it, and the export
+    // refuses to finish a file its digest does not describe.
+    t.practice_with_staff("prac-other", "owner-1").await;
+    let table = "practice_heads";
+    t.raw(&format!(
+        "UPDATE {table} SET export_digest_state = (SELECT export_digest_state FROM {table} WHERE practice_id = 'prac-other') \
+         WHERE practice_id = '{P}'"
+    ))
+    .await
+    .unwrap();
+    let prepared = t
+        .store
+        .export(&owner(), P, format_request(ExportFormat::Ndjson))
+        .await
+        .unwrap();
+    let mut sink = Vec::new();
+    let refused = prepared
+        .write_to(&mut sink, &mut |_, _| true)
+        .await
+        .unwrap_err();
+    assert!(matches!(refused, Error::Conflict { .. }), "{refused}");
+
+    // No state (as for events from before the store kept one): surveyed, and appends keep it
+    // unknown rather than starting one that would miss the earlier events.
+    t.raw(&format!(
+        "UPDATE {table} SET export_digest_state = NULL WHERE practice_id = '{P}'"
+    ))
+    .await
+    .unwrap();
+    t.store
+        .append(&owner(), patient(P, "pat-late", "Late"))
+        .await
+        .unwrap();
+    let still_unknown = t
+        .raw(&format!(
+            "UPDATE {table} SET seq = seq WHERE practice_id = '{P}' AND export_digest_state IS NULL"
+        ))
+        .await
+        .unwrap();
+    assert_eq!(still_unknown, 1);
+    let manifest = export_to(
+        &t,
+        &owner(),
+        format_request(ExportFormat::Ndjson),
+        &whole("c.ndjson"),
+    )
+    .await;
+    let check = checked(&whole("c.ndjson"));
+    assert!(check.intact, "{check:?}");
+    assert_eq!(check.digest, manifest.digest);
+}

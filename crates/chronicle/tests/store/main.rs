@@ -44,6 +44,7 @@ on_both_backends!(
     every_format_carries_the_manifest_and_csv_and_html_read_cleanly,
     exports_are_recorded_and_open_to_every_member_only,
     a_store_rewritten_after_an_export_no_longer_reaches_its_head,
+    a_whole_practice_manifest_comes_from_the_head_and_agrees_with_the_events,
 );
 
 on_both_backends!(

@@ -220,6 +220,7 @@ impl Store {
                         seq: head.seq,
                         hash: unpadded_hash(&head.hash).to_string(),
                         last_event_at: head.last_event_at,
+                        digest_state: head.export_digest_state,
                     });
                 }
 
@@ -320,16 +321,17 @@ impl Store {
                     });
                     if let Some(last) = head {
                         q.push(sql.with_head_infix);
-                        q.push("INSERT INTO practice_heads (practice_id, seq, hash, last_event_at) VALUES (");
+                        q.push("INSERT INTO practice_heads (practice_id, seq, hash, last_event_at, export_digest_state) VALUES (");
                         let mut values = q.separated(", ");
                         values
                             .push_bind(&practice_id)
                             .push_bind(last.seq)
                             .push_bind(&last.hash)
-                            .push_bind(last.created_at);
+                            .push_bind(last.created_at)
+                            .push_bind(&context.head_digest);
                         q.push(
                             ") ON CONFLICT (practice_id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash, \
-                             last_event_at = excluded.last_event_at",
+                             last_event_at = excluded.last_event_at, export_digest_state = excluded.export_digest_state",
                         );
                     }
                     q.build().execute(&mut *tx).await?;
@@ -608,10 +610,12 @@ impl AppendContext {
                 seq,
                 hash,
                 last_event_at,
+                digest_state,
             } => {
                 self.head_seq = seq;
                 self.head_hash = hash;
                 self.head_time = last_event_at;
+                self.head_digest = digest_state;
             }
             ContextRow::Role { user_id, role } => {
                 self.roles.insert(user_id, role);

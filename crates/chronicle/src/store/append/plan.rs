@@ -11,6 +11,7 @@ use serde_json::{Value, json};
 use crate::access::{RoleChange, authorize_actor, authorize_append};
 use crate::chain::{HashedFields, ZERO_HASH, canonical_json, chain_hash};
 use crate::error::{Error, Result};
+use crate::export::ExportDigest;
 use crate::model::{ActorType, Event, NewEvent, Principal, Role, STORE_RECORDER};
 
 /// An event that passed the checks that need no database.
@@ -31,6 +32,9 @@ pub(crate) struct AppendContext {
     pub head_seq: i64,
     pub head_hash: String,
     pub head_time: Option<DateTime<Utc>>,
+    /// The export digest's state at the head (see [`ExportDigest::state`]); `None` where the
+    /// practice has events from before the store kept it.
+    pub head_digest: Option<Vec<u8>>,
     /// Roles of the principal and of every membership event's target.
     pub roles: HashMap<String, Role>,
     /// How many owners the practice has (read only when the batch changes memberships).
@@ -48,6 +52,7 @@ impl Default for AppendContext {
             head_seq: 0,
             head_hash: ZERO_HASH.to_string(),
             head_time: None,
+            head_digest: None,
             roles: HashMap::new(),
             owners: 0,
             versions: HashMap::new(),
@@ -74,6 +79,8 @@ pub(crate) struct Plan {
     pub results: Vec<Outcome>,
     /// Membership read-model changes: (user, role or `None` when removed, seq of the event).
     pub memberships: Vec<(String, Option<Role>, i64)>,
+    /// The export digest's state after the new rows (`None` when the context had none).
+    pub head_digest: Option<Vec<u8>>,
 }
 
 impl Plan {
@@ -105,6 +112,7 @@ impl AppendContext {
             self.head_seq = last.seq;
             self.head_hash.clone_from(&last.hash);
             self.head_time = Some(last.created_at);
+            self.head_digest.clone_from(&plan.head_digest);
         }
         for (event, _) in &plan.rows {
             self.versions.insert(
@@ -359,6 +367,23 @@ pub(crate) fn plan(
             plan.rows.push((owner, payload_json));
         }
     }
+    if !plan.rows.is_empty() {
+        // A practice's first events start the digest; after that it continues from the head's.
+        let digest = if context.head_seq == 0 {
+            Some(ExportDigest::default())
+        } else {
+            context
+                .head_digest
+                .as_deref()
+                .and_then(ExportDigest::resume)
+        };
+        plan.head_digest = digest.map(|mut digest| {
+            for (event, _) in &plan.rows {
+                digest.add(event.seq, &event.hash);
+            }
+            digest.state()
+        });
+    }
     Ok(plan)
 }
 
@@ -458,6 +483,7 @@ mod tests {
             head_seq: 7,
             head_hash: head_hash(),
             head_time: Some(now() - TimeDelta::minutes(1)),
+            head_digest: None,
             roles: role.map(|r| ("alice".to_string(), r)).into_iter().collect(),
             owners: i64::from(role == Some(Role::Owner)),
             versions: [(("patient".to_string(), "pa1".to_string()), 3)].into(),
@@ -992,5 +1018,58 @@ mod tests {
         let retry = when(&alice(), &context, vec![events[2].clone()]).unwrap();
         assert!(retry.rows.is_empty());
         assert_eq!(retry.into_results(), vec![together.rows[2].0.clone()]);
+    }
+
+    #[test]
+    fn the_head_keeps_the_export_digest_of_every_event_when_it_is_known() {
+        let digest_of = |rows: &[&(Event, String)]| {
+            let mut digest = ExportDigest::default();
+            for (event, _) in rows {
+                digest.add(event.seq, &event.hash);
+            }
+            digest
+        };
+        // A new practice starts the digest with its first events.
+        let new = AppendContext::default();
+        let first = when(
+            &alice(),
+            &new,
+            vec![by_alice(
+                "practice.created",
+                "practice",
+                PRACTICE,
+                json!({"name": "P"}),
+            )],
+        )
+        .unwrap();
+        let rows: Vec<_> = first.rows.iter().collect();
+        let state = first
+            .head_digest
+            .clone()
+            .expect("a new practice has a digest");
+        assert_eq!(
+            ExportDigest::resume(&state).unwrap().finish(),
+            digest_of(&rows).finish()
+        );
+        // The next plan continues it.
+        let mut context = new;
+        context.advance(&first, &HashSet::new());
+        context.roles.insert("alice".into(), Role::Owner);
+        let second = when(&alice(), &context, vec![patient_updated(None)]).unwrap();
+        let all: Vec<_> = first.rows.iter().chain(&second.rows).collect();
+        assert_eq!(
+            ExportDigest::resume(second.head_digest.as_ref().unwrap())
+                .unwrap()
+                .finish(),
+            digest_of(&all).finish()
+        );
+        // Events from before the store kept the digest: it stays unknown.
+        let legacy = member(Some(Role::Frontdesk));
+        assert_eq!(
+            when(&alice(), &legacy, vec![patient_updated(None)])
+                .unwrap()
+                .head_digest,
+            None
+        );
     }
 }
