@@ -171,3 +171,66 @@ async fn append(
         }
     }
 }
+
+/// A database error in a shared commit stays with the append that caused it: the group is
+/// rolled back and each append written again on its own. The error here comes from a trigger
+/// the test adds (the rules never plan a row the database refuses).
+pub async fn a_database_error_fails_only_the_append_that_caused_it(backend: Backend) {
+    let t = Arc::new(TestStore::new(backend).await);
+    t.practice_with_staff("group-a", "owner-1").await;
+    let poison = match backend {
+        Backend::Sqlite => {
+            "CREATE TRIGGER test_poison BEFORE INSERT ON events WHEN NEW.aggregate_id = 'poison' \
+             BEGIN SELECT RAISE(ABORT, 'poisoned'); END"
+        }
+        Backend::Postgres => {
+            "CREATE FUNCTION test_poison() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN \
+             IF NEW.aggregate_id = 'poison' THEN RAISE EXCEPTION 'poisoned'; END IF; RETURN NEW; END $$; \
+             CREATE TRIGGER test_poison BEFORE INSERT ON events FOR EACH ROW EXECUTE FUNCTION test_poison()"
+        }
+    };
+    t.raw(poison).await.unwrap();
+    let owner = Principal::user("owner-1");
+    let mut tasks = Vec::new();
+    for n in 0..24 {
+        let (t, owner) = (t.clone(), owner.clone());
+        tasks.push(tokio::spawn(async move {
+            let id = if n % 8 == 3 {
+                "poison".to_string()
+            } else {
+                format!("fine-{n}")
+            };
+            let outcome = t.store.append(&owner, patient("group-a", &id, "Ann")).await;
+            (id, outcome)
+        }));
+    }
+    let mut stored = 0;
+    for task in tasks {
+        match task.await.unwrap() {
+            (id, Ok(event)) => {
+                assert_ne!(id, "poison");
+                assert_eq!(event.aggregate_id, id);
+                stored += 1;
+            }
+            (id, Err(Error::Database(_))) => {
+                assert_eq!(id, "poison", "only the poisoned append fails")
+            }
+            (id, Err(other)) => panic!("{id}: {other}"),
+        }
+    }
+    assert_eq!(stored, 21);
+    let events = t.all_events("group-a").await;
+    assert_eq!(
+        events
+            .iter()
+            .filter(|e| e.aggregate_id.starts_with("fine-"))
+            .count(),
+        21
+    );
+    let report = t
+        .store
+        .verify_chain(&Principal::user("owner-1"), "group-a")
+        .await
+        .unwrap();
+    assert!(report.is_intact(), "{report:?}");
+}

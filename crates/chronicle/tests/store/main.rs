@@ -66,6 +66,7 @@ on_both_backends!(
 on_both_backends!(
     commit_groups, groups:
     concurrent_appends_share_commits_and_each_stays_all_or_nothing,
+    a_database_error_fails_only_the_append_that_caused_it,
 );
 
 on_both_backends!(

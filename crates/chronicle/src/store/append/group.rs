@@ -6,9 +6,11 @@
 //! one caller at a time leads: it takes everything queued and writes it in one transaction
 //! ([`Store::write_appends`]), planning the appends one after another so each meets what the
 //! ones before it wrote. Every caller keeps all-or-nothing (a refused append writes nothing
-//! and fails alone) and nobody is answered before the commit that holds their events is
-//! durable. The transaction runs on a task of its own, so a caller who stops waiting cannot
-//! cut a commit that carries other callers' events short.
+//! and fails alone; should the database fail the shared transaction, each append is written
+//! again on its own, so a failure stays with the append that caused it) and nobody is answered
+//! before the commit that holds their events is durable. The transaction runs on a task of
+//! its own, so a caller who stops waiting cannot cut a commit that carries other callers'
+//! events short.
 //!
 //! Appends queue by practice in shards: SQLite has one writer, so one shard; PostgreSQL
 //! locks each practice's head, so practices in different shards commit in parallel, and a
@@ -26,6 +28,7 @@ use crate::model::Principal;
 use crate::store::Store;
 
 /// One append, checked and waiting for its transaction.
+#[derive(Clone)]
 pub(crate) struct Work {
     pub principal: Principal,
     pub practice_id: String,
@@ -133,6 +136,14 @@ impl Store {
     async fn commit_group(&self, mut group: Vec<Queued>) {
         // Head locks in practice order; a stable sort keeps each practice's arrival order.
         group.sort_by(|a, b| a.work.practice_id.cmp(&b.work.practice_id));
+        // A copy of each append to write it alone should the shared transaction fail: the rules
+        // are decided before anything is written, so only a database error fails a group, and
+        // one append's database error must not fail the others.
+        let spares: Vec<Work> = if group.len() > 1 {
+            group.iter().map(|queued| queued.work.clone()).collect()
+        } else {
+            Vec::new()
+        };
         let (work, replies): (Vec<Work>, Vec<_>) = group
             .into_iter()
             .map(|queued| (queued.work, queued.reply))
@@ -143,34 +154,22 @@ impl Store {
                     let _ = reply.send(outcome);
                 }
             }
-            Err(error) => {
-                let mut replies = replies.into_iter();
-                let first = replies.next();
-                for reply in replies {
-                    let _ = reply.send(Err(shared_failure(&error)));
+            Err(error) if spares.is_empty() => {
+                if let Some(reply) = replies.into_iter().next() {
+                    let _ = reply.send(Err(error));
                 }
-                if let Some(first) = first {
-                    let _ = first.send(Err(error));
+            }
+            Err(_) => {
+                // Nothing of the group was committed: each append again, in a transaction of
+                // its own, so the failure stays with the append that caused it.
+                for (work, reply) in spares.into_iter().zip(replies) {
+                    let outcome = self
+                        .write_appends(vec![work], AppendMode::Commit)
+                        .await
+                        .and_then(|mut outcomes| outcomes.pop().expect("one outcome per append"));
+                    let _ = reply.send(outcome);
                 }
             }
         }
-    }
-}
-
-/// The failure of a shared transaction, for each caller beyond the first (errors are not
-/// `Clone`): the same kind where it matters to a client (the store closed, or unreachable),
-/// otherwise a database error with the same text.
-fn shared_failure(error: &Error) -> Error {
-    match error {
-        Error::Unavailable {
-            backend,
-            location,
-            reason,
-        } => Error::Unavailable {
-            backend,
-            location: location.clone(),
-            reason: reason.clone(),
-        },
-        other => Error::Database(sqlx::Error::Protocol(other.to_string())),
     }
 }
