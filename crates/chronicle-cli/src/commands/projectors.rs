@@ -73,9 +73,13 @@ pub struct RunArgs {
     /// Exit once every checkpoint has reached its practice's head.
     #[arg(long)]
     pub until_caught_up: bool,
-    /// Events per transaction.
+    /// Events per transaction at the head.
     #[arg(long, default_value_t = 1000, value_name = "N")]
     pub batch_size: i64,
+    /// Most events per transaction while catching up (batches double up to it): larger is
+    /// faster, and holds SQLite's writer longer per step.
+    #[arg(long, default_value_t = 20_000, value_name = "N")]
+    pub catch_up_batch_size: i64,
     /// Run only these projectors (repeatable); default all.
     #[arg(long = "projector", value_name = "NAME")]
     pub projectors: Vec<String>,
@@ -207,8 +211,14 @@ async fn run_projectors(args: RunArgs) -> Outcome {
         return Err(Failure::usage("--batch-size must be at least 1"));
     }
     let store = args.db.open().await?;
+    if args.catch_up_batch_size < args.batch_size {
+        return Err(Failure::usage(
+            "--catch-up-batch-size must be at least --batch-size",
+        ));
+    }
     let options = RunnerOptions {
         batch_size: args.batch_size,
+        catch_up_batch_size: args.catch_up_batch_size,
         poll_interval: std::time::Duration::from_secs(args.poll_interval.max(1)),
     };
     let projectors = if args.projectors.is_empty() {

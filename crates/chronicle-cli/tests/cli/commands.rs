@@ -703,6 +703,35 @@ pub async fn projectors_commands_run_report_reset_and_retry(backend: Backend) {
         text(&unknown.stderr).contains("aggregate_index"),
         "lists the projectors"
     );
+    for (batch, catch_up, says) in [
+        ("0", "20000", "--batch-size must be at least 1"),
+        (
+            "500",
+            "100",
+            "--catch-up-batch-size must be at least --batch-size",
+        ),
+    ] {
+        let refused = run(
+            &[
+                "projectors",
+                "run",
+                "--db",
+                &url,
+                "--until-caught-up",
+                "--batch-size",
+                batch,
+                "--catch-up-batch-size",
+                catch_up,
+            ],
+            "",
+        );
+        assert_eq!(refused.status.code(), Some(2), "{}", text(&refused.stderr));
+        assert!(
+            text(&refused.stderr).contains(says),
+            "{}",
+            text(&refused.stderr)
+        );
+    }
     let retry = run(
         &[
             "projectors",
@@ -751,7 +780,16 @@ pub async fn a_runner_killed_mid_batch_resumes_without_repeating_or_skipping(bac
     );
     assert_eq!(seeded.status.code(), Some(0), "{}", text(&seeded.stderr));
     let mut runner = Command::new(BIN)
-        .args(["projectors", "run", "--db", &url, "--batch-size", "300"])
+        .args([
+            "projectors",
+            "run",
+            "--db",
+            &url,
+            "--batch-size",
+            "300",
+            "--catch-up-batch-size",
+            "300",
+        ])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()

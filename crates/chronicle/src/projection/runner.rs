@@ -14,8 +14,13 @@ use crate::store::{Announcement, Appended, Step, Store};
 /// How the runner works.
 #[derive(Debug, Clone)]
 pub struct RunnerOptions {
-    /// Events per transaction.
+    /// Events per transaction at the head.
     pub batch_size: i64,
+    /// Most events per transaction while catching up: each full batch doubles the next, up
+    /// to this. Fewer, larger commits write each read-model page once per batch instead of
+    /// once per 1,000 events (the aggregate index's random keys dirty a page per few events),
+    /// at the price of holding SQLite's single writer longer per step.
+    pub catch_up_batch_size: i64,
     /// Fallback wake-up when no notification arrives.
     pub poll_interval: Duration,
 }
@@ -24,6 +29,7 @@ impl Default for RunnerOptions {
     fn default() -> Self {
         Self {
             batch_size: 1000,
+            catch_up_batch_size: 20_000,
             poll_interval: Duration::from_secs(5),
         }
     }
@@ -67,13 +73,22 @@ impl Runner {
         let mut report = PassReport::default();
         for projector in &self.projectors {
             for practice in self.store.practices_with_work(projector.name()).await? {
+                let mut batch = self.options.batch_size.max(1);
                 loop {
                     match self
                         .store
-                        .project_step(&practice, projector.as_ref(), self.options.batch_size)
+                        .project_step(&practice, projector.as_ref(), batch)
                         .await?
                     {
-                        Step::Applied(n) => report.applied += n,
+                        Step::Applied(n) => {
+                            report.applied += n;
+                            if n as i64 >= batch {
+                                // Still behind: a larger batch next.
+                                batch = batch
+                                    .saturating_mul(2)
+                                    .min(self.options.catch_up_batch_size.max(batch));
+                            }
+                        }
                         Step::CaughtUp => break,
                         Step::Busy => {
                             report.busy += 1;

@@ -222,6 +222,27 @@ impl SqliteReaders {
     }
 }
 
+impl SqliteReaders {
+    /// Every row of `query` (which selects [`super::sql::EVENT_COLUMNS`]), for readers that
+    /// bound the count themselves (a projector's batch).
+    pub(crate) async fn events(
+        self: &std::sync::Arc<Self>,
+        query: SqliteQuery,
+    ) -> Result<Vec<crate::model::Event>> {
+        self.read(move |connection| {
+            let mut statement = connection.prepare_cached(&query.sql)?;
+            let mut rows = statement.query(rusqlite::params_from_iter(query.params))?;
+            let mut events = Vec::new();
+            while let Some(row) = rows.next()? {
+                let payload_json = row.get_ref(7)?.as_str().map_err(rusqlite::Error::from)?;
+                events.push(event_of(row, payload_json)?);
+            }
+            Ok(events)
+        })
+        .await
+    }
+}
+
 /// The event in a row of [`super::sql::EVENT_COLUMNS`], its payload parsed from the stored text.
 fn event_of(row: &rusqlite::Row<'_>, payload_json: &str) -> Result<crate::model::Event> {
     let text = |index: usize| -> Result<String> { Ok(row.get::<_, String>(index)?) };

@@ -26,6 +26,7 @@ on_both_backends!(
     read_model_queries_page_by_activity_and_scope_by_principal,
     live_feeds_report_appends_and_checkpoint_moves,
     members_and_known_users_are_scoped_by_practice,
+    a_runner_far_behind_doubles_its_batches_up_to_the_cap,
 );
 
 on_both_backends!(

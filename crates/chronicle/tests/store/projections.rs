@@ -890,3 +890,38 @@ pub async fn a_poison_event_can_be_skipped_and_every_replay_skips_it(backend: Ba
     assert_eq!(picky_applied(&t).await, patient_seqs);
     assert!(t.store.verify_chain(&owner, P).await.unwrap().is_intact());
 }
+
+pub async fn a_runner_far_behind_doubles_its_batches_up_to_the_cap(backend: Backend) {
+    let t = TestStore::new(backend).await;
+    let practice = demo_practice(&t, 700).await;
+    let mut moves = t.store.subscribe_checkpoints();
+    let growing = Runner::new(
+        t.store.clone(),
+        vec![
+            builtin()
+                .into_iter()
+                .find(|p| p.name() == "aggregate_index")
+                .unwrap(),
+        ],
+        RunnerOptions {
+            batch_size: 10,
+            catch_up_batch_size: 80,
+            ..RunnerOptions::default()
+        },
+    );
+    let report = growing.run_until_caught_up().await.unwrap();
+    assert_eq!(report.applied, 2 * 700, "both practices, every event once");
+    let mut steps = 0;
+    while let Ok(moved) = moves.try_recv() {
+        if moved.practice_id == practice {
+            steps += 1;
+        }
+    }
+    // 10, 20, 40, then 80 at a time: 12 batches and the caught-up mark for 700 events, where
+    // batches of 10 would take 70.
+    assert!((10..=14).contains(&steps), "{steps} checkpoint moves");
+    assert_eq!(
+        snapshot(&t, &practice).await.aggregates,
+        expected(&t, &practice).await.aggregates
+    );
+}
