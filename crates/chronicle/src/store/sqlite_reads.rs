@@ -14,6 +14,7 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use rusqlite::types::Value as SqlValue;
 use rusqlite::{Connection, OpenFlags};
 
+use super::rows::EventRow;
 use crate::error::{Error, Result};
 
 /// The read connections of one SQLite store: opened when needed, kept while idle.
@@ -211,8 +212,12 @@ impl SqliteReaders {
             let mut statement = connection.prepare_cached(&query.sql)?;
             let mut rows = statement.query(rusqlite::params_from_iter(query.params))?;
             while let Some(row) = rows.next()? {
-                let payload_json = row.get_ref(7)?.as_str().map_err(rusqlite::Error::from)?;
-                if !page.offer(payload_json.len(), || event_of(row, payload_json))? {
+                let payload_bytes = row
+                    .get_ref(7)?
+                    .as_bytes()
+                    .map_err(rusqlite::Error::from)?
+                    .len();
+                if !page.offer(payload_bytes, || event_row(row)?.into_event())? {
                     break;
                 }
             }
@@ -220,64 +225,39 @@ impl SqliteReaders {
         })
         .await
     }
-}
 
-impl SqliteReaders {
-    /// Every row of `query` (which selects [`super::sql::EVENT_COLUMNS`]), for readers that
-    /// bound the count themselves (a projector's batch).
+    /// Every row of `query`, for readers that bound the count themselves (a projector's
+    /// batch): a page without limit or byte budget.
     pub(crate) async fn events(
         self: &std::sync::Arc<Self>,
         query: SqliteQuery,
     ) -> Result<Vec<crate::model::Event>> {
-        self.read(move |connection| {
-            let mut statement = connection.prepare_cached(&query.sql)?;
-            let mut rows = statement.query(rusqlite::params_from_iter(query.params))?;
-            let mut events = Vec::new();
-            while let Some(row) = rows.next()? {
-                let payload_json = row.get_ref(7)?.as_str().map_err(rusqlite::Error::from)?;
-                events.push(event_of(row, payload_json)?);
-            }
-            Ok(events)
-        })
-        .await
+        let unbounded = super::query::PageFill::new(i64::MAX, usize::MAX);
+        let rows = self.event_page(query, unbounded).await?;
+        Ok(rows.into_iter().flatten().collect())
     }
 }
 
-/// The event in a row of [`super::sql::EVENT_COLUMNS`], its payload parsed from the stored text.
-fn event_of(row: &rusqlite::Row<'_>, payload_json: &str) -> Result<crate::model::Event> {
-    let text = |index: usize| -> Result<String> { Ok(row.get::<_, String>(index)?) };
-    let (practice_id, seq, id): (String, i64, String) = (text(0)?, row.get(1)?, text(2)?);
-    let corrupt = |what: String| {
-        Error::undecodable(format!(
-            "event {id} (seq {seq}) of practice {practice_id}: {what}"
-        ))
-    };
-    let payload = serde_json::from_str(payload_json)
-        .map_err(|e| corrupt(format!("payload is not JSON: {e}")))?;
-    let actor_type = row
-        .get_ref(8)?
-        .as_str()
-        .map_err(rusqlite::Error::from)?
-        .parse()
-        .map_err(corrupt)?;
-    let created_at =
-        DateTime::parse_from_rfc3339(row.get_ref(10)?.as_str().map_err(rusqlite::Error::from)?)
-            .map_err(|e| corrupt(format!("createdAt is not a timestamp: {e}")))?
-            .to_utc();
-    Ok(crate::model::Event {
-        aggregate_type: text(3)?,
-        aggregate_id: text(4)?,
+/// A row of [`super::sql::EVENT_COLUMNS`], as the sqlx reads decode it, so both become events
+/// through [`EventRow::into_event`].
+fn event_row(row: &rusqlite::Row<'_>) -> Result<EventRow> {
+    let created_at: String = row.get(10)?;
+    Ok(EventRow {
+        practice_id: row.get(0)?,
+        seq: row.get(1)?,
+        id: row.get(2)?,
+        aggregate_type: row.get(3)?,
+        aggregate_id: row.get(4)?,
         version: row.get(5)?,
-        event_type: text(6)?,
-        payload,
-        actor_type,
+        event_type: row.get(6)?,
+        payload_json: row.get(7)?,
+        actor_type: row.get(8)?,
         actor_id: row.get(9)?,
-        created_at,
-        hash: text(11)?,
+        created_at: DateTime::parse_from_rfc3339(&created_at)
+            .map_err(|e| Error::undecodable(format!("createdAt {created_at:?}: {e}")))?
+            .to_utc(),
+        hash: row.get(11)?,
         recorded_by: row.get(12)?,
-        id,
-        practice_id,
-        seq,
     })
 }
 
