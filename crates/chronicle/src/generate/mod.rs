@@ -8,6 +8,9 @@
 //! Generated aggregates start with it: a later type is appended to an existing aggregate
 //! of its type, or to a fresh one right after that one's opening event.
 //!
+//! Fresh aggregates get version-7 UUIDs (time-ordered from `now`), and a later event goes to
+//! one of its type's most recently made aggregates.
+//!
 //! Deterministic: the same seed, options, time and practice contents give the same
 //! payloads, aggregate ids and event order (the store still sets ids, times and hashes).
 
@@ -38,6 +41,9 @@ pub const GENERATE_BATCH: usize = 2_000;
 const KNOWN_AGGREGATES: usize = 20_000;
 /// How often a later event goes to an existing aggregate rather than a fresh one.
 const REUSE_AGGREGATE: f64 = 0.85;
+/// A later event goes to one of the type's most recent aggregates, as activity does (an
+/// appointment is booked, confirmed and completed within days), not to any of all time.
+const RECENT_AGGREGATES: usize = 256;
 /// After `created`, the suffixes that open an aggregate's life, in order of preference.
 const OPENING_SUFFIXES: [&str; 7] = [
     "created",
@@ -129,40 +135,72 @@ pub async fn seed_practice(
     if exists {
         load_references(store, caller, practice_id, &mut references).await?;
     }
-    let mut generator = Generator {
-        registry,
-        plan,
-        payloads: PayloadGenerator::new(options.now),
-        references,
-        rng: ChaCha8Rng::seed_from_u64(options.seed),
-        practice_id,
-        actor: match caller {
-            Principal::User(_) => ActorType::Human,
-            Principal::System => ActorType::System,
-        },
-        own_user: caller.user_id().map(str::to_string),
-        pending: Vec::new(),
-    };
-    if !exists {
-        generator.open_practice()?;
-    }
     let batch_size = options
         .batch_size
         .clamp(1, store.options().max_batch_events.max(1));
+    // The next batch is generated on a thread of its own while the store writes this one;
+    // the batches, and so the events, are the same as generated in turn.
+    let (batches, mut next_batch) = tokio::sync::mpsc::channel::<Result<Vec<NewEvent>>>(1);
+    let producer = {
+        let store = store.clone();
+        let practice_id = practice_id.to_string();
+        let (seed, now, count) = (options.seed, options.now, options.count);
+        let own_user = caller.user_id().map(str::to_string);
+        let actor = match caller {
+            Principal::User(_) => ActorType::Human,
+            Principal::System => ActorType::System,
+        };
+        tokio::task::spawn_blocking(move || {
+            let mut generator = Generator {
+                registry: store.registry(),
+                plan,
+                payloads: PayloadGenerator::new(now),
+                references,
+                rng: ChaCha8Rng::seed_from_u64(seed),
+                practice_id: &practice_id,
+                actor,
+                own_user,
+                pending: Vec::new(),
+                fresh_ids: 0,
+            };
+            if !exists && let Err(why) = generator.open_practice() {
+                let _ = batches.blocking_send(Err(why));
+                return;
+            }
+            let mut left = count;
+            while left > 0 {
+                let wanted = batch_size.min(left);
+                left -= wanted;
+                let batch = generator.batch(wanted);
+                let failed = batch.is_err();
+                // A closed channel means the caller stopped: canceled, or an append failed.
+                if batches.blocking_send(batch).is_err() || failed {
+                    return;
+                }
+            }
+        })
+    };
     let mut outcome = SeedOutcome::default();
     while outcome.written < options.count {
         if cancel.load(Ordering::Relaxed) {
             outcome.canceled = true;
             break;
         }
-        let wanted = batch_size.min(options.count - outcome.written);
-        let batch = generator.batch(wanted)?;
-        let stored = store.append_batch(caller, batch).await?;
+        let Some(batch) = next_batch.recv().await else {
+            break;
+        };
+        let stored = store.append_batch(caller, batch?).await?;
         outcome.written += stored.len();
         for event in stored {
             *outcome.counts.entry(event.event_type).or_default() += 1;
         }
         progress(outcome.written, options.count);
+    }
+    drop(next_batch);
+    if let Err(stopped) = producer.await
+        && stopped.is_panic()
+    {
+        std::panic::resume_unwind(stopped.into_panic());
     }
     Ok(outcome)
 }
@@ -263,6 +301,8 @@ struct Generator<'a> {
     own_user: Option<String>,
     /// Events decided but not yet handed out (an opening event's follower).
     pending: Vec<NewEvent>,
+    /// Fresh UUIDs drawn so far: each is a millisecond after the one before.
+    fresh_ids: u64,
 }
 
 impl Generator<'_> {
@@ -329,7 +369,8 @@ impl Generator<'_> {
         if ids.is_empty() {
             return None;
         }
-        let id = &ids[self.rng.random_range(0..ids.len())];
+        let recent = ids.len().saturating_sub(RECENT_AGGREGATES);
+        let id = &ids[self.rng.random_range(recent..ids.len())];
         (Some(id) != self.own_user.as_ref()).then(|| id.clone())
     }
 
@@ -341,7 +382,8 @@ impl Generator<'_> {
             let id = if PERSON_AGGREGATES.contains(&aggregate_type) {
                 payload::person_handle(&mut self.rng)
             } else {
-                payload::random_uuid(&mut self.rng)
+                self.fresh_ids += 1;
+                payload::time_ordered_uuid(self.payloads.now(), self.fresh_ids, &mut self.rng)
             };
             if !self.references.contains(aggregate_type, &id) {
                 return id;

@@ -137,8 +137,9 @@ pub(crate) trait AppendContextSql: sqlx::Database + Sized {
 }
 
 impl AppendContextSql for Sqlite {
-    /// SQLite allows 500 terms in a compound SELECT (the role and head rows take two).
-    const CONTEXT_CHUNK: usize = 400;
+    /// The streams and users travel as JSON arrays, so any number fit one fixed statement,
+    /// prepared once per connection.
+    const CONTEXT_CHUNK: usize = usize::MAX;
     const CONTEXT_AS_JSON: bool = true;
 
     fn append_context(
@@ -147,42 +148,27 @@ impl AppendContextSql for Sqlite {
         users: &[&str],
         with_head: bool,
     ) -> QueryBuilder<Self> {
-        // One scalar subquery per stream, columns compared with parameters directly; the
+        // A scalar subquery per stream is an index probe whatever the statistics say; the
         // rows come back as one JSON array.
-        let mut q = QueryBuilder::new("SELECT json_group_array(json_array(k, a, b, n, d)) FROM (");
-        for (n, (aggregate_type, aggregate_id)) in streams.iter().enumerate() {
-            q.push(if n == 0 {
-                "SELECT 'v' AS k, "
-            } else {
-                " UNION ALL SELECT 'v', "
-            });
-            q.push_bind(aggregate_type.to_string())
-                .push(if n == 0 { " AS a, " } else { ", " });
-            q.push_bind(aggregate_id.to_string())
-                .push(if n == 0 { " AS b, " } else { ", " });
-            q.push("(SELECT version FROM events WHERE practice_id = ")
-                .push_bind(practice_id.to_string());
-            q.push(" AND aggregate_type = ")
-                .push_bind(aggregate_type.to_string());
-            q.push(" AND aggregate_id = ")
-                .push_bind(aggregate_id.to_string());
-            q.push(if n == 0 {
-                " ORDER BY version DESC LIMIT 1) AS n, NULL AS d"
-            } else {
-                " ORDER BY version DESC LIMIT 1), NULL"
-            });
-        }
+        let streams = serde_json::to_string(streams).expect("strings serialize");
+        let mut q = QueryBuilder::new(
+            "SELECT json_group_array(json_array(k, a, b, n, d)) FROM (\
+             SELECT 'v' AS k, s.value ->> 0 AS a, s.value ->> 1 AS b, \
+             (SELECT version FROM events WHERE practice_id = ",
+        );
+        q.push_bind(practice_id.to_string()).push(
+            " AND aggregate_type = s.value ->> 0 AND aggregate_id = s.value ->> 1 \
+             ORDER BY version DESC LIMIT 1) AS n, NULL AS d FROM json_each(",
+        );
+        q.push_bind(streams).push(") AS s");
         if !users.is_empty() {
             q.push(
                 " UNION ALL SELECT 'r', user_id, role, NULL, NULL FROM memberships WHERE practice_id = ",
             );
             q.push_bind(practice_id.to_string())
-                .push(" AND user_id IN (");
-            let mut list = q.separated(", ");
-            for user in users {
-                list.push_bind(user.to_string());
-            }
-            q.push(")");
+                .push(" AND user_id IN (SELECT value FROM json_each(");
+            q.push_bind(serde_json::to_string(users).expect("strings serialize"))
+                .push("))");
         }
         if with_head {
             q.push(" UNION ALL SELECT 'h', hash, last_event_at, seq, hex(export_digest_state) FROM practice_heads WHERE practice_id = ");

@@ -175,3 +175,45 @@ pub async fn the_same_seed_twice_on_one_practice_makes_new_aggregates(backend: B
         "every generated creation opens a new aggregate"
     );
 }
+
+/// The next batch is generated while the store writes the last one; the events must still be
+/// exactly those of generating in turn: same seed and time, same events in the same order.
+pub async fn the_same_seed_and_time_give_the_same_events_on_two_stores(backend: Backend) {
+    let mut stored = Vec::new();
+    for store_backend in [backend, Backend::Sqlite] {
+        let t = TestStore::new(store_backend).await;
+        t.practice_with_staff(P, "owner-1").await;
+        let mut options = options(&[], 750, 99);
+        options.now = chrono::DateTime::from_timestamp(1_780_000_000, 0).unwrap();
+        let outcome = seed_practice(
+            &t.store,
+            &Principal::user("owner-1"),
+            P,
+            &options,
+            &mut |_, _| {},
+            &AtomicBool::new(false),
+        )
+        .await
+        .unwrap();
+        assert_eq!(outcome.written, 750);
+        let events: Vec<_> = t
+            .all_events(P)
+            .await
+            .into_iter()
+            .map(|e| {
+                (
+                    e.aggregate_type,
+                    e.aggregate_id,
+                    e.version,
+                    e.event_type,
+                    e.payload,
+                )
+            })
+            .collect();
+        stored.push(events);
+    }
+    assert_eq!(stored[0].len(), stored[1].len());
+    for (index, (a, b)) in stored[0].iter().zip(&stored[1]).enumerate() {
+        assert_eq!(a, b, "event {index} differs between the two stores");
+    }
+}

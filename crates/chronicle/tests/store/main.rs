@@ -62,6 +62,7 @@ on_both_backends!(
     a_canceled_generation_keeps_the_batches_written_before,
     generation_is_refused_like_the_append_it_makes,
     the_same_seed_twice_on_one_practice_makes_new_aggregates,
+    the_same_seed_and_time_give_the_same_events_on_two_stores,
 );
 
 on_both_backends!(

@@ -178,7 +178,13 @@ pub async fn appends_racing_with_the_runner_are_all_applied(backend: Backend) {
             .projector_status(
                 &Principal::System,
                 Some(P),
-                &["aggregate_index", "daily_activity"],
+                // Every projector the snapshot compares, not only the slow ones.
+                &[
+                    "aggregate_index",
+                    "daily_activity",
+                    "practice_directory",
+                    "user_directory",
+                ],
             )
             .await
             .unwrap();
