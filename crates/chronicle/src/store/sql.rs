@@ -119,11 +119,10 @@ impl ContextRow {
 }
 
 /// The append context query: each stream's current version, the roles of the users
-/// involved and (where asked) the practice head, in one round trip. Each backend gets the
-/// form whose plan is an index probe per stream whatever its statistics say.
+/// involved and (where asked) the practice head, in one round trip and one fixed statement
+/// (the streams and users are bound as arrays), so it is prepared once per connection. Each
+/// backend gets the form whose plan is an index probe per stream whatever its statistics say.
 pub(crate) trait AppendContextSql: sqlx::Database + Sized {
-    /// Streams per statement.
-    const CONTEXT_CHUNK: usize;
     /// The query returns one JSON array of rows instead of rows: sqlx's SQLite driver hands
     /// every row across threads separately, which costs more than the rows themselves.
     const CONTEXT_AS_JSON: bool;
@@ -137,9 +136,6 @@ pub(crate) trait AppendContextSql: sqlx::Database + Sized {
 }
 
 impl AppendContextSql for Sqlite {
-    /// The streams and users travel as JSON arrays, so any number fit one fixed statement,
-    /// prepared once per connection.
-    const CONTEXT_CHUNK: usize = usize::MAX;
     const CONTEXT_AS_JSON: bool = true;
 
     fn append_context(
@@ -180,8 +176,6 @@ impl AppendContextSql for Sqlite {
 }
 
 impl AppendContextSql for Postgres {
-    /// Arrays carry any number of streams in one fixed statement, so it is planned once.
-    const CONTEXT_CHUNK: usize = usize::MAX;
     const CONTEXT_AS_JSON: bool = false;
 
     fn append_context(

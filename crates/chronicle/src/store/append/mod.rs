@@ -224,25 +224,18 @@ impl Store {
                     });
                 }
 
-                // Everything else the rules need, in one statement per chunk of streams: each
-                // statement is a round trip (a thread hop on SQLite), and appends are latency-bound.
-                for (chunk_index, chunk) in streams.chunks(Db::CONTEXT_CHUNK).enumerate() {
-                    let first = chunk_index == 0;
-                    let mut q = Db::append_context(
-                        &practice_id,
-                        chunk,
-                        if first { &users } else { &[] },
-                        first && sql.lock_head.is_none(),
-                    );
-                    let found: Vec<RawContextRow> = if Db::CONTEXT_AS_JSON {
-                        let rows: String = q.build_query_scalar().fetch_one(&mut *tx).await?;
-                        serde_json::from_str(&rows).map_err(Error::undecodable)?
-                    } else {
-                        q.build_query_as().fetch_all(&mut *tx).await?
-                    };
-                    for row in found {
-                        context.absorb(ContextRow::decode(row)?);
-                    }
+                // Everything else the rules need, in one statement: each statement is a round
+                // trip (a thread hop on SQLite), and appends are latency-bound.
+                let mut q =
+                    Db::append_context(&practice_id, &streams, &users, sql.lock_head.is_none());
+                let found: Vec<RawContextRow> = if Db::CONTEXT_AS_JSON {
+                    let rows: String = q.build_query_scalar().fetch_one(&mut *tx).await?;
+                    serde_json::from_str(&rows).map_err(Error::undecodable)?
+                } else {
+                    q.build_query_as().fetch_all(&mut *tx).await?
+                };
+                for row in found {
+                    context.absorb(ContextRow::decode(row)?);
                 }
 
                 for chunk in ids.chunks(INSERT_CHUNK) {
