@@ -184,25 +184,44 @@ impl AppendContextSql for Postgres {
         users: &[&str],
         with_head: bool,
     ) -> QueryBuilder<Self> {
-        debug_assert!(!with_head, "PostgreSQL locks and reads the head first");
-        let (types, ids): (Vec<String>, Vec<String>) = streams
-            .iter()
-            .map(|(t, i)| (t.to_string(), i.to_string()))
-            .unzip();
-        let mut q = QueryBuilder::new(
-            "SELECT 'v'::text, k.t, k.i, (SELECT version FROM events WHERE practice_id = ",
-        );
-        q.push_bind(practice_id.to_string());
-        q.push(" AND aggregate_type = k.t AND aggregate_id = k.i ORDER BY version DESC LIMIT 1), NULL::text FROM unnest(");
-        q.push_bind(types)
-            .push("::text[], ")
-            .push_bind(ids)
-            .push("::text[]) AS k(t, i)");
+        let mut q = QueryBuilder::new("SELECT 'v'::text, k.t, k.i, ");
+        q.push("(SELECT version FROM events WHERE practice_id = ")
+            .push_bind(practice_id.to_string())
+            .push(" AND aggregate_type = k.t AND aggregate_id = k.i ORDER BY version DESC LIMIT 1), NULL::text FROM ");
+        if let [(aggregate_type, aggregate_id)] = streams {
+            // One stream, the common append: a row of parameters, which the planner knows is
+            // one row, so the statement settles on its generic plan instead of planning anew
+            // each time as it does for an array (estimated at 100 elements).
+            q.push("(SELECT ")
+                .push_bind(aggregate_type.to_string())
+                .push("::text AS t, ")
+                .push_bind(aggregate_id.to_string())
+                .push("::text AS i) AS k");
+        } else {
+            let (types, ids): (Vec<String>, Vec<String>) = streams
+                .iter()
+                .map(|(t, i)| (t.to_string(), i.to_string()))
+                .unzip();
+            q.push("unnest(")
+                .push_bind(types)
+                .push("::text[], ")
+                .push_bind(ids)
+                .push("::text[]) AS k(t, i)");
+        }
         q.push(" UNION ALL SELECT 'r', user_id, role, NULL::bigint, NULL::text FROM memberships WHERE practice_id = ");
         q.push_bind(practice_id.to_string())
             .push(" AND user_id = ANY(");
         q.push_bind(users.iter().map(|u| u.to_string()).collect::<Vec<_>>())
             .push("::text[])");
+        if with_head {
+            // The time as RFC 3339 in UTC with microseconds, whatever the session's DateStyle.
+            q.push(
+                " UNION ALL SELECT 'h', hash::text, \
+                 to_char(last_event_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), \
+                 seq, encode(export_digest_state, 'hex') FROM practice_heads WHERE practice_id = ",
+            );
+            q.push_bind(practice_id.to_string());
+        }
         q
     }
 }

@@ -11,6 +11,7 @@ mod guarantees;
 mod hardening;
 mod projections;
 mod support;
+mod unlocked;
 
 use chronicle_testing::on_both_backends;
 
@@ -64,6 +65,16 @@ on_both_backends!(
     the_same_seed_twice_on_one_practice_makes_new_aggregates,
     the_same_seed_and_time_give_the_same_events_on_two_stores,
 );
+
+on_both_backends!(
+    unlocked_appends, unlocked:
+    two_stores_appending_to_one_practice_lose_nothing,
+);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn postgres_appends_skip_the_head_lock_where_they_can() {
+    unlocked::postgres_appends_skip_the_head_lock_where_they_can().await;
+}
 
 on_both_backends!(
     commit_groups, groups:

@@ -7,11 +7,13 @@
 //! 3. the planned rows are written and the transaction commits, or nothing is written.
 //!
 //! This module holds the database side (steps 1 and 3 and the reads of step 2); the pure
-//! decisions live in [`plan`](mod@plan).
+//! decisions live in [`plan`](mod@plan). On PostgreSQL, steps 2 and 3 are first tried as two
+//! statements without a transaction ([`unlocked`]), and fall back to the transaction.
 
 mod dry_run;
 mod group;
 mod plan;
+mod unlocked;
 
 pub(crate) use self::dry_run::AppendMode;
 pub(crate) use self::group::CommitGroups;
@@ -158,12 +160,19 @@ impl Store {
     /// each practice's appends are planned one after another against one read of its context,
     /// advanced by each plan, so each append meets exactly what the ones before it wrote. One
     /// outcome per append, in order: an append the rules refuse writes nothing and fails alone.
-    /// An error from the database fails them all (the transaction is rolled back).
+    /// An error from the database fails them all (the transaction is rolled back). On
+    /// PostgreSQL a commit is first tried without the head lock ([`unlocked`]), which writes
+    /// the same rows or nothing.
     pub(super) async fn write_appends(
         &self,
         work: Vec<Work>,
         mode: AppendMode,
     ) -> Result<Vec<Result<Plan>>> {
+        if mode == AppendMode::Commit
+            && let Some(outcomes) = self.write_unlocked(&work).await?
+        {
+            return Ok(outcomes);
+        }
         let mut work = work.into_iter().peekable();
         Ok(in_write_transaction!(self, |tx, sql, Db| {
             let mut outcomes: Vec<Result<Plan>> = Vec::new();
@@ -175,27 +184,12 @@ impl Store {
                     run.push(next);
                 }
 
-                let all = || run.iter().flat_map(|w| w.prepared.iter());
-                let changes_memberships = all().any(|p| p.membership.is_some());
-                let mut users: Vec<&str> = all()
-                    .filter_map(|p| p.membership.as_ref().map(|m| m.0.as_str()))
-                    .chain(run.iter().filter_map(|w| w.principal.user_id()))
-                    .collect();
-                users.sort_unstable();
-                users.dedup();
-                let mut streams: Vec<(&str, &str)> = all()
-                    .map(|p| {
-                        (
-                            p.event.aggregate_type.as_str(),
-                            p.event.aggregate_id.as_str(),
-                        )
-                    })
-                    .collect();
-                streams.sort_unstable();
-                streams.dedup();
-                let mut ids: Vec<&str> = all().filter_map(|p| p.event.id.as_deref()).collect();
-                ids.sort_unstable();
-                ids.dedup();
+                let ContextKeys {
+                    users,
+                    streams,
+                    ids,
+                    changes_memberships,
+                } = ContextKeys::of(&run);
 
                 let mut context = AppendContext::default();
                 if let Some(lock_head) = sql.lock_head {
@@ -265,22 +259,9 @@ impl Store {
                     .await?;
                 }
 
-                // Ids a later append of the run carries again: their first events are kept in
-                // the context so the retry meets them as stored.
-                let reused: HashSet<String> = if run.len() > 1 {
-                    ids.iter().map(|id| id.to_string()).collect()
-                } else {
-                    HashSet::new()
-                };
-                let mut plans: Vec<Result<Plan>> = Vec::with_capacity(run.len());
-                for w in &mut run {
-                    let prepared = std::mem::take(&mut w.prepared);
-                    let planned = plan(&w.principal, &practice_id, &context, prepared, Utc::now());
-                    if let Ok(planned) = &planned {
-                        context.advance(planned, &reused);
-                    }
-                    plans.push(planned);
-                }
+                let reused = reused_ids(&run, &ids);
+                drop(ids);
+                let plans = plan_in_turn(&mut run, &practice_id, &mut context, &reused);
 
                 let rows: Vec<&(Event, String)> = plans
                     .iter()
@@ -297,21 +278,7 @@ impl Store {
                         ""
                     });
                     q.push(format_args!("INSERT INTO events ({EVENT_COLUMNS}) "));
-                    q.push_values(chunk.iter(), |mut row, (event, payload_json)| {
-                        row.push_bind(&event.practice_id)
-                            .push_bind(event.seq)
-                            .push_bind(&event.id)
-                            .push_bind(&event.aggregate_type)
-                            .push_bind(&event.aggregate_id)
-                            .push_bind(event.version)
-                            .push_bind(&event.event_type)
-                            .push_bind(payload_json)
-                            .push_bind(event.actor_type.as_str())
-                            .push_bind(&event.actor_id)
-                            .push_bind(event.created_at)
-                            .push_bind(&event.hash)
-                            .push_bind(&event.recorded_by);
-                    });
+                    push_event_values!(q, chunk.iter());
                     if let Some(last) = head {
                         q.push(sql.with_head_infix);
                         q.push("INSERT INTO practice_heads (practice_id, seq, hash, last_event_at, export_digest_state) VALUES (");
@@ -625,6 +592,102 @@ impl AppendContext {
             }
         }
     }
+}
+
+/// Binds planned rows as the VALUES of `INSERT INTO events ({EVENT_COLUMNS})`, on either
+/// backend's query builder.
+macro_rules! push_event_values {
+    ($query:expr, $rows:expr) => {
+        $query.push_values($rows, |mut row, (event, payload_json)| {
+            row.push_bind(&event.practice_id)
+                .push_bind(event.seq)
+                .push_bind(&event.id)
+                .push_bind(&event.aggregate_type)
+                .push_bind(&event.aggregate_id)
+                .push_bind(event.version)
+                .push_bind(&event.event_type)
+                .push_bind(payload_json)
+                .push_bind(event.actor_type.as_str())
+                .push_bind(&event.actor_id)
+                .push_bind(event.created_at)
+                .push_bind(&event.hash)
+                .push_bind(&event.recorded_by);
+        })
+    };
+}
+pub(super) use push_event_values;
+
+/// What the append context is read for: one practice's run of appends.
+pub(super) struct ContextKeys<'a> {
+    /// The callers and the members whose roles change.
+    pub users: Vec<&'a str>,
+    /// The streams appended to.
+    pub streams: Vec<(&'a str, &'a str)>,
+    /// Event ids the callers chose (for idempotent retries).
+    pub ids: Vec<&'a str>,
+    /// Whether a membership event is among them.
+    pub changes_memberships: bool,
+}
+
+impl<'a> ContextKeys<'a> {
+    pub(super) fn of(run: &'a [Work]) -> Self {
+        let all = || run.iter().flat_map(|w| w.prepared.iter());
+        let mut users: Vec<&str> = all()
+            .filter_map(|p| p.membership.as_ref().map(|m| m.0.as_str()))
+            .chain(run.iter().filter_map(|w| w.principal.user_id()))
+            .collect();
+        users.sort_unstable();
+        users.dedup();
+        let mut streams: Vec<(&str, &str)> = all()
+            .map(|p| {
+                (
+                    p.event.aggregate_type.as_str(),
+                    p.event.aggregate_id.as_str(),
+                )
+            })
+            .collect();
+        streams.sort_unstable();
+        streams.dedup();
+        let mut ids: Vec<&str> = all().filter_map(|p| p.event.id.as_deref()).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        Self {
+            users,
+            streams,
+            ids,
+            changes_memberships: all().any(|p| p.membership.is_some()),
+        }
+    }
+}
+
+/// Ids a later append of the run carries again: their first events are kept in the context
+/// so the retry meets them as stored.
+fn reused_ids(run: &[Work], ids: &[&str]) -> HashSet<String> {
+    if run.len() > 1 {
+        ids.iter().map(|id| id.to_string()).collect()
+    } else {
+        HashSet::new()
+    }
+}
+
+/// Plans a practice's appends one after another against one context, advanced by each plan,
+/// so each meets exactly what the ones before it would have written.
+pub(super) fn plan_in_turn(
+    run: &mut [Work],
+    practice_id: &str,
+    context: &mut AppendContext,
+    reused: &HashSet<String>,
+) -> Vec<Result<Plan>> {
+    let mut plans = Vec::with_capacity(run.len());
+    for w in run {
+        let prepared = std::mem::take(&mut w.prepared);
+        let planned = plan(&w.principal, practice_id, context, prepared, Utc::now());
+        if let Ok(planned) = &planned {
+            context.advance(planned, reused);
+        }
+        plans.push(planned);
+    }
+    plans
 }
 
 fn has_float(value: &Value) -> bool {

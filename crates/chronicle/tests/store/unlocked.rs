@@ -1,0 +1,123 @@
+//! Appends that hold no lock across round trips (PostgreSQL): the head is read unlocked and
+//! moved only if unchanged, otherwise the append is decided again under the lock. Two stores
+//! on one database race for one practice and nothing is lost, doubled or out of order; which
+//! path wrote is read back from the database's own record of the statement.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use chronicle::{Principal, Store};
+use sqlx::Connection;
+
+use crate::support::{Backend, TestStore, membership, patient, practice_created};
+
+const P: &str = "prac-race";
+
+/// Two stores (two pools, as two processes would have) append to one practice at once.
+pub async fn two_stores_appending_to_one_practice_lose_nothing(backend: Backend) {
+    let t = TestStore::new(backend).await;
+    t.practice_with_staff(P, "owner-1").await;
+    let before = t.all_events(P).await.len();
+    let other = Store::open(&t.url)
+        .await
+        .expect("a second store on the same database");
+    let stores = Arc::new([t.store.clone(), other]);
+    let owner = Principal::user("owner-1");
+    let mut tasks = Vec::new();
+    for n in 0..60 {
+        let (stores, owner) = (stores.clone(), owner.clone());
+        tasks.push(tokio::spawn(async move {
+            let id = format!("racer-{n}");
+            stores[n % 2]
+                .append(&owner, patient(P, &id, "Ann"))
+                .await
+                .unwrap_or_else(|e| panic!("{id}: {e}"));
+            id
+        }));
+    }
+    let mut appended = BTreeSet::new();
+    for task in tasks {
+        appended.insert(task.await.unwrap());
+    }
+
+    let events = t.all_events(P).await;
+    assert_eq!(events.len(), before + 60, "every append stored once");
+    for (index, event) in events.iter().enumerate() {
+        assert_eq!(event.seq, index as i64 + 1, "seqs are contiguous");
+    }
+    let stored: BTreeSet<String> = events[before..]
+        .iter()
+        .map(|e| e.aggregate_id.clone())
+        .collect();
+    assert_eq!(stored, appended);
+    let report = t.store.verify_chain(&owner, P).await.unwrap();
+    assert!(report.is_intact(), "{report:?}");
+    let head = t.store.chain_head(&owner, P).await.unwrap();
+    assert_eq!(
+        head.seq,
+        events.last().unwrap().seq,
+        "the head is the last event"
+    );
+    stores[1].close().await;
+}
+
+/// Which statement moved the head: the unlocked write where nothing the plan read can change
+/// under it, the locked transaction for a new practice and for membership changes.
+pub async fn postgres_appends_skip_the_head_lock_where_they_can() {
+    let t = TestStore::new(Backend::Postgres).await;
+    t.practice_with_staff(P, "owner-1").await;
+    t.raw(
+        "CREATE TABLE test_head_writes (n bigserial, statement text); \
+         CREATE FUNCTION test_log_head_write() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN \
+         INSERT INTO test_head_writes (statement) VALUES (current_query()); RETURN NEW; END $$; \
+         CREATE TRIGGER test_log_head_write BEFORE UPDATE ON practice_heads \
+         FOR EACH ROW EXECUTE FUNCTION test_log_head_write()",
+    )
+    .await
+    .unwrap();
+    let owner = Principal::user("owner-1");
+    let mut log = sqlx::PgConnection::connect(&t.url).await.unwrap();
+    let mut last_write = async || -> String {
+        sqlx::query_scalar("SELECT statement FROM test_head_writes ORDER BY n DESC LIMIT 1")
+            .fetch_one(&mut log)
+            .await
+            .unwrap()
+    };
+    const UNLOCKED: &str = "WITH head AS (UPDATE practice_heads";
+    const LOCKED: &str = "WITH appended AS (INSERT INTO events";
+
+    t.store
+        .append(&owner, patient(P, "pat-1", "Ann"))
+        .await
+        .unwrap();
+    assert!(last_write().await.starts_with(UNLOCKED));
+    t.store
+        .append_batch(
+            &owner,
+            vec![patient(P, "pat-2", "Ben"), patient(P, "pat-3", "Cy")],
+        )
+        .await
+        .unwrap();
+    assert!(last_write().await.starts_with(UNLOCKED));
+
+    t.store
+        .append(&owner, membership(P, "desk-2", "frontdesk"))
+        .await
+        .unwrap();
+    assert!(
+        last_write().await.starts_with(LOCKED),
+        "a membership change is decided under the lock"
+    );
+
+    t.store
+        .append(&owner, practice_created("prac-fresh", "Fresh Dental"))
+        .await
+        .unwrap();
+    assert!(
+        last_write().await.starts_with(LOCKED),
+        "a new practice's first event takes the lock"
+    );
+
+    let report = t.store.verify_chain(&owner, P).await.unwrap();
+    assert!(report.is_intact(), "{report:?}");
+}
