@@ -165,7 +165,7 @@ impl std::fmt::Debug for PayloadGenerator {
 
 impl PayloadGenerator {
     /// The time dates are near.
-    pub fn now(&self) -> DateTime<Utc> {
+    pub(super) fn now(&self) -> DateTime<Utc> {
         self.now
     }
 

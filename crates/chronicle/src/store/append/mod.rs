@@ -260,7 +260,6 @@ impl Store {
                 }
 
                 let reused = reused_ids(&run, &ids);
-                drop(ids);
                 let plans = plan_in_turn(&mut run, &practice_id, &mut context, &reused);
 
                 let rows: Vec<&(Event, String)> = plans

@@ -39,6 +39,10 @@ impl Store {
         if work.iter().any(|w| w.practice_id != practice_id) {
             return Ok(None);
         }
+        // Only membership changes add rows to what was asked, and they take the lock anyway.
+        if work.iter().map(|w| w.prepared.len()).sum::<usize>() > MOST_ROWS {
+            return Ok(None);
+        }
         let keys = ContextKeys::of(work);
         if keys.changes_memberships || !keys.ids.is_empty() {
             return Ok(None);
@@ -73,9 +77,6 @@ impl Store {
         let Some((last, _)) = rows.last() else {
             return Ok(None);
         };
-        if rows.len() > MOST_ROWS {
-            return Ok(None);
-        }
 
         let mut q = QueryBuilder::<Postgres>::new("WITH head AS (UPDATE practice_heads SET seq = ");
         q.push_bind(last.seq)
