@@ -31,7 +31,7 @@ use crate::access::MEMBERSHIP_EVENT_TYPES;
 use crate::error::{Error, Result};
 use crate::model::{ActorType, NewEvent, Principal};
 use crate::registry::{EventType, Registry};
-use crate::store::{AggregateFilter, Direction, PageRequest, Store, TimelineFilter};
+use crate::store::{AggregateFilter, Direction, PageRequest, Store, TimelineFilter, Work};
 
 /// The most events one call may generate.
 pub const MAX_GENERATED_EVENTS: usize = 100_000;
@@ -138,14 +138,16 @@ pub async fn seed_practice(
     let batch_size = options
         .batch_size
         .clamp(1, store.options().max_batch_events.max(1));
-    // The next batch is generated on a thread of its own while the store writes this one;
-    // the batches, and so the events, are the same as generated in turn.
-    let (batches, mut next_batch) = tokio::sync::mpsc::channel::<Result<Vec<NewEvent>>>(1);
+    // The next batch is generated, and given the checks that need no database
+    // (`Store::prepare_batch`), on a thread of its own while the store writes this one; the
+    // batches, and so the events, are the same as generated in turn.
+    let (batches, mut next_batch) = tokio::sync::mpsc::channel::<Result<Work>>(1);
     let producer = {
         let store = store.clone();
         let practice_id = practice_id.to_string();
         let (seed, now, count) = (options.seed, options.now, options.count);
         let own_user = caller.user_id().map(str::to_string);
+        let caller = caller.clone();
         let actor = match caller {
             Principal::User(_) => ActorType::Human,
             Principal::System => ActorType::System,
@@ -171,7 +173,9 @@ pub async fn seed_practice(
             while left > 0 {
                 let wanted = batch_size.min(left);
                 left -= wanted;
-                let batch = generator.batch(wanted);
+                let batch = generator
+                    .batch(wanted)
+                    .and_then(|events| store.prepare_batch(&caller, events));
                 let failed = batch.is_err();
                 // A closed channel means the caller stopped: canceled, or an append failed.
                 if batches.blocking_send(batch).is_err() || failed {
@@ -189,7 +193,7 @@ pub async fn seed_practice(
         let Some(batch) = next_batch.recv().await else {
             break;
         };
-        let stored = store.append_batch(caller, batch?).await?;
+        let stored = store.append_prepared(batch?).await?;
         outcome.written += stored.len();
         for event in stored {
             *outcome.counts.entry(event.event_type).or_default() += 1;

@@ -26,7 +26,7 @@ use crate::rules::{DEFAULT_MAX_BATCH_EVENTS, DEFAULT_MAX_PAGE_BYTES, DEFAULT_MAX
 
 #[cfg(test)]
 pub(crate) use append::OPERATION_EVENT_TYPES;
-pub(crate) use append::{AppendMode, CommitGroups, Operation};
+pub(crate) use append::{AppendMode, CommitGroups, Operation, Work};
 pub use checkpoint::{Checkpoint, CheckpointState, CheckpointUpdate};
 pub use export::ChainHead;
 pub(crate) use export::{ExportPage, ExportReader};
@@ -190,6 +190,8 @@ pub(crate) enum Backend {
         /// connection's page cache hot across appends. Other processes still wait on the
         /// file lock (busy timeout).
         writer: Arc<tokio::sync::Mutex<Option<sqlx::SqliteConnection>>>,
+        /// Append transactions, in-process, while holding `writer` (see `append::sqlite`).
+        appender: Arc<append::SqliteAppender>,
         /// Page reads, row by row in-process (see `sqlite_reads`).
         readers: Arc<sqlite_reads::SqliteReaders>,
     },
@@ -292,11 +294,14 @@ impl Store {
             Backend::Sqlite {
                 pool,
                 writer,
+                appender,
                 readers,
             } => {
                 readers.close();
                 pool.close().await;
-                if let Some(connection) = writer.lock().await.take() {
+                let mut writer = writer.lock().await;
+                appender.close();
+                if let Some(connection) = writer.take() {
                     let _ = sqlx::Connection::close(connection).await;
                 }
             }

@@ -79,25 +79,18 @@ impl Store {
         Ok(store)
     }
 
-    /// What SQLite's writer connection says of `synchronous` (`FULL` or `NORMAL`): when an
+    /// What SQLite's append connection says of `synchronous` (`FULL` or `NORMAL`): when an
     /// acknowledged append is safe. `None` on PostgreSQL, whose server decides.
     pub async fn sqlite_synchronous(&self) -> Result<Option<&'static str>> {
-        let Backend::Sqlite { writer, .. } = self.backend() else {
-            return Ok(None);
-        };
-        let mut guard = writer.lock().await;
-        let Some(connection) = guard.as_mut() else {
-            return Ok(None);
-        };
-        let level: i64 = sqlx::query_scalar("PRAGMA synchronous")
-            .fetch_one(connection)
-            .await?;
-        Ok(Some(match level {
-            0 => "OFF",
-            1 => "NORMAL",
-            2 => "FULL",
-            _ => "EXTRA",
-        }))
+        Ok(self
+            .sqlite_append_synchronous()
+            .await?
+            .map(|level| match level {
+                0 => "OFF",
+                1 => "NORMAL",
+                2 => "FULL",
+                _ => "EXTRA",
+            }))
     }
 
     /// The newest schema migration applied to this database.
@@ -331,6 +324,13 @@ async fn open_sqlite(url: &str, rest: &str, options: &StoreOptions) -> Result<(B
         .connect_with(connect)
         .await
         .map_err(|e| classify_open_error("sqlite", path, e))?;
+    let appender = super::append::SqliteAppender::new(
+        path,
+        options
+            .connect_timeout
+            .max(std::time::Duration::from_secs(5)),
+        options.sqlite_durability,
+    );
     let readers = super::sqlite_reads::SqliteReaders::new(
         path,
         options
@@ -342,6 +342,7 @@ async fn open_sqlite(url: &str, rest: &str, options: &StoreOptions) -> Result<(B
         pool,
         readers: Arc::new(readers),
         writer: Arc::new(tokio::sync::Mutex::new(Some(writer))),
+        appender: Arc::new(appender),
     };
     Ok((backend, path.to_string()))
 }

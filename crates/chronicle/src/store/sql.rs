@@ -2,21 +2,13 @@
 //! which both sqlx drivers accept.
 
 use chrono::{DateTime, Utc};
-use sqlx::{Postgres, QueryBuilder, Sqlite};
+use sqlx::{Postgres, QueryBuilder};
 
 use super::rows::unpadded_hash;
 use crate::error::{Error, Result};
 use crate::model::Role;
 
 pub(crate) struct Dialect {
-    /// PostgreSQL reads and locks the practice head first (`FOR UPDATE`), so appends to one
-    /// practice serialize while other practices proceed. SQLite already holds the database's
-    /// write lock, so it reads the head with the rest of the append context instead.
-    pub lock_head: Option<&'static str>,
-    /// Wrapped around "INSERT INTO events …" and "INSERT INTO practice_heads …" so both run
-    /// in one round trip: two statements on SQLite, a data-modifying CTE on PostgreSQL.
-    pub with_head_prefix: &'static str,
-    pub with_head_infix: &'static str,
     /// Claims a projector checkpoint for one runner step. PostgreSQL skips a row another
     /// runner holds; SQLite's write lock already excludes other runners.
     pub claim_checkpoint: &'static str,
@@ -25,22 +17,19 @@ pub(crate) struct Dialect {
 }
 
 pub(crate) const SQLITE: Dialect = Dialect {
-    lock_head: None,
     claim_checkpoint: "SELECT last_seq, state, rate_window_start, rate_window_events FROM projector_checkpoints \
                        WHERE practice_id = $1 AND projector_name = $2",
-    with_head_prefix: "",
-    with_head_infix: "; ",
     list_tables: "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'",
 };
 
+/// PostgreSQL reads and locks the practice head first, so appends to one practice serialize
+/// while other practices proceed. (SQLite holds the database's write lock already and reads
+/// the head with the rest of the append context.)
+pub(crate) const POSTGRES_LOCK_HEAD: &str = "SELECT seq, hash, last_event_at, export_digest_state FROM practice_heads WHERE practice_id = $1 FOR UPDATE";
+
 pub(crate) const POSTGRES: Dialect = Dialect {
-    lock_head: Some(
-        "SELECT seq, hash, last_event_at, export_digest_state FROM practice_heads WHERE practice_id = $1 FOR UPDATE",
-    ),
     claim_checkpoint: "SELECT last_seq, state, rate_window_start, rate_window_events FROM projector_checkpoints \
                        WHERE practice_id = $1 AND projector_name = $2 FOR UPDATE SKIP LOCKED",
-    with_head_prefix: "WITH appended AS (",
-    with_head_infix: " RETURNING 1) ",
     list_tables: "SELECT table_name::text FROM information_schema.tables WHERE table_schema = current_schema()",
 };
 
@@ -118,112 +107,69 @@ impl ContextRow {
     }
 }
 
-/// The append context query: each stream's current version, the roles of the users
-/// involved and (where asked) the practice head, in one round trip and one fixed statement
-/// (the streams and users are bound as arrays), so it is prepared once per connection. Each
-/// backend gets the form whose plan is an index probe per stream whatever its statistics say.
-pub(crate) trait AppendContextSql: sqlx::Database + Sized {
-    /// The query returns one JSON array of rows instead of rows: sqlx's SQLite driver hands
-    /// every row across threads separately, which costs more than the rows themselves.
-    const CONTEXT_AS_JSON: bool;
+/// SQLite's append context: each stream's current version (`?2`, a JSON array of
+/// `[aggregate_type, aggregate_id]`), the roles of the users involved (`?3`, a JSON array)
+/// and the practice head (`?1`), as one JSON array of `(kind, a, b, n, d)` rows. One fixed
+/// statement, prepared once; a scalar subquery per stream is an index probe whatever the
+/// statistics say.
+pub(crate) const SQLITE_APPEND_CONTEXT: &str = "SELECT json_group_array(json_array(k, a, b, n, d)) FROM (\
+     SELECT 'v' AS k, s.value ->> 0 AS a, s.value ->> 1 AS b, \
+     (SELECT version FROM events WHERE practice_id = ?1 AND aggregate_type = s.value ->> 0 \
+      AND aggregate_id = s.value ->> 1 ORDER BY version DESC LIMIT 1) AS n, NULL AS d \
+     FROM json_each(?2) AS s \
+     UNION ALL SELECT 'r', user_id, role, NULL, NULL FROM memberships \
+     WHERE practice_id = ?1 AND user_id IN (SELECT value FROM json_each(?3)) \
+     UNION ALL SELECT 'h', hash, last_event_at, seq, hex(export_digest_state) \
+     FROM practice_heads WHERE practice_id = ?1)";
 
-    fn append_context(
-        practice_id: &str,
-        streams: &[(&str, &str)],
-        users: &[&str],
-        with_head: bool,
-    ) -> QueryBuilder<Self>;
-}
-
-impl AppendContextSql for Sqlite {
-    const CONTEXT_AS_JSON: bool = true;
-
-    fn append_context(
-        practice_id: &str,
-        streams: &[(&str, &str)],
-        users: &[&str],
-        with_head: bool,
-    ) -> QueryBuilder<Self> {
-        // A scalar subquery per stream is an index probe whatever the statistics say; the
-        // rows come back as one JSON array.
-        let streams = serde_json::to_string(streams).expect("strings serialize");
-        let mut q = QueryBuilder::new(
-            "SELECT json_group_array(json_array(k, a, b, n, d)) FROM (\
-             SELECT 'v' AS k, s.value ->> 0 AS a, s.value ->> 1 AS b, \
-             (SELECT version FROM events WHERE practice_id = ",
-        );
-        q.push_bind(practice_id.to_string()).push(
-            " AND aggregate_type = s.value ->> 0 AND aggregate_id = s.value ->> 1 \
-             ORDER BY version DESC LIMIT 1) AS n, NULL AS d FROM json_each(",
-        );
-        q.push_bind(streams).push(") AS s");
-        if !users.is_empty() {
-            q.push(
-                " UNION ALL SELECT 'r', user_id, role, NULL, NULL FROM memberships WHERE practice_id = ",
-            );
-            q.push_bind(practice_id.to_string())
-                .push(" AND user_id IN (SELECT value FROM json_each(");
-            q.push_bind(serde_json::to_string(users).expect("strings serialize"))
-                .push("))");
-        }
-        if with_head {
-            q.push(" UNION ALL SELECT 'h', hash, last_event_at, seq, hex(export_digest_state) FROM practice_heads WHERE practice_id = ");
-            q.push_bind(practice_id.to_string());
-        }
-        q.push(")");
-        q
-    }
-}
-
-impl AppendContextSql for Postgres {
-    const CONTEXT_AS_JSON: bool = false;
-
-    fn append_context(
-        practice_id: &str,
-        streams: &[(&str, &str)],
-        users: &[&str],
-        with_head: bool,
-    ) -> QueryBuilder<Self> {
-        let mut q = QueryBuilder::new("SELECT 'v'::text, k.t, k.i, ");
-        q.push("(SELECT version FROM events WHERE practice_id = ")
+/// PostgreSQL's append context: each stream's current version, the roles of the users
+/// involved and (where asked) the practice head, in one round trip and one statement whose
+/// plan is an index probe per stream.
+pub(crate) fn postgres_append_context(
+    practice_id: &str,
+    streams: &[(&str, &str)],
+    users: &[&str],
+    with_head: bool,
+) -> QueryBuilder<Postgres> {
+    let mut q = QueryBuilder::new("SELECT 'v'::text, k.t, k.i, ");
+    q.push("(SELECT version FROM events WHERE practice_id = ")
             .push_bind(practice_id.to_string())
             .push(" AND aggregate_type = k.t AND aggregate_id = k.i ORDER BY version DESC LIMIT 1), NULL::text FROM ");
-        if let [(aggregate_type, aggregate_id)] = streams {
-            // One stream, the common append: a row of parameters, which the planner knows is
-            // one row, so the statement settles on its generic plan instead of planning anew
-            // each time as it does for an array (estimated at 100 elements).
-            q.push("(SELECT ")
-                .push_bind(aggregate_type.to_string())
-                .push("::text AS t, ")
-                .push_bind(aggregate_id.to_string())
-                .push("::text AS i) AS k");
-        } else {
-            let (types, ids): (Vec<String>, Vec<String>) = streams
-                .iter()
-                .map(|(t, i)| (t.to_string(), i.to_string()))
-                .unzip();
-            q.push("unnest(")
-                .push_bind(types)
-                .push("::text[], ")
-                .push_bind(ids)
-                .push("::text[]) AS k(t, i)");
-        }
-        q.push(" UNION ALL SELECT 'r', user_id, role, NULL::bigint, NULL::text FROM memberships WHERE practice_id = ");
-        q.push_bind(practice_id.to_string())
-            .push(" AND user_id = ANY(");
-        q.push_bind(users.iter().map(|u| u.to_string()).collect::<Vec<_>>())
-            .push("::text[])");
-        if with_head {
-            // The time as RFC 3339 in UTC with microseconds, whatever the session's DateStyle.
-            q.push(
-                " UNION ALL SELECT 'h', hash::text, \
+    if let [(aggregate_type, aggregate_id)] = streams {
+        // One stream, the common append: a row of parameters, which the planner knows is
+        // one row, so the statement settles on its generic plan instead of planning anew
+        // each time as it does for an array (estimated at 100 elements).
+        q.push("(SELECT ")
+            .push_bind(aggregate_type.to_string())
+            .push("::text AS t, ")
+            .push_bind(aggregate_id.to_string())
+            .push("::text AS i) AS k");
+    } else {
+        let (types, ids): (Vec<String>, Vec<String>) = streams
+            .iter()
+            .map(|(t, i)| (t.to_string(), i.to_string()))
+            .unzip();
+        q.push("unnest(")
+            .push_bind(types)
+            .push("::text[], ")
+            .push_bind(ids)
+            .push("::text[]) AS k(t, i)");
+    }
+    q.push(" UNION ALL SELECT 'r', user_id, role, NULL::bigint, NULL::text FROM memberships WHERE practice_id = ");
+    q.push_bind(practice_id.to_string())
+        .push(" AND user_id = ANY(");
+    q.push_bind(users.iter().map(|u| u.to_string()).collect::<Vec<_>>())
+        .push("::text[])");
+    if with_head {
+        // The time as RFC 3339 in UTC with microseconds, whatever the session's DateStyle.
+        q.push(
+            " UNION ALL SELECT 'h', hash::text, \
                  to_char(last_event_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), \
                  seq, encode(export_digest_state, 'hex') FROM practice_heads WHERE practice_id = ",
-            );
-            q.push_bind(practice_id.to_string());
-        }
-        q
+        );
+        q.push_bind(practice_id.to_string());
     }
+    q
 }
 
 #[cfg(test)]

@@ -240,7 +240,7 @@ impl SqliteReaders {
 
 /// A row of [`super::sql::EVENT_COLUMNS`], as the sqlx reads decode it, so both become events
 /// through [`EventRow::into_event`].
-fn event_row(row: &rusqlite::Row<'_>) -> Result<EventRow> {
+pub(crate) fn event_row(row: &rusqlite::Row<'_>) -> Result<EventRow> {
     let created_at: String = row.get(10)?;
     Ok(EventRow {
         practice_id: row.get(0)?,

@@ -149,6 +149,41 @@ mod backend_specific {
     }
 
     #[tokio::test]
+    async fn a_closed_sqlite_store_refuses_appends_and_reopens_with_every_event() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("c.db").display());
+        let owner = chronicle::Principal::user("owner-1");
+        let store = Store::open(&url).await.unwrap();
+        store
+            .append(&owner, crate::support::practice_created("p1", "Smile"))
+            .await
+            .unwrap();
+        store.close().await;
+        let err = store
+            .append(&owner, crate::support::patient("p1", "pa1", "Ava"))
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, Error::Unavailable { ref reason, .. } if reason.contains("closed")),
+            "an append after close is refused: {err}"
+        );
+        let reopened = Store::open(&url).await.unwrap();
+        reopened
+            .append(&owner, crate::support::patient("p1", "pa1", "Ava"))
+            .await
+            .unwrap();
+        let report = reopened
+            .verify_chain(&chronicle::Principal::System, "p1")
+            .await
+            .unwrap();
+        assert_eq!(
+            (report.events_checked, report.first_break.is_none()),
+            (3, true),
+            "practice, owner membership and patient, chained"
+        );
+    }
+
+    #[tokio::test]
     async fn a_new_sqlite_store_is_readable_by_its_owner_only() {
         use std::os::unix::fs::PermissionsExt;
         let dir = tempfile::tempdir().unwrap();

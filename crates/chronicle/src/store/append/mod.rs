@@ -13,22 +13,25 @@
 mod dry_run;
 mod group;
 mod plan;
+mod sqlite;
 mod unlocked;
 
 pub(crate) use self::dry_run::AppendMode;
-pub(crate) use self::group::CommitGroups;
+pub(crate) use self::group::{CommitGroups, Work};
+pub(crate) use self::sqlite::SqliteAppender;
 
 use std::collections::HashSet;
 
 use chrono::Utc;
 use serde_json::Value;
-use sqlx::QueryBuilder;
+use sqlx::{Postgres, QueryBuilder};
 
-use self::group::Work;
 use self::plan::{AppendContext, Plan, Prepared, final_memberships, in_batch, plan};
 use super::rows::{EventRow, HeadRow, unpadded_hash};
-use super::sql::{AppendContextSql, ContextRow, EVENT_COLUMNS, RawContextRow};
-use super::{Store, dispatch, in_write_transaction};
+use super::sql::{
+    ContextRow, EVENT_COLUMNS, POSTGRES_LOCK_HEAD, RawContextRow, postgres_append_context,
+};
+use super::{Backend, Store, dispatch};
 use crate::access::MEMBERSHIP_EVENT_TYPES;
 use crate::chain::{ZERO_HASH, canonical_json};
 use crate::error::{Error, Result};
@@ -99,23 +102,7 @@ impl Store {
         operation: Operation,
         mode: AppendMode,
     ) -> Result<Vec<Event>> {
-        if events.is_empty() {
-            return Err(Error::invalid(
-                "/events",
-                "a batch needs at least one event",
-            ));
-        }
-        let cap = self.options().max_batch_events;
-        if events.len() > cap {
-            return Err(Error::invalid(
-                "/events",
-                format!(
-                    "a batch carries at most {cap} events (the store's max_batch_events); this one has {}: split it",
-                    events.len()
-                ),
-            ));
-        }
-        let practice_id = events[0].practice_id.clone();
+        let practice_id = self.batch_practice(&events)?;
         // Refuse a caller who may not write here before any expensive work or lock, so a
         // stranger cannot make a practice's writers wait. The transaction decides again.
         if operation != Operation::RecordExport {
@@ -130,9 +117,66 @@ impl Store {
         };
         let work = Work {
             principal: principal.clone(),
-            practice_id: practice_id.clone(),
+            practice_id,
             prepared,
         };
+        self.write_prepared(work, mode).await
+    }
+
+    /// The checks of [`Store::append_batch`] that need no database, on the calling thread:
+    /// a producer of batches (the generator) runs them while the store writes the batch
+    /// before, then hands the result to [`Store::append_prepared`].
+    pub(crate) fn prepare_batch(
+        &self,
+        principal: &Principal,
+        events: Vec<NewEvent>,
+    ) -> Result<Work> {
+        let practice_id = self.batch_practice(&events)?;
+        let prepared = self.prepare_all(principal, &practice_id, 0, events, Operation::Append)?;
+        Ok(Work {
+            principal: principal.clone(),
+            practice_id,
+            prepared,
+        })
+    }
+
+    /// Appends a batch checked by [`Store::prepare_batch`], as [`Store::append_batch`] would.
+    pub(crate) async fn append_prepared(&self, work: Work) -> Result<Vec<Event>> {
+        let first_type = work.prepared.first().map(|p| p.event.event_type.as_str());
+        self.refuse_early(
+            &work.principal,
+            &work.practice_id,
+            first_type.unwrap_or_default(),
+        )
+        .await?;
+        self.write_prepared(work, AppendMode::Commit).await
+    }
+
+    /// The practice a batch appends to, once its size is within the store's limits.
+    fn batch_practice(&self, events: &[NewEvent]) -> Result<String> {
+        let Some(first) = events.first() else {
+            return Err(Error::invalid(
+                "/events",
+                "a batch needs at least one event",
+            ));
+        };
+        let cap = self.options().max_batch_events;
+        if events.len() > cap {
+            return Err(Error::invalid(
+                "/events",
+                format!(
+                    "a batch carries at most {cap} events (the store's max_batch_events); this one has {}: split it",
+                    events.len()
+                ),
+            ));
+        }
+        Ok(first.practice_id.clone())
+    }
+
+    /// Commits (or dry-runs) one checked append and tells whoever listens.
+    async fn write_prepared(&self, work: Work, mode: AppendMode) -> Result<Vec<Event>> {
+        let practice_id = work.practice_id.clone();
+        let principal = work.principal.clone();
         let plan = match mode {
             AppendMode::Commit => self.commit_in_group(work).await?,
             // Rolled back in any case: nothing to share a commit with.
@@ -168,13 +212,18 @@ impl Store {
         work: Vec<Work>,
         mode: AppendMode,
     ) -> Result<Vec<Result<Plan>>> {
+        let pool = match self.backend() {
+            Backend::Sqlite { .. } => return self.write_appends_sqlite(work, mode).await,
+            Backend::Postgres { pool } => pool,
+        };
         if mode == AppendMode::Commit
             && let Some(outcomes) = self.write_unlocked(&work).await?
         {
             return Ok(outcomes);
         }
         let mut work = work.into_iter().peekable();
-        Ok(in_write_transaction!(self, |tx, sql, Db| {
+        let mut tx = pool.begin().await?;
+        {
             let mut outcomes: Vec<Result<Plan>> = Vec::new();
             let mut wrote = false;
             while let Some(first) = work.next() {
@@ -192,8 +241,8 @@ impl Store {
                 } = ContextKeys::of(&run);
 
                 let mut context = AppendContext::default();
-                if let Some(lock_head) = sql.lock_head {
-                    let mut head: Option<HeadRow> = sqlx::query_as(lock_head)
+                {
+                    let mut head: Option<HeadRow> = sqlx::query_as(POSTGRES_LOCK_HEAD)
                         .bind(&practice_id)
                         .fetch_optional(&mut *tx)
                         .await?;
@@ -204,7 +253,7 @@ impl Store {
                             .bind(ZERO_HASH)
                             .execute(&mut *tx)
                             .await?;
-                        head = sqlx::query_as(lock_head)
+                        head = sqlx::query_as(POSTGRES_LOCK_HEAD)
                             .bind(&practice_id)
                             .fetch_optional(&mut *tx)
                             .await?;
@@ -220,14 +269,11 @@ impl Store {
 
                 // Everything else the rules need, in one statement: each statement is a round
                 // trip (a thread hop on SQLite), and appends are latency-bound.
-                let mut q =
-                    Db::append_context(&practice_id, &streams, &users, sql.lock_head.is_none());
-                let found: Vec<RawContextRow> = if Db::CONTEXT_AS_JSON {
-                    let rows: String = q.build_query_scalar().fetch_one(&mut *tx).await?;
-                    serde_json::from_str(&rows).map_err(Error::undecodable)?
-                } else {
-                    q.build_query_as().fetch_all(&mut *tx).await?
-                };
+                let found: Vec<RawContextRow> =
+                    postgres_append_context(&practice_id, &streams, &users, false)
+                        .build_query_as()
+                        .fetch_all(&mut *tx)
+                        .await?;
                 for row in found {
                     context.absorb(ContextRow::decode(row)?);
                 }
@@ -271,15 +317,15 @@ impl Store {
                 for (index, chunk) in chunks.iter().enumerate() {
                     // The last INSERT also moves the practice head, in the same round trip.
                     let head = (index + 1 == chunks.len()).then(|| &chunk[chunk.len() - 1].0);
-                    let mut q = QueryBuilder::new(if head.is_some() {
-                        sql.with_head_prefix
+                    let mut q = QueryBuilder::<Postgres>::new(if head.is_some() {
+                        "WITH appended AS ("
                     } else {
                         ""
                     });
                     q.push(format_args!("INSERT INTO events ({EVENT_COLUMNS}) "));
                     push_event_values!(q, chunk.iter());
                     if let Some(last) = head {
-                        q.push(sql.with_head_infix);
+                        q.push(" RETURNING 1) ");
                         q.push("INSERT INTO practice_heads (practice_id, seq, hash, last_event_at, export_digest_state) VALUES (");
                         let mut values = q.separated(", ");
                         values
@@ -322,8 +368,8 @@ impl Store {
             } else {
                 tx.commit().await?;
             }
-            outcomes
-        }))
+            Ok(outcomes)
+        }
     }
 
     /// Every event's own checks, each error naming its position in the batch.

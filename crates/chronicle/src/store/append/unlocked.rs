@@ -20,7 +20,7 @@ use super::plan::{AppendContext, Plan};
 use super::{ContextKeys, plan_in_turn, push_event_values};
 use crate::error::{Error, Result};
 use crate::model::Event;
-use crate::store::sql::{AppendContextSql, ContextRow, EVENT_COLUMNS, RawContextRow};
+use crate::store::sql::{ContextRow, EVENT_COLUMNS, RawContextRow, postgres_append_context};
 use crate::store::{Backend, Store};
 
 /// PostgreSQL takes at most 65,535 parameters a statement; an event binds 13.
@@ -49,7 +49,7 @@ impl Store {
         }
 
         let found: Vec<RawContextRow> =
-            Postgres::append_context(practice_id, &keys.streams, &keys.users, true)
+            postgres_append_context(practice_id, &keys.streams, &keys.users, true)
                 .build_query_as()
                 .fetch_all(pool)
                 .await?;
