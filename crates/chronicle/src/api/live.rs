@@ -298,7 +298,7 @@ where
 
 /// Waits for an announcement `relevant` says matters (or for missed ones: a lagged
 /// receiver), or for `tick` when given; `false` when shutting down. Other processes' appends
-/// arrive as announcements too (see [`look_at_heads`]), so a tail needs no timer of its own.
+/// arrive as announcements too (see `look_at_heads`), so a tail needs no timer of its own.
 pub async fn wait_for<T: Clone>(
     receiver: &mut broadcast::Receiver<T>,
     relevant: impl Fn(&T) -> bool,

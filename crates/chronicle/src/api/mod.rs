@@ -1,7 +1,7 @@
 //! The API layer: the one surface the HTTP server, the desktop app and the CLI call. Each
 //! operation is defined once ([`operations`]), with one request type (the query string over
-//! HTTP and the command argument in the app are the same [`requests`] type) and one response
-//! type ([`responses`], [`crate::Page`], or an engine value), so the edges cannot disagree
+//! HTTP and the command argument in the app are the same `requests` type) and one response
+//! type (`responses`, [`crate::Page`], or an engine value), so the edges cannot disagree
 //! about what an operation takes, answers or refuses. Errors have one wire form
 //! ([`WireError`], codes in [`crate::ErrorCode`]); ids one validation ([`UserId`]); what a
 //! caller may do comes from the engine's role table ([`crate::access::Capabilities`]); live

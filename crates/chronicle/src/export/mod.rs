@@ -1,6 +1,6 @@
 //! Exports for auditors: a practice's timeline, or any filtered slice, as a file they can hand
 //! on, open in a spreadsheet, print, and prove later, offline and without the store, complete
-//! and unaltered ([`check`]).
+//! and unaltered (`check`).
 //!
 //! An export reads the practice head first and never goes past it. A first pass over the
 //! slice's `(seq, hash)` gives the manifest (count, range, digest), which every format puts
