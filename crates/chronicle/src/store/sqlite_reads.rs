@@ -85,12 +85,7 @@ impl SqliteReaders {
     }
 
     fn open(&self) -> rusqlite::Result<Connection> {
-        // Never creates the file: the store opened (and migrated) it already.
-        let connection = Connection::open_with_flags(
-            &self.path,
-            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-        )?;
-        connection.busy_timeout(self.busy_timeout)?;
+        let connection = open_existing(&self.path, self.busy_timeout)?;
         connection.pragma_update(None, "query_only", true)?;
         // Reads come from the OS page cache through mmap, as on the pool's connections.
         connection.pragma_update(None, "mmap_size", 268_435_456)?;
@@ -102,6 +97,17 @@ impl SqliteReaders {
     pub(crate) fn close(&self) {
         self.idle.lock().expect("sqlite readers lock").take();
     }
+}
+
+/// A connection of this process's own to the store's file, which it never creates: the store
+/// opened (and migrated) it already.
+pub(crate) fn open_existing(path: &str, busy_timeout: Duration) -> rusqlite::Result<Connection> {
+    let connection = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )?;
+    connection.busy_timeout(busy_timeout)?;
+    Ok(connection)
 }
 
 /// A statement and its parameters, built the way sqlx's `QueryBuilder` builds one (the same

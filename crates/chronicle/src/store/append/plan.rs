@@ -155,6 +155,15 @@ pub(super) fn final_memberships(plans: &[Result<Plan>]) -> Vec<(&str, Option<Rol
     changes
 }
 
+/// The new rows of the plans the rules accepted, in order: what the transaction writes.
+pub(super) fn accepted_rows(plans: &[Result<Plan>]) -> Vec<&(Event, String)> {
+    plans
+        .iter()
+        .filter_map(|p| p.as_ref().ok())
+        .flat_map(|p| p.rows.iter())
+        .collect()
+}
+
 /// `error`, as the refusal of the batch's event at `index`.
 pub(super) fn in_batch(index: usize, error: Error) -> Error {
     Error::InBatch {

@@ -6,11 +6,10 @@
 use sqlx::{PgPool, Postgres, QueryBuilder};
 
 use super::group::Work;
-use super::plan::{AppendContext, Plan, final_memberships};
+use super::plan::{AppendContext, Plan, accepted_rows, final_memberships};
 use super::{AppendMode, ContextKeys, INSERT_CHUNK, plan_in_turn, push_event_values, reused_ids};
 use crate::chain::ZERO_HASH;
 use crate::error::Result;
-use crate::model::Event;
 use crate::store::rows::{EventRow, HeadRow, unpadded_hash};
 use crate::store::sql::{
     ContextRow, EVENT_COLUMNS, POSTGRES_LOCK_HEAD, RawContextRow, postgres_append_context,
@@ -109,11 +108,7 @@ pub(super) async fn write_locked(
         let reused = reused_ids(&run, &ids);
         let plans = plan_in_turn(&mut run, &practice_id, &mut context, &reused);
 
-        let rows: Vec<&(Event, String)> = plans
-            .iter()
-            .filter_map(|p| p.as_ref().ok())
-            .flat_map(|p| p.rows.iter())
-            .collect();
+        let rows = accepted_rows(&plans);
         let chunks: Vec<_> = rows.chunks(INSERT_CHUNK).collect();
         for (index, chunk) in chunks.iter().enumerate() {
             // The last INSERT also moves the practice head, in the same round trip.

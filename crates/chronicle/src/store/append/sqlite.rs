@@ -16,15 +16,14 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::SecondsFormat;
-use rusqlite::{Connection, OpenFlags, TransactionBehavior};
+use rusqlite::{Connection, TransactionBehavior};
 
 use super::group::Work;
-use super::plan::{AppendContext, Plan, final_memberships};
+use super::plan::{AppendContext, Plan, accepted_rows, final_memberships};
 use super::{AppendMode, ContextKeys, plan_in_turn, reused_ids};
 use crate::error::{Error, Result};
-use crate::model::Event;
 use crate::store::sql::{ContextRow, EVENT_COLUMNS, RawContextRow, SQLITE_APPEND_CONTEXT};
-use crate::store::sqlite_reads::event_row;
+use crate::store::sqlite_reads::{event_row, open_existing};
 use crate::store::{Backend, SqliteDurability, Store};
 
 /// The append connection of one SQLite store: opened at the first append, kept after.
@@ -60,12 +59,7 @@ impl SqliteAppender {
     }
 
     fn open(&self) -> rusqlite::Result<Connection> {
-        // Never creates the file: the store opened (and migrated) it already.
-        let connection = Connection::open_with_flags(
-            &self.path,
-            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-        )?;
-        connection.busy_timeout(self.busy_timeout)?;
+        let connection = open_existing(&self.path, self.busy_timeout)?;
         connection.pragma_update(
             None,
             "synchronous",
@@ -81,13 +75,6 @@ impl SqliteAppender {
         Ok(connection)
     }
 
-    /// What the connection says of `synchronous`: 0 OFF, 1 NORMAL, 2 FULL, 3 EXTRA.
-    fn synchronous(&self) -> Result<i64> {
-        self.with_connection(|connection| {
-            Ok(connection.pragma_query_value(None, "synchronous", |row| row.get(0))?)
-        })
-    }
-
     /// Drops the connection; the store refuses later appends (its writer is gone).
     pub(crate) fn close(&self) {
         self.connection.lock().expect("sqlite appender lock").take();
@@ -95,37 +82,36 @@ impl SqliteAppender {
 }
 
 impl Store {
-    /// [`Store::write_appends`] on SQLite: the transaction on the append connection, on a
-    /// blocking thread, holding the store's writer lock until it ends (even should the caller
-    /// stop waiting, so no other write starts while it runs).
+    /// [`Store::write_appends`] on SQLite: the transaction on the append connection.
     pub(super) async fn write_appends_sqlite(
         &self,
         work: Vec<Work>,
         mode: AppendMode,
     ) -> Result<Vec<Result<Plan>>> {
-        let Backend::Sqlite {
-            writer, appender, ..
-        } = self.backend()
-        else {
-            unreachable!("called for SQLite stores only");
-        };
-        let writer = writer.clone().lock_owned().await;
-        if writer.is_none() {
-            return Err(self.closed());
-        }
-        let appender = appender.clone();
-        tokio::task::spawn_blocking(move || {
-            let outcomes =
-                appender.with_connection(|connection| write_appends(connection, work, mode));
-            drop(writer);
-            outcomes
-        })
-        .await
-        .map_err(|e| Error::undecodable(format!("a SQLite append stopped: {e}")))?
+        self.on_append_connection(move |connection| write_appends(connection, work, mode))
+            .await?
+            .ok_or_else(|| Error::Unavailable {
+                backend: "sqlite",
+                location: self.location().to_string(),
+                reason: "the store was closed".into(),
+            })
     }
 
     /// The `synchronous` level SQLite appends commit with (see [`Store::sqlite_synchronous`]).
     pub(crate) async fn sqlite_append_synchronous(&self) -> Result<Option<i64>> {
+        self.on_append_connection(|connection| {
+            Ok(connection.pragma_query_value(None, "synchronous", |row| row.get(0))?)
+        })
+        .await
+    }
+
+    /// Runs `work` on the append connection, on a blocking thread, holding the store's writer
+    /// lock until it ends (even should the caller stop waiting, so no other write starts
+    /// inside it). `None` when the store is closed or is not SQLite.
+    async fn on_append_connection<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&mut Connection) -> Result<T> + Send + 'static,
+    ) -> Result<Option<T>> {
         let Backend::Sqlite {
             writer, appender, ..
         } = self.backend()
@@ -137,22 +123,13 @@ impl Store {
             return Ok(None);
         }
         let appender: Arc<SqliteAppender> = appender.clone();
-        let level = tokio::task::spawn_blocking(move || {
-            let level = appender.synchronous();
+        tokio::task::spawn_blocking(move || {
+            let done = appender.with_connection(work);
             drop(writer);
-            level
+            done.map(Some)
         })
         .await
-        .map_err(|e| Error::undecodable(format!("a SQLite read stopped: {e}")))??;
-        Ok(Some(level))
-    }
-
-    fn closed(&self) -> Error {
-        Error::Unavailable {
-            backend: "sqlite",
-            location: self.location().to_string(),
-            reason: "the store was closed".into(),
-        }
+        .map_err(|e| Error::undecodable(format!("a SQLite append stopped: {e}")))?
     }
 }
 
@@ -237,11 +214,7 @@ fn write_appends(
         let reused = reused_ids(&run, &keys.ids);
         let plans = plan_in_turn(&mut run, &practice_id, &mut context, &reused);
 
-        let rows: Vec<&(Event, String)> = plans
-            .iter()
-            .filter_map(|p| p.as_ref().ok())
-            .flat_map(|p| p.rows.iter())
-            .collect();
+        let rows = accepted_rows(&plans);
         for chunk in rows.chunks(INSERT_ROWS) {
             let mut insert = tx.prepare_cached(&insert_events_sql(chunk.len()))?;
             for (row, (event, payload_json)) in chunk.iter().map(|r| (&r.0, &r.1)).enumerate() {
