@@ -28,6 +28,7 @@ pub mod export;
 pub mod generate;
 mod model;
 pub mod paths;
+mod payload;
 pub mod projection;
 pub mod registry;
 pub mod rules;
@@ -38,6 +39,7 @@ pub use model::{
     ActorType, AggregateSummary, Event, NewEvent, Page, PracticeSummary, Principal, Role,
     STORE_RECORDER, SYSTEM_RECORDER,
 };
+pub use payload::Payload;
 pub use registry::{EventType, Registry};
 pub use store::{
     AggregateFilter, Anchor, AnchorCheck, Announcement, AppendFeed, Appended, ChainBreak,

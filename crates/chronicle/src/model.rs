@@ -8,6 +8,8 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::payload::Payload;
+
 /// Who performed the action an event records.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
@@ -240,7 +242,8 @@ pub struct Event {
     pub event_type: String,
     /// The payload, as canonical JSON was stored.
     #[cfg_attr(feature = "openapi", schema(value_type = Object))]
-    pub payload: Value,
+    #[cfg_attr(feature = "specta", specta(type = serde_json::Value))]
+    pub payload: Payload,
     /// Who did it.
     pub actor_type: ActorType,
     /// Who exactly, when known.

@@ -527,15 +527,14 @@ impl Store {
 }
 
 /// Trims the look-ahead row and makes the next cursor from the last item kept.
-/// Rows of one page of events, as read: at most `limit + 1` (one more says "there is more"),
-/// and no more payload bytes than `budget`. When the budget ends a page early, a sentinel
-/// `None` row stands for "more", so the caller's cursor continues after the last event kept.
-/// Rows are read one by one from the database, so no more than the budget is ever held.
+/// One page of events, as read: at most `limit`, and no more payload bytes than `budget`,
+/// with whether more rows follow (one more row is read to know). Rows are read one by one from
+/// the database, so no more than the budget is ever held.
 async fn within_budget(
     mut rows: impl futures_util::Stream<Item = std::result::Result<EventRow, sqlx::Error>> + Unpin,
     limit: i64,
     budget: usize,
-) -> Result<Vec<Option<Event>>> {
+) -> Result<PageFill> {
     use futures_util::TryStreamExt;
     let mut page = PageFill::new(limit, budget);
     while let Some(row) = rows.try_next().await? {
@@ -543,21 +542,31 @@ async fn within_budget(
             break;
         }
     }
-    Ok(page.rows)
+    Ok(page)
 }
 
 /// The rule of [`within_budget`], offered one row at a time.
 pub(crate) struct PageFill {
-    pub rows: Vec<Option<Event>>,
+    pub events: Vec<Event>,
+    /// A row was left out: the page is full by count or by bytes, and the cursor goes on
+    /// after the last event kept.
+    pub more: bool,
     bytes: usize,
     limit: i64,
     budget: usize,
 }
 
 impl PageFill {
+    /// Pages are read whole and most are full, so room for a typical page is made at once.
+    const TYPICAL_EVENTS: usize = 1000;
+
     pub fn new(limit: i64, budget: usize) -> Self {
+        let expected = usize::try_from(limit)
+            .unwrap_or(0)
+            .min(Self::TYPICAL_EVENTS);
         Self {
-            rows: Vec::new(),
+            events: Vec::with_capacity(expected),
+            more: false,
             bytes: 0,
             limit,
             budget,
@@ -565,37 +574,38 @@ impl PageFill {
     }
 
     /// Keeps the row (decoded by `event`) if the page has room; `false` once the page is
-    /// full, with the "more" sentinel pushed.
+    /// full, which then says there is more.
     pub fn offer(
         &mut self,
         payload_bytes: usize,
         event: impl FnOnce() -> Result<Event>,
     ) -> Result<bool> {
-        if self.rows.len() as i64 == self.limit {
-            self.rows.push(None); // the one more
+        if self.events.len() as i64 == self.limit {
+            self.more = true;
             return Ok(false);
         }
         self.bytes += payload_bytes;
         // The first event always fits, so a page always moves the cursor on.
-        if self.bytes > self.budget && !self.rows.is_empty() {
-            self.rows.push(None);
+        if self.bytes > self.budget && !self.events.is_empty() {
+            self.more = true;
             return Ok(false);
         }
-        self.rows.push(Some(event()?));
+        self.events.push(event()?);
         Ok(true)
     }
 }
 
 /// A page of what [`within_budget`] read.
-fn page_of_events(rows: Vec<Option<Event>>, cursor_of: impl Fn(&Event) -> String) -> Page<Event> {
-    let more = rows.last().is_some_and(Option::is_none);
-    let items: Vec<Event> = rows.into_iter().flatten().collect();
-    let next_cursor = if more {
-        items.last().map(cursor_of)
+fn page_of_events(read: PageFill, cursor_of: impl Fn(&Event) -> String) -> Page<Event> {
+    let next_cursor = if read.more {
+        read.events.last().map(cursor_of)
     } else {
         None
     };
-    Page { items, next_cursor }
+    Page {
+        items: read.events,
+        next_cursor,
+    }
 }
 
 fn page<T>(mut items: Vec<T>, limit: i64, cursor_of: impl Fn(&T) -> String) -> Result<Page<T>> {

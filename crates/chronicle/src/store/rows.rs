@@ -4,6 +4,7 @@ use chrono::{DateTime, Utc};
 
 use crate::error::{Error, Result};
 use crate::model::Event;
+use crate::payload::Payload;
 
 #[derive(sqlx::FromRow)]
 pub(crate) struct EventRow {
@@ -33,7 +34,7 @@ impl EventRow {
                 .into(),
             ))
         };
-        let payload = serde_json::from_str(&self.payload_json)
+        let payload = Payload::from_json(self.payload_json)
             .map_err(|e| corrupt(format!("payload is not JSON: {e}")))?;
         let actor_type = self.actor_type.parse().map_err(corrupt)?;
         Ok(Event {
@@ -48,7 +49,11 @@ impl EventRow {
             actor_type,
             actor_id: self.actor_id,
             created_at: self.created_at,
-            hash: unpadded_hash(&self.hash).to_string(),
+            hash: {
+                let mut hash = self.hash;
+                hash.truncate(unpadded_hash(&hash).len());
+                hash
+            },
             recorded_by: self.recorded_by,
         })
     }

@@ -213,7 +213,7 @@ impl SqliteReaders {
         self: &std::sync::Arc<Self>,
         query: SqliteQuery,
         mut page: super::query::PageFill,
-    ) -> Result<Vec<Option<crate::model::Event>>> {
+    ) -> Result<super::query::PageFill> {
         self.read(move |connection| {
             let mut statement = connection.prepare_cached(&query.sql)?;
             let mut rows = statement.query(rusqlite::params_from_iter(query.params))?;
@@ -227,7 +227,7 @@ impl SqliteReaders {
                     break;
                 }
             }
-            Ok(page.rows)
+            Ok(page)
         })
         .await
     }
@@ -239,15 +239,14 @@ impl SqliteReaders {
         query: SqliteQuery,
     ) -> Result<Vec<crate::model::Event>> {
         let unbounded = super::query::PageFill::new(i64::MAX, usize::MAX);
-        let rows = self.event_page(query, unbounded).await?;
-        Ok(rows.into_iter().flatten().collect())
+        Ok(self.event_page(query, unbounded).await?.events)
     }
 }
 
 /// A row of [`super::sql::EVENT_COLUMNS`], as the sqlx reads decode it, so both become events
 /// through [`EventRow::into_event`].
 pub(crate) fn event_row(row: &rusqlite::Row<'_>) -> Result<EventRow> {
-    let created_at: String = row.get(10)?;
+    let created_at = row.get_ref(10)?.as_str().map_err(rusqlite::Error::from)?;
     Ok(EventRow {
         practice_id: row.get(0)?,
         seq: row.get(1)?,
@@ -259,7 +258,7 @@ pub(crate) fn event_row(row: &rusqlite::Row<'_>) -> Result<EventRow> {
         payload_json: row.get(7)?,
         actor_type: row.get(8)?,
         actor_id: row.get(9)?,
-        created_at: DateTime::parse_from_rfc3339(&created_at)
+        created_at: DateTime::parse_from_rfc3339(created_at)
             .map_err(|e| Error::undecodable(format!("createdAt {created_at:?}: {e}")))?
             .to_utc(),
         hash: row.get(11)?,

@@ -489,7 +489,7 @@ pub async fn exports_are_recorded_and_open_to_every_member_only(backend: Backend
                 "audit",
                 "x",
                 "audit.export_created",
-                recorded.payload.clone(),
+                recorded.payload.value().clone(),
                 ActorType::Human,
             ),
         )
@@ -574,7 +574,7 @@ pub async fn a_store_rewritten_after_an_export_no_longer_reaches_its_head(backen
         let payload = if i == 19 {
             json!({"notes": "rewritten"})
         } else {
-            event.payload.clone()
+            event.payload.value().clone()
         };
         let payload_json = chronicle::chain::canonical_json(&payload);
         let hash = chain_hash(

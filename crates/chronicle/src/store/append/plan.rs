@@ -439,7 +439,7 @@ fn seal(input: SealInput<'_>, previous_hash: &str) -> Event {
         aggregate_id: input.aggregate_id.to_string(),
         version: input.version,
         event_type: input.event_type.to_string(),
-        payload: input.payload,
+        payload: input.payload.into(),
         actor_type: input.actor_type,
         actor_id: input.actor_id,
         created_at: input.created_at,
