@@ -258,12 +258,50 @@ pub(crate) fn event_row(row: &rusqlite::Row<'_>) -> Result<EventRow> {
         payload_json: row.get(7)?,
         actor_type: row.get(8)?,
         actor_id: row.get(9)?,
-        created_at: DateTime::parse_from_rfc3339(created_at)
-            .map_err(|e| Error::undecodable(format!("createdAt {created_at:?}: {e}")))?
-            .to_utc(),
+        created_at: match stored_time(created_at) {
+            Some(time) => time,
+            None => DateTime::parse_from_rfc3339(created_at)
+                .map_err(|e| Error::undecodable(format!("createdAt {created_at:?}: {e}")))?
+                .to_utc(),
+        },
         hash: row.get(11)?,
         recorded_by: row.get(12)?,
     })
+}
+
+/// A `created_at` in the shape nearly every event's is stored in,
+/// `YYYY-MM-DDTHH:MM:SS.ffffff+00:00` (the store keeps microseconds), read by position: a
+/// tenth of chrono's general RFC 3339 parser, which reads every other spelling (`None`).
+fn stored_time(text: &str) -> Option<DateTime<Utc>> {
+    let b = text.as_bytes();
+    let separators = [
+        (4, b'-'),
+        (7, b'-'),
+        (10, b'T'),
+        (13, b':'),
+        (16, b':'),
+        (19, b'.'),
+    ];
+    if b.len() != 32 || &b[26..] != b"+00:00" || separators.iter().any(|&(i, c)| b[i] != c) {
+        return None;
+    }
+    let number = |from: usize, to: usize| {
+        b[from..to].iter().try_fold(0u32, |n, &c| {
+            c.is_ascii_digit().then(|| n * 10 + u32::from(c - b'0'))
+        })
+    };
+    let date = chrono::NaiveDate::from_ymd_opt(
+        i32::try_from(number(0, 4)?).ok()?,
+        number(5, 7)?,
+        number(8, 10)?,
+    )?;
+    let time = chrono::NaiveTime::from_hms_micro_opt(
+        number(11, 13)?,
+        number(14, 16)?,
+        number(17, 19)?,
+        number(20, 26)?,
+    )?;
+    Some(date.and_time(time).and_utc())
 }
 
 #[cfg(test)]
@@ -271,6 +309,32 @@ mod tests {
     use super::*;
     use crate::model::{ActorType, NewEvent, Principal};
     use crate::store::Store;
+
+    #[test]
+    fn stored_times_read_by_position_are_what_chrono_reads() {
+        for text in [
+            "2026-09-02T00:03:10.191738+00:00",
+            "1970-01-01T00:00:00.000000+00:00",
+            "2024-02-29T23:59:59.999999+00:00",
+        ] {
+            let chrono = DateTime::parse_from_rfc3339(text).unwrap().to_utc();
+            assert_eq!(stored_time(text), Some(chrono), "{text}");
+        }
+        // Other spellings, and impossible dates, are left to chrono (which refuses the latter).
+        for text in [
+            "2026-09-02T00:03:10+00:00",
+            "2026-09-02T00:03:10.191+00:00",
+            "2026-09-02T00:03:10.191738Z",
+            "2026-09-02T02:03:10.191738+02:00",
+            "2025-02-29T00:00:00.000000+00:00",
+            "2026-13-02T00:03:10.191738+00:00",
+            "2026-09-02T00:03:60.191738+00:00",
+            "2026-09-02T00:0a:10.191738+00:00",
+            "+026-09-02T00:03:10.191738+00:00",
+        ] {
+            assert_eq!(stored_time(text), None, "{text}");
+        }
+    }
 
     #[tokio::test]
     async fn bound_times_are_the_text_sqlx_stores() {

@@ -421,6 +421,18 @@ pub async fn non_members_learn_nothing_about_a_practice(backend: Backend) {
             "every call hides the practice: {err}"
         );
     }
+    // The check rides in the page's statement; a member's empty page is still a page.
+    let none_yet = t
+        .store
+        .events_by_type(
+            &Principal::user("owner-1"),
+            P,
+            "appointment.requested",
+            &pr(None, None),
+        )
+        .await
+        .unwrap();
+    assert!(none_yet.items.is_empty() && none_yet.next_cursor.is_none());
     let err = t.store.event(&mallory, P, "whatever").await.unwrap_err();
     assert!(
         matches!(err, Error::PracticeNotFound { .. }),
