@@ -161,7 +161,7 @@ impl Store {
                     low = high;
                 }
             }
-            Backend::Postgres { pool } => {
+            Backend::Postgres { pool, .. } => {
                 let mut q = QueryBuilder::new(
                     "SELECT seq, hash, recorded_by IS NOT NULL FROM events WHERE practice_id = ",
                 );
@@ -240,7 +240,7 @@ impl Store {
                 let text: String = q.build_query_scalar().fetch_one(&mut *connection).await?;
                 Ok(ExportPage::Json(text))
             }
-            Backend::Postgres { pool } => {
+            Backend::Postgres { pool, .. } => {
                 let mut q = QueryBuilder::new("SELECT ");
                 q.push(&columns)
                     .push(" FROM events e WHERE e.practice_id = ");

@@ -105,7 +105,7 @@ impl Store {
     ) -> Result<Option<sqlx::postgres::PgListener>> {
         match self.backend() {
             super::Backend::Sqlite { .. } => Ok(None),
-            super::Backend::Postgres { pool } => {
+            super::Backend::Postgres { pool, .. } => {
                 let mut listener = sqlx::postgres::PgListener::connect_with(pool).await?;
                 listener.listen(channel).await?;
                 Ok(Some(listener))

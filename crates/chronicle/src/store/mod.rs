@@ -48,7 +48,7 @@ macro_rules! dispatch {
                 let $sql = &$crate::store::sql::SQLITE;
                 $body
             }
-            $crate::store::Backend::Postgres { pool } => {
+            $crate::store::Backend::Postgres { pool, .. } => {
                 let $pool = pool;
                 let $sql = &$crate::store::sql::POSTGRES;
                 $body
@@ -81,7 +81,7 @@ macro_rules! in_write_transaction {
                 let $sql = &$crate::store::sql::SQLITE;
                 $body
             }
-            $crate::store::Backend::Postgres { pool } => {
+            $crate::store::Backend::Postgres { pool, .. } => {
                 #[allow(dead_code)]
                 type $db = sqlx::Postgres;
                 #[allow(unused_mut)]
@@ -197,6 +197,8 @@ pub(crate) enum Backend {
     },
     Postgres {
         pool: PgPool,
+        /// What unlocked appends know of each practice (see `append::known`).
+        known: Arc<append::KnownPractices>,
     },
 }
 
@@ -305,7 +307,7 @@ impl Store {
                     let _ = sqlx::Connection::close(connection).await;
                 }
             }
-            Backend::Postgres { pool } => pool.close().await,
+            Backend::Postgres { pool, .. } => pool.close().await,
         }
     }
 }

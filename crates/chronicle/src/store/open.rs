@@ -116,7 +116,7 @@ impl Store {
                     .map_err(|e| self.open_error(e))?,
                 &SQLITE_MIGRATOR,
             ),
-            Backend::Postgres { pool } => (
+            Backend::Postgres { pool, .. } => (
                 sqlx::query_scalar(super::sql::POSTGRES.list_tables)
                     .fetch_all(pool)
                     .await
@@ -163,7 +163,7 @@ impl Store {
         }
         let result = match self.backend() {
             Backend::Sqlite { pool, .. } => migrator.run(pool).await,
-            Backend::Postgres { pool } => migrator.run(pool).await,
+            Backend::Postgres { pool, .. } => migrator.run(pool).await,
         };
         match result {
             Ok(()) => Ok(()),
@@ -188,7 +188,7 @@ impl Store {
     async fn owns_schema(&self) -> Result<bool> {
         match self.backend() {
             Backend::Sqlite { .. } => Ok(true),
-            Backend::Postgres { pool } => {
+            Backend::Postgres { pool, .. } => {
                 let owns: Option<bool> = sqlx::query_scalar(
                     "SELECT pg_has_role(current_user, c.relowner, 'USAGE') FROM pg_class c \
                      WHERE c.relname = 'events' AND c.relnamespace = current_schema()::regnamespace",
@@ -208,7 +208,7 @@ impl Store {
     /// must not own the tables and must not be a superuser (either could undo all this).
     /// PostgreSQL only: on SQLite whoever can open the file owns everything in it.
     pub async fn grant_app_role(&self, role: &str) -> Result<()> {
-        let Backend::Postgres { pool } = self.backend() else {
+        let Backend::Postgres { pool, .. } = self.backend() else {
             return Err(Error::invalid(
                 "/appRole",
                 "database roles are a PostgreSQL feature; a SQLite store has one user, the file's owner (see docs/security.md)",
@@ -377,7 +377,13 @@ async fn open_postgres(url: &str, options: &StoreOptions) -> Result<(Backend, St
         .connect_with(connect)
         .await
         .map_err(|e| classify_open_error("postgres", &location, e))?;
-    Ok((Backend::Postgres { pool }, location))
+    Ok((
+        Backend::Postgres {
+            pool,
+            known: Default::default(),
+        },
+        location,
+    ))
 }
 
 fn classify_open_error(backend: &'static str, location: &str, error: sqlx::Error) -> Error {

@@ -199,7 +199,7 @@ macro_rules! read_event_page {
                 $q.push(format_args!(" ORDER BY {order} LIMIT ")).push_bind(limit + 1);
                 readers.event_page($q, PageFill::new(limit, budget)).await?
             }
-            $crate::store::Backend::Postgres { pool } => {
+            $crate::store::Backend::Postgres { pool, .. } => {
                 let mut $q = QueryBuilder::<sqlx::Postgres>::new(format!(
                     "SELECT {EVENT_COLUMNS} FROM events WHERE "
                 ));
@@ -244,7 +244,7 @@ impl Store {
                     })
                     .await?
             }
-            super::Backend::Postgres { pool } => {
+            super::Backend::Postgres { pool, .. } => {
                 sqlx::query_scalar(ROLE)
                     .bind(practice_id)
                     .bind(user)

@@ -6,10 +6,11 @@
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
-use chronicle::{Principal, Store};
+use chronicle::{ActorType, Error, NewEvent, Principal, Store};
+use serde_json::json;
 use sqlx::Connection;
 
-use crate::support::{Backend, TestStore, membership, patient, practice_created};
+use crate::support::{Backend, TestStore, membership, patient, patient_updated, practice_created};
 
 const P: &str = "prac-race";
 
@@ -59,6 +60,72 @@ pub async fn two_stores_appending_to_one_practice_lose_nothing(backend: Backend)
         "the head is the last event"
     );
     stores[1].close().await;
+}
+
+/// A store remembers what it read and wrote of a practice (the head, roles, stream versions;
+/// PostgreSQL appends plan against that instead of reading it again). Another store's
+/// appends make that knowledge stale; stale knowledge writes nothing wrong: the next append
+/// lands after the other store's, and a member the other store removed is refused.
+pub async fn knowledge_made_stale_by_another_store_writes_nothing_wrong(backend: Backend) {
+    let t = TestStore::new(backend).await;
+    t.practice_with_staff(P, "owner-1").await;
+    let other = Store::open(&t.url)
+        .await
+        .expect("a second store on the same database");
+    let (owner, desk) = (Principal::user("owner-1"), Principal::user("desk-1"));
+    let phone = |n: u32| json!({"phone": format!("+44 20 7946 000{n}")});
+    t.store
+        .append(&desk, patient(P, "pat-1", "Ann"))
+        .await
+        .unwrap();
+    t.store
+        .append(&desk, patient_updated(P, "pat-1", phone(1)))
+        .await
+        .unwrap();
+
+    let theirs = other
+        .append(&owner, patient_updated(P, "pat-1", phone(2)))
+        .await
+        .unwrap();
+    let mine = t
+        .store
+        .append(&desk, patient_updated(P, "pat-1", phone(3)))
+        .await
+        .unwrap();
+    assert_eq!(theirs.version, 3);
+    assert_eq!(
+        (mine.version, mine.seq),
+        (4, theirs.seq + 1),
+        "after the other store's append, not beside it"
+    );
+
+    let removal = NewEvent::new(
+        P,
+        "membership",
+        "desk-1",
+        "membership.removed",
+        json!({"userId": "desk-1", "reason": "left the practice"}),
+        ActorType::Human,
+    );
+    other.append(&owner, removal).await.unwrap();
+    let refused = t
+        .store
+        .append(&desk, patient_updated(P, "pat-1", phone(4)))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(refused, Error::PracticeNotFound { .. }),
+        "a removed member is refused, whatever this store knew: {refused}"
+    );
+
+    let events = t.all_events(P).await;
+    assert_eq!(events.last().unwrap().event_type, "membership.removed");
+    for (index, event) in events.iter().enumerate() {
+        assert_eq!(event.seq, index as i64 + 1, "seqs are contiguous");
+    }
+    let report = t.store.verify_chain(&owner, P).await.unwrap();
+    assert!(report.is_intact(), "{report:?}");
+    other.close().await;
 }
 
 /// Which statement moved the head: the unlocked write where nothing the plan read can change

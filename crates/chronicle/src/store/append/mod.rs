@@ -13,6 +13,7 @@
 
 mod dry_run;
 mod group;
+mod known;
 mod plan;
 mod postgres;
 mod sqlite;
@@ -27,6 +28,7 @@ use std::collections::HashSet;
 use chrono::Utc;
 use serde_json::Value;
 
+pub(crate) use self::known::KnownPractices;
 use self::plan::{AppendContext, Plan, Prepared, in_batch, plan};
 use self::postgres::write_locked;
 use super::sql::ContextRow;
@@ -211,16 +213,23 @@ impl Store {
         work: Vec<Work>,
         mode: AppendMode,
     ) -> Result<Vec<Result<Plan>>> {
-        let pool = match self.backend() {
+        let (pool, known) = match self.backend() {
             Backend::Sqlite { .. } => return self.write_appends_sqlite(work, mode).await,
-            Backend::Postgres { pool } => pool,
+            Backend::Postgres { pool, known } => (pool, known),
         };
         if mode == AppendMode::Commit
             && let Some(outcomes) = self.write_unlocked(&work).await?
         {
             return Ok(outcomes);
         }
-        write_locked(pool, work, mode).await
+        // The locked transaction moves heads this store's knowledge is not told about.
+        let mut practices: Vec<String> = work.iter().map(|w| w.practice_id.clone()).collect();
+        practices.dedup();
+        let outcomes = write_locked(pool, work, mode).await;
+        for practice_id in &practices {
+            known.forget(practice_id);
+        }
+        outcomes
     }
 
     /// Every event's own checks, each error naming its position in the batch.

@@ -1,8 +1,10 @@
 //! PostgreSQL appends that hold no lock across round trips. The context, head included, is
 //! read in one statement without a lock; the appends are planned against it; one statement
 //! then writes the events and moves the head, on condition that the head is still where the
-//! context found it. Two round trips instead of five (BEGIN, lock, context, write, COMMIT),
-//! and the head row is locked for one statement instead of a transaction.
+//! context found it (seq and hash). Two round trips instead of five (BEGIN, lock, context,
+//! write, COMMIT), and the head row is locked for one statement instead of a transaction.
+//! Where the store already knows the context from its last read or write
+//! ([`super::known`]), the read is skipped too, and a single append is one round trip.
 //!
 //! Why it is safe: every event moves its practice's head, and the database keeps the head at
 //! the last event (`chronicle_check_head`) and memberships behind their events, so an unmoved
@@ -30,7 +32,7 @@ impl Store {
     /// Writes `work` (one practice's appends, each all or nothing) without the head lock, or
     /// answers `None` when it must go through the locked transaction; `None` wrote nothing.
     pub(super) async fn write_unlocked(&self, work: &[Work]) -> Result<Option<Vec<Result<Plan>>>> {
-        let Backend::Postgres { pool } = self.backend() else {
+        let Backend::Postgres { pool, known } = self.backend() else {
             return Ok(None);
         };
         let Some(practice_id) = work.first().map(|w| w.practice_id.as_str()) else {
@@ -48,22 +50,29 @@ impl Store {
             return Ok(None);
         }
 
-        let found: Vec<RawContextRow> =
-            postgres_append_context(practice_id, &keys.streams, &keys.users, true)
-                .build_query_as()
-                .fetch_all(pool)
-                .await?;
-        let mut context = AppendContext::default();
-        let mut head_found = false;
-        for row in found {
-            let row = ContextRow::decode(row)?;
-            head_found |= matches!(row, ContextRow::Head { .. });
-            context.absorb(row);
-        }
-        if !head_found {
-            return Ok(None);
-        }
-        let head_read = context.head_seq;
+        let mut context = match known.context(practice_id, &keys.users, &keys.streams) {
+            Some(context) => context,
+            None => {
+                let found: Vec<RawContextRow> =
+                    postgres_append_context(practice_id, &keys.streams, &keys.users, true)
+                        .build_query_as()
+                        .fetch_all(pool)
+                        .await?;
+                let mut context = AppendContext::default();
+                let mut head_found = false;
+                for row in found {
+                    let row = ContextRow::decode(row)?;
+                    head_found |= matches!(row, ContextRow::Head { .. });
+                    context.absorb(row);
+                }
+                if !head_found {
+                    return Ok(None);
+                }
+                known.learn(practice_id, &context, &keys.streams);
+                context
+            }
+        };
+        let (head_seq, head_hash) = (context.head_seq, context.head_hash.clone());
 
         let mut run = work.to_vec();
         let plans = plan_in_turn(&mut run, practice_id, &mut context, &HashSet::new());
@@ -89,7 +98,9 @@ impl Store {
             .push(" WHERE practice_id = ")
             .push_bind(practice_id)
             .push(" AND seq = ")
-            .push_bind(head_read)
+            .push_bind(head_seq)
+            .push(" AND hash = ")
+            .push_bind(&head_hash)
             .push(format_args!(
                 " RETURNING 1) INSERT INTO events ({EVENT_COLUMNS}) SELECT * FROM ("
             ));
@@ -100,6 +111,7 @@ impl Store {
         let written = q.build().execute(pool).await?.rows_affected();
         if written == 0 {
             // Another append moved the head since the read: nothing was written.
+            known.forget(practice_id);
             return Ok(None);
         }
         if written != rows.len() as u64 {
@@ -108,6 +120,7 @@ impl Store {
                 rows.len()
             )));
         }
+        known.wrote(practice_id, (head_seq, &head_hash), &context, &keys.streams);
         Ok(Some(plans))
     }
 }
