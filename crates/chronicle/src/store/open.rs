@@ -371,15 +371,23 @@ async fn open_postgres(url: &str, options: &StoreOptions) -> Result<(Backend, St
         connect.get_port(),
         connect.get_database().unwrap_or("(default database)")
     );
-    // Generic plans from the first execution: a custom plan for a page read, made before
-    // autovacuum has analysed a freshly written table, sorted the whole practice for each of a
-    // connection's first pages (15 ms a page instead of 1.3 ms, BENCHMARKS.md fifth round). The
-    // store's statements are keyed lookups and ranges whose best plan does not depend on the
-    // values bound, and the planning each execution saves is work on the database too.
-    let connect = connect.options([("plan_cache_mode", "force_generic_plan")]);
     let pool = PgPoolOptions::new()
         .max_connections(options.max_connections.max(1))
         .acquire_timeout(options.connect_timeout)
+        // Generic plans from the first execution: a custom plan for a page read, made before
+        // autovacuum has analysed a freshly written table, sorted the whole practice for each
+        // of a connection's first pages (15 ms a page instead of 1.3 ms, BENCHMARKS.md fifth
+        // round). The store's statements are keyed lookups and ranges whose best plan does
+        // not depend on the values bound, and the planning each execution saves is work on
+        // the database too. A `SET` rather than a startup option, which poolers such as
+        // PgBouncer refuse.
+        .after_connect(|connection, _| {
+            Box::pin(async move {
+                sqlx::Executor::execute(connection, "SET plan_cache_mode = force_generic_plan")
+                    .await
+                    .map(drop)
+            })
+        })
         .connect_with(connect)
         .await
         .map_err(|e| classify_open_error("postgres", &location, e))?;
