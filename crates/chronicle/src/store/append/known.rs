@@ -26,7 +26,7 @@ const MOST_STREAMS: usize = 16_384;
 const MOST_USERS: usize = 1_024;
 
 /// One practice, as of `head_seq` / `head_hash`.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 struct KnownPractice {
     head_seq: i64,
     head_hash: String,
@@ -37,6 +37,28 @@ struct KnownPractice {
     roles: HashMap<String, Role>,
     /// Streams whose current version is known; 0 for a stream known to have no events.
     versions: HashMap<(String, String), i64>,
+}
+
+impl KnownPractice {
+    /// Takes the head of `context` as the head this knowledge is from.
+    fn move_head(&mut self, context: &AppendContext) {
+        self.head_seq = context.head_seq;
+        self.head_hash.clone_from(&context.head_hash);
+        self.head_time = context.head_time;
+        self.head_digest.clone_from(&context.head_digest);
+    }
+
+    /// Records the versions `context` has for `streams` (absent there: no events yet).
+    fn record_versions(&mut self, context: &AppendContext, streams: &[(&str, &str)]) {
+        if self.versions.len() + streams.len() > MOST_STREAMS {
+            self.versions.clear();
+        }
+        for (aggregate_type, aggregate_id) in streams {
+            let key = (aggregate_type.to_string(), aggregate_id.to_string());
+            let version = context.versions.get(&key).copied().unwrap_or(0);
+            self.versions.insert(key, version);
+        }
+    }
 }
 
 /// The practices this store knows, by id.
@@ -89,17 +111,9 @@ impl KnownPractices {
             if practices.len() >= MOST_PRACTICES {
                 practices.clear();
             }
-            practices.insert(
-                practice_id.to_string(),
-                KnownPractice {
-                    head_seq: read.head_seq,
-                    head_hash: read.head_hash.clone(),
-                    head_time: read.head_time,
-                    head_digest: read.head_digest.clone(),
-                    roles: HashMap::new(),
-                    versions: HashMap::new(),
-                },
-            );
+            let mut fresh = KnownPractice::default();
+            fresh.move_head(read);
+            practices.insert(practice_id.to_string(), fresh);
         }
         let known = practices.get_mut(practice_id).expect("just inserted");
         if known.roles.len() + read.roles.len() > MOST_USERS {
@@ -108,14 +122,7 @@ impl KnownPractices {
         known
             .roles
             .extend(read.roles.iter().map(|(user, role)| (user.clone(), *role)));
-        if known.versions.len() + streams.len() > MOST_STREAMS {
-            known.versions.clear();
-        }
-        for (aggregate_type, aggregate_id) in streams {
-            let key = (aggregate_type.to_string(), aggregate_id.to_string());
-            let version = read.versions.get(&key).copied().unwrap_or(0);
-            known.versions.insert(key, version);
-        }
+        known.record_versions(read, streams);
     }
 
     /// Moves what is known past this store's own write, which went from the head at
@@ -136,15 +143,8 @@ impl KnownPractices {
             practices.remove(practice_id);
             return;
         }
-        known.head_seq = after.head_seq;
-        known.head_hash.clone_from(&after.head_hash);
-        known.head_time = after.head_time;
-        known.head_digest.clone_from(&after.head_digest);
-        for (aggregate_type, aggregate_id) in streams {
-            let key = (aggregate_type.to_string(), aggregate_id.to_string());
-            let version = after.versions.get(&key).copied().unwrap_or(0);
-            known.versions.insert(key, version);
-        }
+        known.move_head(after);
+        known.record_versions(after, streams);
     }
 
     /// Forgets the practice: its head moved under this store.
