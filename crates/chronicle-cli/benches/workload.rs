@@ -4,10 +4,12 @@
 //! each figure's ratio to its backend's raw baseline, as Markdown for BENCHMARKS.md.
 //!
 //! - W1: 5,000 single-event appends, 1 writer, round-robin over 500 streams; one commit each.
-//! - W2: 8 concurrent writers × 2,000 single-event appends, each writer on its own 50 streams.
+//! - W2: 8 concurrent writers × 2,000 single-event appends, each writer on its own 50 streams,
+//!   all in one practice; W2p the same with each writer in a practice of its own (eight).
 //! - W3: 200 atomic batches of 100 events, each batch to its own stream.
 //! - W4: read one 1,000-event stream start to end, 200 times, decoding every event.
-//! - W5: read the whole store (42,000 events) in its global order, pages of 1,000.
+//! - W5: read the whole store (42,000 events) in its global order, pages of 1,000. The raw
+//!   tables have no practices, so their W5 also reads W2p's 16,000 events.
 //!
 //! Reads decode every event: the engine returns typed events, and the HTTP client decodes
 //! each page into the same type, as a Rust client of the API would.
@@ -30,6 +32,8 @@ use serde_json::{Value, json};
 use sqlx::{Connection, Executor};
 
 const PRACTICE: &str = "workload";
+/// W2p's writers each append to a practice of their own: `workload-0` … `workload-7`.
+const W2P_PRACTICE: &str = "workload-";
 const OWNER: &str = "bench-owner";
 const SCHEMA: &str = r#"{
   "$schema": "https://json-schema.org/draft/2020-12/schema",
@@ -51,20 +55,20 @@ struct Counts {
     w4_reads: usize,
 }
 
-fn payload(stream: &str, seq: usize) -> Value {
+fn payload(practice: &str, stream: &str, seq: usize) -> Value {
     let base =
-        json!({"stream": stream, "seq": seq, "tenant": PRACTICE, "kind": "recorded", "pad": ""});
+        json!({"stream": stream, "seq": seq, "tenant": practice, "kind": "recorded", "pad": ""});
     let pad = 200usize.saturating_sub(base.to_string().len());
-    json!({"stream": stream, "seq": seq, "tenant": PRACTICE, "kind": "recorded", "pad": "x".repeat(pad)})
+    json!({"stream": stream, "seq": seq, "tenant": practice, "kind": "recorded", "pad": "x".repeat(pad)})
 }
 
-fn event(stream: &str, seq: usize) -> NewEvent {
+fn event(practice: &str, stream: &str, seq: usize) -> NewEvent {
     NewEvent::new(
-        PRACTICE,
+        practice,
         "stream",
         stream,
         "bench.recorded",
-        payload(stream, seq),
+        payload(practice, stream, seq),
         ActorType::Human,
     )
 }
@@ -81,11 +85,13 @@ enum Target {
 }
 
 impl Target {
-    async fn append(&self, stream: &str, seq: usize) {
+    /// One single-event append; the raw tables have no practices, so their streams are named
+    /// by practice instead.
+    async fn append(&self, practice: &str, stream: &str, seq: usize) {
         match self {
             Target::Engine(store) => {
                 store
-                    .append(&Principal::user(OWNER), event(stream, seq))
+                    .append(&Principal::user(OWNER), event(practice, stream, seq))
                     .await
                     .unwrap();
             }
@@ -93,7 +99,7 @@ impl Target {
                 let response = client
                     .post(format!("{base}/v1/events/append"))
                     .header("x-user-id", OWNER)
-                    .json(&event(stream, seq))
+                    .json(&event(practice, stream, seq))
                     .send()
                     .await
                     .unwrap();
@@ -103,9 +109,9 @@ impl Target {
                 sqlx::query(
                     "INSERT INTO raw_events (stream, version, payload) VALUES ($1, $2, $3)",
                 )
-                .bind(stream)
+                .bind(format!("{practice}/{stream}"))
                 .bind(seq as i64)
-                .bind(payload(stream, seq).to_string())
+                .bind(payload(practice, stream, seq).to_string())
                 .execute(pool)
                 .await
                 .unwrap();
@@ -114,9 +120,9 @@ impl Target {
                 sqlx::query(
                     "INSERT INTO raw_events (stream, version, payload) VALUES ($1, $2, $3)",
                 )
-                .bind(stream)
+                .bind(format!("{practice}/{stream}"))
                 .bind(seq as i64)
-                .bind(payload(stream, seq).to_string())
+                .bind(payload(practice, stream, seq).to_string())
                 .execute(pool)
                 .await
                 .unwrap();
@@ -127,14 +133,15 @@ impl Target {
     async fn batch(&self, stream: &str, size: usize) {
         match self {
             Target::Engine(store) => {
-                let events = (1..=size).map(|seq| event(stream, seq)).collect();
+                let events = (1..=size).map(|seq| event(PRACTICE, stream, seq)).collect();
                 store
                     .append_batch(&Principal::user(OWNER), events)
                     .await
                     .unwrap();
             }
             Target::Http { base, client } => {
-                let events: Vec<NewEvent> = (1..=size).map(|seq| event(stream, seq)).collect();
+                let events: Vec<NewEvent> =
+                    (1..=size).map(|seq| event(PRACTICE, stream, seq)).collect();
                 let response = client
                     .post(format!("{base}/v1/events/append-batch"))
                     .header("x-user-id", OWNER)
@@ -151,7 +158,7 @@ impl Target {
                 q.push_values(1..=size, |mut row, seq| {
                     row.push_bind(stream)
                         .push_bind(seq as i64)
-                        .push_bind(payload(stream, seq).to_string());
+                        .push_bind(payload(PRACTICE, stream, seq).to_string());
                 });
                 q.build().execute(&mut *tx).await.unwrap();
                 tx.commit().await.unwrap();
@@ -163,7 +170,7 @@ impl Target {
                 q.push_values(1..=size, |mut row, seq| {
                     row.push_bind(stream)
                         .push_bind(seq as i64)
-                        .push_bind(payload(stream, seq).to_string());
+                        .push_bind(payload(PRACTICE, stream, seq).to_string());
                 });
                 q.build().execute(&mut *tx).await.unwrap();
                 tx.commit().await.unwrap();
@@ -305,32 +312,21 @@ fn decode(rows: Vec<(String, i64, String)>) -> usize {
         .count()
 }
 
-/// W1–W5 on one target; events/s each.
-async fn workload(target: Arc<Target>, c: &Counts) -> [f64; 5] {
+/// The columns every row prints.
+const COLUMNS: usize = 6;
+
+/// W1, W2, W2p, W3, W4 and W5 on one target; events/s each.
+async fn workload(target: Arc<Target>, c: &Counts) -> [f64; COLUMNS] {
     let started = Instant::now();
     for i in 0..c.w1 {
-        target.append(&format!("w1-{}", i % 500), i / 500 + 1).await;
+        target
+            .append(PRACTICE, &format!("w1-{}", i % 500), i / 500 + 1)
+            .await;
     }
     let w1 = c.w1 as f64 / started.elapsed().as_secs_f64();
 
-    let started = Instant::now();
-    let writers: Vec<_> = (0..c.w2_writers)
-        .map(|w| {
-            let target = target.clone();
-            let each = c.w2_each;
-            tokio::spawn(async move {
-                for i in 0..each {
-                    target
-                        .append(&format!("w2-{w}-{}", i % 50), i / 50 + 1)
-                        .await;
-                }
-            })
-        })
-        .collect();
-    for writer in writers {
-        writer.await.unwrap();
-    }
-    let w2 = (c.w2_writers * c.w2_each) as f64 / started.elapsed().as_secs_f64();
+    let w2 = concurrent_writers(&target, c, |_| PRACTICE.to_string()).await;
+    let w2p = concurrent_writers(&target, c, |w| format!("{W2P_PRACTICE}{w}")).await;
 
     let started = Instant::now();
     for b in 0..c.w3_batches {
@@ -350,7 +346,34 @@ async fn workload(target: Arc<Target>, c: &Counts) -> [f64; 5] {
     let started = Instant::now();
     let all = target.read_all().await;
     let w5 = all as f64 / started.elapsed().as_secs_f64();
-    [w1, w2, w3, w4, w5]
+    [w1, w2, w2p, w3, w4, w5]
+}
+
+/// W2's writers, writer `w` appending to `practice(w)`; events/s.
+async fn concurrent_writers(
+    target: &Arc<Target>,
+    c: &Counts,
+    practice: impl Fn(usize) -> String,
+) -> f64 {
+    let started = Instant::now();
+    let writers: Vec<_> = (0..c.w2_writers)
+        .map(|w| {
+            let target = target.clone();
+            let each = c.w2_each;
+            let practice = practice(w);
+            tokio::spawn(async move {
+                for i in 0..each {
+                    target
+                        .append(&practice, &format!("w2-{w}-{}", i % 50), i / 50 + 1)
+                        .await;
+                }
+            })
+        })
+        .collect();
+    for writer in writers {
+        writer.await.unwrap();
+    }
+    (c.w2_writers * c.w2_each) as f64 / started.elapsed().as_secs_f64()
 }
 
 async fn engine_store(url: &str, registry: &std::path::Path) -> Store {
@@ -360,20 +383,24 @@ async fn engine_store(url: &str, registry: &std::path::Path) -> Store {
         ..StoreOptions::default()
     };
     let store = Store::open_with(url, options).await.unwrap();
-    store
-        .append(
-            &Principal::user(OWNER),
-            NewEvent::new(
-                PRACTICE,
-                "practice",
-                PRACTICE,
-                "practice.created",
-                json!({"name": "Workload"}),
-                ActorType::Human,
-            ),
-        )
-        .await
-        .unwrap();
+    let practices =
+        std::iter::once(PRACTICE.to_string()).chain((0..8).map(|w| format!("{W2P_PRACTICE}{w}")));
+    for practice in practices {
+        store
+            .append(
+                &Principal::user(OWNER),
+                NewEvent::new(
+                    &practice,
+                    "practice",
+                    &practice,
+                    "practice.created",
+                    json!({"name": "Workload"}),
+                    ActorType::Human,
+                ),
+            )
+            .await
+            .unwrap();
+    }
     store
 }
 
@@ -426,7 +453,7 @@ async fn fresh_postgres(admin: &str) -> String {
     format!("{base}/{name}")
 }
 
-fn row(name: &str, figures: [f64; 5], baseline: Option<[f64; 5]>) -> String {
+fn row(name: &str, figures: [f64; COLUMNS], baseline: Option<[f64; COLUMNS]>) -> String {
     let cells: Vec<String> = figures
         .iter()
         .enumerate()
@@ -438,8 +465,8 @@ fn row(name: &str, figures: [f64; 5], baseline: Option<[f64; 5]>) -> String {
     format!("| {name} | {} |", cells.join(" | "))
 }
 
-/// W1–W5 `runs` times, each on a fresh target from `make(run)`; the median of each column.
-async fn median_of<F, Fut>(runs: usize, c: &Counts, mut make: F) -> [f64; 5]
+/// The workload `runs` times, each on a fresh target from `make(run)`; the median of each column.
+async fn median_of<F, Fut>(runs: usize, c: &Counts, mut make: F) -> [f64; COLUMNS]
 where
     F: FnMut(usize) -> Fut,
     Fut: std::future::Future<Output = Target>,
@@ -566,8 +593,8 @@ async fn main() {
     }
     println!("Median of {runs} runs each; every run on a fresh store.");
     println!();
-    println!("| events/s | W1 | W2 | W3 | W4 | W5 |");
-    println!("|---|---:|---:|---:|---:|---:|");
+    println!("| events/s | W1 | W2 | W2p | W3 | W4 | W5 |");
+    println!("|---|---:|---:|---:|---:|---:|---:|");
     for r in rows {
         println!("{r}");
     }
