@@ -311,6 +311,25 @@ mod tests {
     use crate::store::Store;
 
     #[test]
+    fn the_bundled_sqlite_is_built_with_the_workspace_options() {
+        // .cargo/config.toml sets them; a build that loses them is slower, not wrong, so only
+        // this test notices.
+        let connection = Connection::open_in_memory().unwrap();
+        let mut statement = connection.prepare("PRAGMA compile_options").unwrap();
+        let options: Vec<String> = statement
+            .query_map([], |row| row.get(0))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap();
+        for wanted in ["DEFAULT_MEMSTATUS=0", "USE_ALLOCA"] {
+            assert!(
+                options.iter().any(|option| option == wanted),
+                "{wanted} missing from {options:?}"
+            );
+        }
+    }
+
+    #[test]
     fn stored_times_read_by_position_are_what_chrono_reads() {
         for text in [
             "2026-09-02T00:03:10.191738+00:00",
