@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use sqlx::QueryBuilder;
 
-use super::rows::{EventRow, unpadded_hash};
+use super::rows::{EventRow, PostgresEventRows, unpadded_hash};
 use super::sql::EVENT_COLUMNS;
 use super::{Store, dispatch};
 use crate::cursor::{self, page_limit};
@@ -206,7 +206,7 @@ macro_rules! read_event_page {
                 push_member_check!($q, $practice_id, member);
                 $where
                 $q.push(format_args!(" ORDER BY {order} LIMIT ")).push_bind(limit + 1);
-                within_budget($q.build_query_as().fetch(pool), limit, budget).await?
+                within_budget($q.build().fetch(pool), limit, budget).await?
             }
         };
         if page.events.is_empty() {
@@ -574,13 +574,16 @@ impl Store {
 /// with whether more rows follow (one more row is read to know). Rows are read one by one from
 /// the database, so no more than the budget is ever held.
 async fn within_budget(
-    mut rows: impl futures_util::Stream<Item = std::result::Result<EventRow, sqlx::Error>> + Unpin,
+    mut rows: impl futures_util::Stream<Item = std::result::Result<sqlx::postgres::PgRow, sqlx::Error>>
+    + Unpin,
     limit: i64,
     budget: usize,
 ) -> Result<PageFill> {
     use futures_util::TryStreamExt;
     let mut page = PageFill::new(limit, budget);
+    let mut decoder = PostgresEventRows::new();
     while let Some(row) = rows.try_next().await? {
+        let row = decoder.decode(&row)?;
         if !page.offer(row.payload_json.len(), || row.into_event())? {
             break;
         }

@@ -24,6 +24,28 @@ pub(crate) struct EventRow {
     pub recorded_by: Option<String>,
 }
 
+/// The columns of an [`EventRow`] read by position from an sqlx row with `$get` (`try_get`,
+/// or `try_get_unchecked` where the column types were checked already).
+macro_rules! event_row_by_position {
+    ($row:expr, $get:ident) => {
+        EventRow {
+            practice_id: $row.$get(0)?,
+            seq: $row.$get(1)?,
+            id: $row.$get(2)?,
+            aggregate_type: $row.$get(3)?,
+            aggregate_id: $row.$get(4)?,
+            version: $row.$get(5)?,
+            event_type: $row.$get(6)?,
+            payload_json: $row.$get(7)?,
+            actor_type: $row.$get(8)?,
+            actor_id: $row.$get(9)?,
+            created_at: $row.$get(10)?,
+            hash: $row.$get(11)?,
+            recorded_by: $row.$get(12)?,
+        }
+    };
+}
+
 /// Read by position, not by name: sqlx finds a named column through a hash map, for every
 /// column of every row, which cost a sixth of reading a page on PostgreSQL.
 impl<'r, R> sqlx::FromRow<'r, R> for EventRow
@@ -36,22 +58,69 @@ where
     DateTime<Utc>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
 {
     fn from_row(row: &'r R) -> sqlx::Result<Self> {
-        Ok(EventRow {
-            practice_id: row.try_get(0)?,
-            seq: row.try_get(1)?,
-            id: row.try_get(2)?,
-            aggregate_type: row.try_get(3)?,
-            aggregate_id: row.try_get(4)?,
-            version: row.try_get(5)?,
-            event_type: row.try_get(6)?,
-            payload_json: row.try_get(7)?,
-            actor_type: row.try_get(8)?,
-            actor_id: row.try_get(9)?,
-            created_at: row.try_get(10)?,
-            hash: row.try_get(11)?,
-            recorded_by: row.try_get(12)?,
-        })
+        Ok(event_row_by_position!(row, try_get))
     }
+}
+
+/// The rows of one PostgreSQL result, decoded as [`EventRow`]s with their column types checked
+/// once. sqlx checks the type of every value it decodes (a tenth of reading a page), but
+/// PostgreSQL describes a result's columns once for all its rows, so after the first check
+/// the others say nothing new. (SQLite types each value on its own, so its rows keep the check
+/// of every value.)
+pub(crate) struct PostgresEventRows {
+    checked: bool,
+}
+
+impl PostgresEventRows {
+    pub fn new() -> Self {
+        Self { checked: false }
+    }
+
+    pub fn decode(&mut self, row: &sqlx::postgres::PgRow) -> sqlx::Result<EventRow> {
+        use sqlx::Row;
+        if !self.checked {
+            check_postgres_columns(row)?;
+            self.checked = true;
+        }
+        Ok(event_row_by_position!(row, try_get_unchecked))
+    }
+}
+
+/// The result's columns are the types [`EventRow`] reads, in [`super::sql::EVENT_COLUMNS`]'s
+/// order.
+fn check_postgres_columns(row: &sqlx::postgres::PgRow) -> sqlx::Result<()> {
+    use sqlx::postgres::{PgTypeInfo, Postgres};
+    use sqlx::{Column, Row, Type, TypeInfo};
+    fn expect<T: Type<Postgres>>(
+        row: &sqlx::postgres::PgRow,
+        indexes: &[usize],
+    ) -> sqlx::Result<()> {
+        for &index in indexes {
+            let column = row
+                .columns()
+                .get(index)
+                .ok_or(sqlx::Error::ColumnIndexOutOfBounds {
+                    index,
+                    len: row.len(),
+                })?;
+            let found: &PgTypeInfo = column.type_info();
+            if !T::compatible(found) {
+                return Err(sqlx::Error::ColumnDecode {
+                    index: format!("{index} ({})", column.name()),
+                    source: format!(
+                        "the column is {} in the database; events are read as {}",
+                        found.name(),
+                        T::type_info().name()
+                    )
+                    .into(),
+                });
+            }
+        }
+        Ok(())
+    }
+    expect::<String>(row, &[0, 2, 3, 4, 6, 7, 8, 9, 11, 12])?;
+    expect::<i64>(row, &[1, 5])?;
+    expect::<DateTime<Utc>>(row, &[10])
 }
 
 impl EventRow {

@@ -246,7 +246,13 @@ impl SqliteReaders {
 /// A row of [`super::sql::EVENT_COLUMNS`], as the sqlx reads decode it, so both become events
 /// through [`EventRow::into_event`].
 pub(crate) fn event_row(row: &rusqlite::Row<'_>) -> Result<EventRow> {
-    let created_at = row.get_ref(10)?.as_str().map_err(rusqlite::Error::from)?;
+    let created_at = row.get_ref(10)?;
+    let created_at = created_at.as_str().map_err(|e| {
+        Error::undecodable(format!(
+            "created_at (column 10) holds {}, not a time: {e}",
+            created_at.data_type()
+        ))
+    })?;
     Ok(EventRow {
         practice_id: row.get(0)?,
         seq: row.get(1)?,

@@ -1220,6 +1220,45 @@ pub async fn batches_are_all_or_nothing(backend: Backend) {
     assert!(t.store.verify_chain(&owner(), P).await.unwrap().is_intact());
 }
 
+/// A column whose type was changed under the store (by whoever owns the database) fails
+/// the read and names the column, instead of being read as something else. PostgreSQL's pages
+/// check a result's column types once for all its rows; SQLite checks every value.
+pub async fn a_column_retyped_under_the_store_fails_the_read_naming_it(backend: Backend) {
+    let t = TestStore::new(backend).await;
+    t.practice_with_staff(P, "owner-1").await;
+    for n in 0..3 {
+        t.store
+            .append(&owner(), patient(P, &format!("pat-{n}"), "Ann"))
+            .await
+            .unwrap();
+    }
+    let read = || async {
+        t.store
+            .timeline(
+                &owner(),
+                P,
+                &TimelineFilter::default(),
+                Direction::Forward,
+                &pr(None, None),
+            )
+            .await
+    };
+    assert_eq!(read().await.unwrap().items.len(), 8, "readable before");
+    let retype = match backend {
+        // SQLite keeps a type per value: a BLOB where a time was.
+        Backend::Sqlite => {
+            "DROP TRIGGER events_reject_update; UPDATE events SET created_at = X'00' WHERE seq = 3"
+        }
+        Backend::Postgres => "ALTER TABLE events ALTER COLUMN created_at TYPE TEXT",
+    };
+    t.raw(retype).await.unwrap();
+    let error = read().await.expect_err("a retyped column is not read");
+    assert!(
+        error.to_string().contains("created_at"),
+        "names the column: {error}"
+    );
+}
+
 pub async fn hash_chain_detects_an_edited_payload_and_a_deleted_event(backend: Backend) {
     let t = TestStore::new(backend).await;
     t.practice_with_staff(P, "owner-1").await;

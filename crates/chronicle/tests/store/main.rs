@@ -119,6 +119,7 @@ on_both_backends!(
     retry_with_the_same_id_is_idempotent,
     batches_are_all_or_nothing,
     hash_chain_detects_an_edited_payload_and_a_deleted_event,
+    a_column_retyped_under_the_store_fails_the_read_naming_it,
     system_principal_bypasses_membership_but_not_validation,
     reopening_a_store_keeps_its_events,
     demo_data_is_deterministic_and_valid,
