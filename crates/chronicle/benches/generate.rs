@@ -2,7 +2,10 @@
 //! batch append (validated, access-checked, chained), plus a dry run against the append it
 //! previews. Prints a Markdown table for BENCHMARKS.md.
 //!
-//! Run with: `cargo bench -p chronicle --bench generate`.
+//! Generation into SQLite is the median of `--runs N` runs (default 3), each into a fresh
+//! store, with the range beside it: one run swings with the disk and the neighbours.
+//!
+//! Run with: `cargo bench -p chronicle --bench generate [-- --runs N]`.
 
 use std::sync::atomic::AtomicBool;
 use std::time::{Duration, Instant};
@@ -17,9 +20,24 @@ const EVENTS: usize = 100_000;
 
 fn row(case: &str, events: usize, took: Duration) {
     println!(
-        "| {case} | {events} | {:.2} | {:.0} |",
+        "| {case} | {events} | {:.2} | {:.0} | |",
         took.as_secs_f64(),
         events as f64 / took.as_secs_f64()
+    );
+}
+
+/// The median of `runs` (sorted here) and the range of their rates.
+fn median_row(case: &str, events: usize, mut runs: Vec<Duration>) {
+    runs.sort();
+    let rate = |took: &Duration| events as f64 / took.as_secs_f64();
+    let median = runs[runs.len() / 2];
+    println!(
+        "| {case} | {events} | {:.2} | {:.0} | {:.0}–{:.0} over {} |",
+        median.as_secs_f64(),
+        rate(&median),
+        rate(runs.last().expect("at least one run")),
+        rate(&runs[0]),
+        runs.len()
     );
 }
 
@@ -72,8 +90,30 @@ fn payloads_alone() {
     );
 }
 
-async fn into_sqlite(dir: &tempfile::TempDir, batch_size: usize, as_user: bool) {
-    let store = fresh_store(dir, &format!("generate-{batch_size}-{as_user}.db")).await;
+async fn into_sqlite(dir: &tempfile::TempDir, batch_size: usize, as_user: bool, runs: usize) {
+    let mut took = Vec::new();
+    for run in 0..runs {
+        took.push(generate_once(dir, batch_size, as_user, run).await);
+    }
+    let who = if as_user {
+        "a user (owner)"
+    } else {
+        "the system principal"
+    };
+    median_row(
+        &format!("generate into SQLite, all default types, batches of {batch_size}, as {who}"),
+        EVENTS,
+        took,
+    );
+}
+
+async fn generate_once(
+    dir: &tempfile::TempDir,
+    batch_size: usize,
+    as_user: bool,
+    run: usize,
+) -> Duration {
+    let store = fresh_store(dir, &format!("generate-{batch_size}-{as_user}-{run}.db")).await;
     let caller = if as_user {
         Principal::user("bench-owner")
     } else {
@@ -88,17 +128,8 @@ async fn into_sqlite(dir: &tempfile::TempDir, batch_size: usize, as_user: bool) 
         .expect("generation succeeds");
     let took = started.elapsed();
     assert_eq!(outcome.written, EVENTS);
-    let who = if as_user {
-        "a user (owner)"
-    } else {
-        "the system principal"
-    };
-    row(
-        &format!("generate into SQLite, all default types, batches of {batch_size}, as {who}"),
-        EVENTS,
-        took,
-    );
     store.close().await;
+    took
 }
 
 async fn dry_run_against_append(dir: &tempfile::TempDir) {
@@ -155,13 +186,19 @@ async fn dry_run_against_append(dir: &tempfile::TempDir) {
 
 #[tokio::main(flavor = "multi_thread")]
 async fn main() {
+    let runs = std::env::args()
+        .skip_while(|a| a != "--runs")
+        .nth(1)
+        .and_then(|n| n.parse::<usize>().ok())
+        .unwrap_or(3)
+        .max(1);
     let dir = tempfile::tempdir().unwrap();
-    println!("| case | events | seconds | events/s |");
-    println!("|---|---:|---:|---:|");
+    println!("| case | events | seconds | events/s | events/s range |");
+    println!("|---|---:|---:|---:|---|");
     payloads_alone();
     for batch_size in [1_000, 2_000, 5_000] {
-        into_sqlite(&dir, batch_size, false).await;
+        into_sqlite(&dir, batch_size, false, runs).await;
     }
-    into_sqlite(&dir, 2_000, true).await;
+    into_sqlite(&dir, 2_000, true, runs).await;
     dry_run_against_append(&dir).await;
 }

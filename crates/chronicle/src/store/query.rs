@@ -569,10 +569,9 @@ impl Store {
     }
 }
 
-/// Trims the look-ahead row and makes the next cursor from the last item kept.
-/// One page of events, as read: at most `limit`, and no more payload bytes than `budget`,
-/// with whether more rows follow (one more row is read to know). Rows are read one by one from
-/// the database, so no more than the budget is ever held.
+/// One page of events read from PostgreSQL: at most `limit`, and no more payload bytes than
+/// `budget`, with whether more rows follow (one more row is read to know). Rows are read one by
+/// one from the database, so no more than the budget is ever held.
 async fn within_budget(
     mut rows: impl futures_util::Stream<Item = std::result::Result<sqlx::postgres::PgRow, sqlx::Error>>
     + Unpin,
