@@ -58,14 +58,9 @@ impl Store {
                 });
             }
         };
-        // SQLite has one writer: one queue. PostgreSQL commits practices in parallel.
-        let commit_shards = match backend {
-            Backend::Sqlite { .. } => 1,
-            Backend::Postgres { .. } => 64,
-        };
         let store = Store {
             inner: Arc::new(Inner {
-                commit_groups: super::CommitGroups::new(commit_shards),
+                commit_groups: super::CommitGroups::default(),
                 recent_writers: Default::default(),
                 appended: tokio::sync::broadcast::channel(1024).0,
                 checkpoints: tokio::sync::broadcast::channel(1024).0,

@@ -77,6 +77,11 @@ async fn postgres_appends_skip_the_head_lock_where_they_can() {
     unlocked::postgres_appends_skip_the_head_lock_where_they_can().await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn postgres_appends_to_several_practices_share_one_statement() {
+    unlocked::postgres_appends_to_several_practices_share_one_statement().await;
+}
+
 on_both_backends!(
     commit_groups, groups:
     concurrent_appends_share_commits_and_each_stays_all_or_nothing,

@@ -6,7 +6,7 @@
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
-use chronicle::{ActorType, Error, NewEvent, Principal, Store};
+use chronicle::{ActorType, Error, Event, NewEvent, Principal, Store};
 use serde_json::json;
 use sqlx::Connection;
 
@@ -150,8 +150,8 @@ pub async fn postgres_appends_skip_the_head_lock_where_they_can() {
             .await
             .unwrap()
     };
-    const UNLOCKED: &str = "WITH head AS (UPDATE practice_heads";
-    const LOCKED: &str = "WITH appended AS (INSERT INTO events";
+    const UNLOCKED: &str = UNLOCKED_WRITE;
+    const LOCKED: &str = LOCKED_WRITE;
 
     t.store
         .append(&owner, patient(P, "pat-1", "Ann"))
@@ -188,3 +188,140 @@ pub async fn postgres_appends_skip_the_head_lock_where_they_can() {
     let report = t.store.verify_chain(&owner, P).await.unwrap();
     assert!(report.is_intact(), "{report:?}");
 }
+
+/// Appends to several practices that queue while a commit is under way share the next commit,
+/// one statement for all of them. A practice whose head another store moved meanwhile is not
+/// written by that statement: its append is decided again under the lock, after the other
+/// store's event, while the others' stand as written.
+pub async fn postgres_appends_to_several_practices_share_one_statement() {
+    const PRACTICES: [&str; 3] = ["share-a", "share-b", "share-c"];
+    let t = TestStore::new(Backend::Postgres).await;
+    for practice in PRACTICES {
+        t.practice_with_staff(practice, "owner-1").await;
+    }
+    t.raw(
+        "CREATE TABLE test_head_writes (n bigserial, practice_id text, tx bigint, statement text); \
+         CREATE FUNCTION test_log_head_write() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN \
+         INSERT INTO test_head_writes (practice_id, tx, statement) \
+         VALUES (NEW.practice_id, txid_current(), current_query()); RETURN NEW; END $$; \
+         CREATE TRIGGER test_log_head_write BEFORE UPDATE ON practice_heads \
+         FOR EACH ROW EXECUTE FUNCTION test_log_head_write()",
+    )
+    .await
+    .unwrap();
+    let owner = Principal::user("owner-1");
+    // What the store knows of each practice is its own last write.
+    for practice in PRACTICES {
+        t.store
+            .append(&owner, patient(practice, "pat-0", "Ann"))
+            .await
+            .unwrap();
+    }
+    let mut probe = sqlx::PgConnection::connect(&t.url).await.unwrap();
+
+    // share-a and share-b queue while the commit of share-c's append waits for its head.
+    let queue_behind_share_c = async |event: fn(&'static str) -> NewEvent| -> (Event, Event) {
+        let mut holder = sqlx::PgConnection::connect(&t.url).await.unwrap();
+        sqlx::query("BEGIN").execute(&mut holder).await.unwrap();
+        sqlx::query("SELECT 1 FROM practice_heads WHERE practice_id = 'share-c' FOR UPDATE")
+            .execute(&mut holder)
+            .await
+            .unwrap();
+        let append = |practice: &'static str| {
+            let (store, owner) = (t.store.clone(), owner.clone());
+            tokio::spawn(async move { store.append(&owner, event(practice)).await })
+        };
+        let held = append("share-c");
+        let mut waiting = sqlx::PgConnection::connect(&t.url).await.unwrap();
+        while sqlx::query_scalar::<_, i64>(
+            "SELECT COUNT(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE 'WITH moved%'",
+        )
+        .fetch_one(&mut waiting)
+        .await
+        .unwrap()
+            == 0
+        {
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
+        let (a, b) = (append("share-a"), append("share-b"));
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        sqlx::query("COMMIT").execute(&mut holder).await.unwrap();
+        held.await.unwrap().unwrap();
+        (a.await.unwrap().unwrap(), b.await.unwrap().unwrap())
+    };
+    let writes_of = async |probe: &mut sqlx::PgConnection,
+                           event: &Event|
+           -> Vec<(String, String)> {
+        sqlx::query_as(
+            "SELECT practice_id, statement FROM test_head_writes WHERE tx = \
+             (SELECT tx FROM test_head_writes WHERE practice_id = $1 ORDER BY n DESC LIMIT 1) ORDER BY n",
+        )
+        .bind(&event.practice_id)
+        .fetch_all(probe)
+        .await
+        .unwrap()
+    };
+
+    let (a, _) = queue_behind_share_c(|practice| patient(practice, "queued", "Cy")).await;
+    let shared = writes_of(&mut probe, &a).await;
+    let practices: Vec<&str> = shared.iter().map(|(p, _)| p.as_str()).collect();
+    assert_eq!(
+        practices,
+        ["share-a", "share-b"],
+        "one commit moved both heads"
+    );
+    assert!(
+        shared
+            .iter()
+            .all(|(_, statement)| statement.starts_with(UNLOCKED_WRITE)),
+        "in one statement without the lock: {shared:?}"
+    );
+
+    let other = Store::open(&t.url)
+        .await
+        .expect("a second store on the same database");
+    let theirs = other
+        .append(&owner, patient("share-b", "theirs", "Bo"))
+        .await
+        .unwrap();
+    // Every stream here is one this store wrote: it plans against what it knows, a stale head
+    // for share-b.
+    let (a, b) = queue_behind_share_c(|practice| {
+        patient_updated(practice, "queued", json!({"phone": "+44 20 7946 0001"}))
+    })
+    .await;
+    assert_eq!(
+        b.seq,
+        theirs.seq + 1,
+        "share-b's append lands after the other store's"
+    );
+    let a_writes = writes_of(&mut probe, &a).await;
+    assert_eq!(
+        a_writes.len(),
+        1,
+        "share-a alone moved in its statement: {a_writes:?}"
+    );
+    assert!(a_writes[0].1.starts_with(UNLOCKED_WRITE), "{a_writes:?}");
+    let b_writes = writes_of(&mut probe, &b).await;
+    assert!(
+        b_writes[0].1.starts_with(LOCKED_WRITE),
+        "share-b's stale head sent its append to the lock: {b_writes:?}"
+    );
+
+    for practice in PRACTICES {
+        let events = t.all_events(practice).await;
+        for (index, event) in events.iter().enumerate() {
+            assert_eq!(
+                event.seq,
+                index as i64 + 1,
+                "{practice}: seqs are contiguous"
+            );
+        }
+        let report = t.store.verify_chain(&owner, practice).await.unwrap();
+        assert!(report.is_intact(), "{practice}: {report:?}");
+    }
+    other.close().await;
+}
+
+const UNLOCKED_WRITE: &str = "WITH moved AS (UPDATE practice_heads";
+const LOCKED_WRITE: &str = "WITH appended AS (INSERT INTO events";

@@ -12,10 +12,13 @@
 //! its own, so a caller who stops waiting cannot cut a commit that carries other callers'
 //! events short.
 //!
-//! Appends queue by practice in shards: SQLite has one writer, so one shard; PostgreSQL
-//! locks each practice's head, so practices in different shards commit in parallel, and a
-//! shared transaction locks its practices' heads in name order, which two such transactions
-//! can never hold crosswise.
+//! One queue for every practice, so appends to different practices share a commit as appends
+//! to one practice do: on SQLite, which has one writer, and on PostgreSQL too, where one
+//! statement writes every practice of a commit ([`unlocked`](super::unlocked)). One commit is
+//! under way at a time: PostgreSQL is CPU-bound here on a commit's fixed costs, and parallel
+//! commits made each commit smaller and the whole slower (ADR 0015). A shared transaction locks
+//! its practices' heads in name order, which two such transactions (from two processes) can
+//! never hold crosswise.
 
 use std::sync::{Arc, Mutex};
 
@@ -35,15 +38,11 @@ pub(crate) struct Work {
     pub prepared: Vec<Prepared>,
 }
 
-/// The queues of appends waiting for a commit.
-pub(crate) struct CommitGroups {
-    shards: Box<[Shard]>,
-}
-
+/// The appends waiting for a commit.
 #[derive(Default)]
-struct Shard {
+pub(crate) struct CommitGroups {
     waiting: Mutex<Vec<Queued>>,
-    /// Held by the task writing this shard's current group.
+    /// Held by the task writing the current group.
     leader: Arc<tokio::sync::Mutex<()>>,
 }
 
@@ -57,25 +56,6 @@ struct Queued {
 const MOST_APPENDS_PER_COMMIT: usize = 256;
 
 impl CommitGroups {
-    /// `shards` queues (at least one).
-    pub(crate) fn new(shards: usize) -> Self {
-        Self {
-            shards: (0..shards.max(1)).map(|_| Shard::default()).collect(),
-        }
-    }
-
-    fn shard(&self, practice_id: &str) -> &Shard {
-        // FNV-1a: stable across processes and builds, unlike the std hasher's seeds.
-        let hash = practice_id
-            .bytes()
-            .fold(0xcbf2_9ce4_8422_2325_u64, |hash, byte| {
-                (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
-            });
-        &self.shards[(hash % self.shards.len() as u64) as usize]
-    }
-}
-
-impl Shard {
     /// The appends the next commit carries: in arrival order, up to
     /// [`MOST_APPENDS_PER_COMMIT`] appends and `most_events` events (at least one append).
     /// Appends whose callers stopped waiting are dropped unwritten.
@@ -96,12 +76,11 @@ impl Shard {
 }
 
 impl Store {
-    /// Commits `work`, sharing the transaction with whatever else is queued for its shard.
+    /// Commits `work`, sharing the transaction with whatever else is queued.
     pub(super) async fn commit_in_group(&self, work: Work) -> Result<Plan> {
         let groups = &self.inner.commit_groups;
-        let shard = groups.shard(&work.practice_id);
         let (reply, mut answer) = oneshot::channel();
-        shard
+        groups
             .waiting
             .lock()
             .expect("commit queue lock")
@@ -116,8 +95,8 @@ impl Store {
                         )))
                     });
                 }
-                leader = shard.leader.clone().lock_owned() => {
-                    let group = shard.take(self.options().max_batch_events);
+                leader = groups.leader.clone().lock_owned() => {
+                    let group = groups.take(self.options().max_batch_events);
                     if group.is_empty() {
                         // Another leader took ours and has answered (the answer is polled first).
                         continue;
@@ -160,16 +139,26 @@ impl Store {
                 }
             }
             Err(_) => {
-                // Nothing of the group was committed: each append again, in a transaction of
-                // its own, so the failure stays with the append that caused it.
-                for (work, reply) in spares.into_iter().zip(replies) {
-                    let outcome = self
-                        .write_appends(vec![work], AppendMode::Commit)
-                        .await
-                        .and_then(|mut outcomes| outcomes.pop().expect("one outcome per append"));
+                // Nothing of the group was committed: each append again on its own.
+                for (reply, outcome) in replies.into_iter().zip(self.write_each_alone(spares).await)
+                {
                     let _ = reply.send(outcome);
                 }
             }
         }
+    }
+
+    /// Writes each append in a commit of its own, so a database failure stays with the append
+    /// that caused it.
+    pub(super) async fn write_each_alone(&self, work: Vec<Work>) -> Vec<Result<Plan>> {
+        let mut outcomes = Vec::with_capacity(work.len());
+        for work in work {
+            outcomes.push(
+                Box::pin(self.write_appends(vec![work], AppendMode::Commit))
+                    .await
+                    .and_then(|mut outcomes| outcomes.pop().expect("one outcome per append")),
+            );
+        }
+        outcomes
     }
 }

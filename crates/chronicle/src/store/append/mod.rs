@@ -200,14 +200,17 @@ impl Store {
         Ok(plan.into_results())
     }
 
-    /// Writes appends that passed their own checks in one write transaction, and commits it
-    /// (or rolls it back for a dry run, or when nothing is new). `work` is ordered by practice;
-    /// each practice's appends are planned one after another against one read of its context,
-    /// advanced by each plan, so each append meets exactly what the ones before it wrote. One
-    /// outcome per append, in order: an append the rules refuse writes nothing and fails alone.
-    /// An error from the database fails them all (the transaction is rolled back). On
-    /// PostgreSQL a commit is first tried without the head lock ([`unlocked`]), which writes
-    /// the same rows or nothing.
+    /// Writes appends that passed their own checks, and commits them (or rolls them back for
+    /// a dry run, or when nothing is new). `work` is ordered by practice; each practice's
+    /// appends are planned one after another against one read of its context, advanced by
+    /// each plan, so each append meets exactly what the ones before it wrote. One outcome per
+    /// append, in order: an append the rules refuse writes nothing and fails alone. An error
+    /// from the database means nothing was written (the transaction is rolled back).
+    ///
+    /// On PostgreSQL a commit is first tried without the head locks ([`unlocked`]), one
+    /// statement for every practice in it; the practices it could not write go through the
+    /// locked transaction. Should that then fail, the unlocked part is already committed, so
+    /// each remaining append is written on its own and keeps its own outcome.
     pub(super) async fn write_appends(
         &self,
         work: Vec<Work>,
@@ -217,19 +220,45 @@ impl Store {
             Backend::Sqlite { .. } => return self.write_appends_sqlite(work, mode).await,
             Backend::Postgres { pool, known } => (pool, known),
         };
-        if mode == AppendMode::Commit
-            && let Some(outcomes) = self.write_unlocked(&work).await?
-        {
-            return Ok(outcomes);
+        let unlocked = match mode {
+            AppendMode::Commit => self.write_unlocked(&work).await?,
+            AppendMode::DryRun => work.iter().map(|_| None).collect(),
+        };
+        let wrote_unlocked = unlocked.iter().any(Option::is_some);
+        let locked: Vec<Work> = work
+            .into_iter()
+            .zip(&unlocked)
+            .filter(|(_, outcome)| outcome.is_none())
+            .map(|(work, _)| work)
+            .collect();
+        if locked.is_empty() {
+            return Ok(unlocked.into_iter().flatten().collect());
         }
         // The locked transaction moves heads this store's knowledge is not told about.
-        let mut practices: Vec<String> = work.iter().map(|w| w.practice_id.clone()).collect();
+        let mut practices: Vec<String> = locked.iter().map(|w| w.practice_id.clone()).collect();
         practices.dedup();
-        let outcomes = write_locked(pool, work, mode).await;
+        let spares = (wrote_unlocked && locked.len() > 1).then(|| locked.clone());
+        let written = write_locked(pool, locked, mode).await;
         for practice_id in &practices {
             known.forget(practice_id);
         }
-        outcomes
+        let mut locked_outcomes = match (written, spares) {
+            (Ok(outcomes), _) => outcomes,
+            (Err(error), None) if !wrote_unlocked => return Err(error),
+            (Err(error), None) => vec![Err(error)],
+            (Err(_), Some(spares)) => self.write_each_alone(spares).await,
+        }
+        .into_iter();
+        Ok(unlocked
+            .into_iter()
+            .map(|outcome| {
+                outcome.unwrap_or_else(|| {
+                    locked_outcomes
+                        .next()
+                        .expect("one outcome per locked append")
+                })
+            })
+            .collect())
     }
 
     /// Every event's own checks, each error naming its position in the batch.
@@ -563,6 +592,18 @@ impl<'a> ContextKeys<'a> {
             changes_memberships: all().any(|p| p.membership.is_some()),
         }
     }
+}
+
+/// The ranges of `work` (ordered by practice) that append to one practice each.
+pub(super) fn practice_runs(work: &[Work]) -> Vec<std::ops::Range<usize>> {
+    let mut runs: Vec<std::ops::Range<usize>> = Vec::new();
+    for (index, w) in work.iter().enumerate() {
+        match runs.last_mut() {
+            Some(run) if work[run.start].practice_id == w.practice_id => run.end = index + 1,
+            _ => runs.push(index..index + 1),
+        }
+    }
+    runs
 }
 
 /// Ids a later append of the run carries again: their first events are kept in the context
