@@ -434,8 +434,11 @@ async fn raw_sqlite(
         .create_if_missing(true)
         .journal_mode(sqlx::sqlite::SqliteJournalMode::Wal)
         .synchronous(synchronous);
+    // No ping before each statement (sqlx's default), as the store's pools: a raw baseline
+    // should not pay for a check the store does not make.
     let pool = sqlx::sqlite::SqlitePoolOptions::new()
         .max_connections(1)
+        .test_before_acquire(false)
         .connect_with(options)
         .await
         .unwrap();
@@ -560,6 +563,7 @@ async fn main() {
             let raw = median_of(runs, &c, |_| async {
                 let pool = sqlx::postgres::PgPoolOptions::new()
                     .max_connections(16)
+                    .test_before_acquire(false)
                     .connect(&fresh_postgres(&admin).await)
                     .await
                     .unwrap();

@@ -16,6 +16,9 @@ use crate::registry::Registry;
 static SQLITE_MIGRATOR: Migrator = sqlx::migrate!("../../migrations/sqlite");
 static POSTGRES_MIGRATOR: Migrator = sqlx::migrate!("../../migrations/postgres");
 
+/// A pooled PostgreSQL connection idle this long is pinged before it is used again.
+const POSTGRES_PING_AFTER_IDLE: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// Tables Chronicle's migrations create; anything else in an unmigrated database means it
 /// belongs to someone else.
 const OWN_TABLES: [&str; 9] = [
@@ -316,6 +319,9 @@ async fn open_sqlite(url: &str, rest: &str, options: &StoreOptions) -> Result<(B
     let pool = SqlitePoolOptions::new()
         .max_connections(options.max_connections.max(1))
         .acquire_timeout(options.connect_timeout)
+        // sqlx pings every idle connection it hands out, by default: on SQLite a round trip to
+        // the connection's worker thread, checking nothing a file can lose.
+        .test_before_acquire(false)
         .connect_with(connect)
         .await
         .map_err(|e| classify_open_error("sqlite", path, e))?;
@@ -369,6 +375,19 @@ async fn open_postgres(url: &str, options: &StoreOptions) -> Result<(Backend, St
     let pool = PgPoolOptions::new()
         .max_connections(options.max_connections.max(1))
         .acquire_timeout(options.connect_timeout)
+        // sqlx pings every idle connection it hands out, by default: a round trip to the
+        // server before every statement, as costly as an append's own (BENCHMARKS.md, seventh
+        // round). Only a connection idle for a while is pinged; one that died since its last
+        // use fails that use once and is dropped from the pool.
+        .test_before_acquire(false)
+        .before_acquire(|connection, meta| {
+            Box::pin(async move {
+                if meta.idle_for >= POSTGRES_PING_AFTER_IDLE {
+                    sqlx::Connection::ping(connection).await?;
+                }
+                Ok(true)
+            })
+        })
         // Generic plans from the first execution: a custom plan for a page read, made before
         // autovacuum has analysed a freshly written table, sorted the whole practice for each
         // of a connection's first pages (15 ms a page instead of 1.3 ms, BENCHMARKS.md fifth

@@ -78,6 +78,11 @@ async fn postgres_appends_skip_the_head_lock_where_they_can() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn postgres_connections_killed_under_the_store_cost_one_failure_each_at_most() {
+    unlocked::postgres_connections_killed_under_the_store_cost_one_failure_each_at_most().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn postgres_appends_to_several_practices_share_one_statement() {
     unlocked::postgres_appends_to_several_practices_share_one_statement().await;
 }

@@ -325,3 +325,64 @@ pub async fn postgres_appends_to_several_practices_share_one_statement() {
 
 const UNLOCKED_WRITE: &str = "WITH moved AS (UPDATE practice_heads";
 const LOCKED_WRITE: &str = "WITH appended AS (INSERT INTO events";
+
+/// The store does not ping a connection it used within the last seconds before using it again
+/// (sqlx's default pings every time: a round trip per statement). Connections that died
+/// meanwhile (here the server ends every one of them) fail at most their next use, each
+/// failure writes nothing, and the store recovers by itself.
+pub async fn postgres_connections_killed_under_the_store_cost_one_failure_each_at_most() {
+    let t = TestStore::new(Backend::Postgres).await;
+    t.practice_with_staff(P, "owner-1").await;
+    let owner = Principal::user("owner-1");
+    for n in 0..4 {
+        t.store
+            .append(&owner, patient(P, &format!("before-{n}"), "Ann"))
+            .await
+            .unwrap();
+    }
+    let before = t.all_events(P).await.len();
+    let mut admin = sqlx::PgConnection::connect(&t.url).await.unwrap();
+    let ended: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FILTER (WHERE pg_terminate_backend(pid)) FROM pg_stat_activity \
+         WHERE datname = current_database() AND pid <> pg_backend_pid()",
+    )
+    .fetch_one(&mut admin)
+    .await
+    .unwrap();
+    assert!(ended > 0, "the store's connections were ended");
+
+    let pooled = chronicle::StoreOptions::default().max_connections as usize;
+    let (mut stored, mut failed) = (Vec::new(), 0);
+    for n in 0..pooled + 4 {
+        match t
+            .store
+            .append(&owner, patient(P, &format!("after-{n}"), "Bo"))
+            .await
+        {
+            Ok(event) => stored.push(event.aggregate_id),
+            Err(error) => {
+                failed += 1;
+                assert!(
+                    matches!(error, Error::Database(_)),
+                    "a dead connection fails as a database error: {error}"
+                );
+            }
+        }
+    }
+    assert!(
+        failed <= pooled,
+        "at most one failure per pooled connection: {failed}"
+    );
+    assert!(stored.len() >= 4, "the store recovers: {stored:?}");
+    let events = t.all_events(P).await;
+    let after: Vec<&str> = events[before..]
+        .iter()
+        .map(|e| e.aggregate_id.as_str())
+        .collect();
+    assert_eq!(
+        after, stored,
+        "exactly the appends that succeeded were stored"
+    );
+    let report = t.store.verify_chain(&owner, P).await.unwrap();
+    assert!(report.is_intact(), "{report:?}");
+}
