@@ -199,6 +199,10 @@ pub(crate) enum Backend {
         pool: PgPool,
         /// What unlocked appends know of each practice (see `append::known`).
         known: Arc<append::KnownPractices>,
+        /// The connection commits write through, taken from the pool when first needed and
+        /// kept (see `append::write_appends`): one commit is under way at a time anyway, and a
+        /// pooled connection costs sqlx's ping on every release.
+        writer: Arc<tokio::sync::Mutex<Option<sqlx::PgConnection>>>,
     },
 }
 
@@ -307,7 +311,12 @@ impl Store {
                     let _ = sqlx::Connection::close(connection).await;
                 }
             }
-            Backend::Postgres { pool, .. } => pool.close().await,
+            Backend::Postgres { pool, writer, .. } => {
+                pool.close().await;
+                if let Some(connection) = writer.lock().await.take() {
+                    let _ = sqlx::Connection::close(connection).await;
+                }
+            }
         }
     }
 }

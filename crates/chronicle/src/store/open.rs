@@ -409,6 +409,7 @@ async fn open_postgres(url: &str, options: &StoreOptions) -> Result<(Backend, St
         Backend::Postgres {
             pool,
             known: Default::default(),
+            writer: Default::default(),
         },
         location,
     ))

@@ -31,6 +31,7 @@ use serde_json::Value;
 pub(crate) use self::known::KnownPractices;
 use self::plan::{AppendContext, Plan, Prepared, in_batch, plan};
 use self::postgres::write_locked;
+use self::unlocked::write_unlocked;
 use super::sql::ContextRow;
 use super::{Backend, Store, dispatch};
 use crate::access::MEMBERSHIP_EVENT_TYPES;
@@ -216,14 +217,28 @@ impl Store {
         work: Vec<Work>,
         mode: AppendMode,
     ) -> Result<Vec<Result<Plan>>> {
-        let (pool, known) = match self.backend() {
+        let (pool, known, writer) = match self.backend() {
             Backend::Sqlite { .. } => return self.write_appends_sqlite(work, mode).await,
-            Backend::Postgres { pool, known } => (pool, known),
+            Backend::Postgres {
+                pool,
+                known,
+                writer,
+            } => (pool, known, writer),
         };
+        let mut connection = writer.lock().await;
+        if pool.is_closed() {
+            // Closed while this commit waited for the connection: refused as the pool would.
+            return Err(Error::Database(sqlx::Error::PoolClosed));
+        }
+        if connection.is_none() {
+            *connection = Some(pool.acquire().await?.detach());
+        }
+        let writing = connection.as_mut().expect("connected above");
         let unlocked = match mode {
-            AppendMode::Commit => self.write_unlocked(&work).await?,
-            AppendMode::DryRun => work.iter().map(|_| None).collect(),
+            AppendMode::Commit => write_unlocked(writing, known, &work).await,
+            AppendMode::DryRun => Ok(work.iter().map(|_| None).collect()),
         };
+        let unlocked = keep_if_usable(&mut connection, unlocked)?;
         let wrote_unlocked = unlocked.iter().any(Option::is_some);
         let locked: Vec<Work> = work
             .into_iter()
@@ -238,7 +253,10 @@ impl Store {
         let mut practices: Vec<String> = locked.iter().map(|w| w.practice_id.clone()).collect();
         practices.dedup();
         let spares = (wrote_unlocked && locked.len() > 1).then(|| locked.clone());
-        let written = write_locked(pool, locked, mode).await;
+        let writing = connection.as_mut().expect("kept above");
+        let written = write_locked(writing, locked, mode).await;
+        let written = keep_if_usable(&mut connection, written);
+        drop(connection);
         for practice_id in &practices {
             known.forget(practice_id);
         }
@@ -592,6 +610,18 @@ impl<'a> ContextKeys<'a> {
             changes_memberships: all().any(|p| p.membership.is_some()),
         }
     }
+}
+
+/// Passes `result` on, first dropping the commit connection when the error says the connection
+/// itself failed (the next commit takes a fresh one from the pool); a statement the database
+/// refused leaves it usable.
+fn keep_if_usable<T>(connection: &mut Option<sqlx::PgConnection>, result: Result<T>) -> Result<T> {
+    if let Err(Error::Database(error)) = &result
+        && !matches!(error, sqlx::Error::Database(_))
+    {
+        connection.take();
+    }
+    result
 }
 
 /// The ranges of `work` (ordered by practice) that append to one practice each.

@@ -3,7 +3,7 @@
 //! moving the head in the same statement), the membership rows after them, then COMMIT.
 //! Appends that [`unlocked`](super::unlocked) could not write come here.
 
-use sqlx::{PgPool, Postgres, QueryBuilder};
+use sqlx::{Connection, PgConnection, Postgres, QueryBuilder};
 
 use super::group::Work;
 use super::plan::{AppendContext, Plan, accepted_rows, final_memberships};
@@ -17,12 +17,12 @@ use crate::store::sql::{
 
 /// [`Store::write_appends`](crate::store::Store) on PostgreSQL, in one transaction.
 pub(super) async fn write_locked(
-    pool: &PgPool,
+    connection: &mut PgConnection,
     work: Vec<Work>,
     mode: AppendMode,
 ) -> Result<Vec<Result<Plan>>> {
     let mut work = work.into_iter().peekable();
-    let mut tx = pool.begin().await?;
+    let mut tx = connection.begin().await?;
     let mut outcomes: Vec<Result<Plan>> = Vec::new();
     let mut wrote = false;
     while let Some(first) = work.next() {

@@ -19,7 +19,7 @@
 use std::collections::{HashMap, HashSet};
 use std::ops::Range;
 
-use sqlx::{PgPool, Postgres, QueryBuilder};
+use sqlx::{PgConnection, Postgres, QueryBuilder};
 
 use super::group::Work;
 use super::known::KnownPractices;
@@ -28,7 +28,6 @@ use super::{ContextKeys, plan_in_turn, practice_runs, push_event_values};
 use crate::error::{Error, Result};
 use crate::model::Event;
 use crate::store::sql::{ContextRow, EVENT_COLUMNS, RawContextRow, postgres_append_context};
-use crate::store::{Backend, Store};
 
 /// PostgreSQL takes at most 65,535 parameters a statement; an event binds 13, a head 7.
 const MOST_ROWS: usize = 4_000;
@@ -54,65 +53,64 @@ impl Planned<'_> {
     }
 }
 
-impl Store {
-    /// Writes what it can of `work` (ordered by practice) without head locks, in one statement.
-    /// One outcome per append, in order; `None` for every append of a practice that must go
-    /// through the locked transaction, of which nothing was written.
-    pub(super) async fn write_unlocked(&self, work: &[Work]) -> Result<Vec<Option<Result<Plan>>>> {
-        let mut outcomes: Vec<Option<Result<Plan>>> = work.iter().map(|_| None).collect();
-        let Backend::Postgres { pool, known } = self.backend() else {
-            return Ok(outcomes);
-        };
-        let mut planned = Vec::new();
-        let mut rows = 0;
-        for appends in practice_runs(work) {
-            let events: usize = work[appends.clone()].iter().map(|w| w.prepared.len()).sum();
-            // Only membership changes add rows to what was asked, and they take the lock anyway.
-            if rows + events > MOST_ROWS {
-                continue;
-            }
-            if let Some(practice) = plan_unlocked(pool, known, work, appends).await? {
-                rows += events;
-                planned.push(practice);
-            }
+/// Writes what it can of `work` (ordered by practice) without head locks, in one statement.
+/// One outcome per append, in order; `None` for every append of a practice that must go
+/// through the locked transaction, of which nothing was written.
+pub(super) async fn write_unlocked(
+    connection: &mut PgConnection,
+    known: &KnownPractices,
+    work: &[Work],
+) -> Result<Vec<Option<Result<Plan>>>> {
+    let mut outcomes: Vec<Option<Result<Plan>>> = work.iter().map(|_| None).collect();
+    let mut planned = Vec::new();
+    let mut rows = 0;
+    for appends in practice_runs(work) {
+        let events: usize = work[appends.clone()].iter().map(|w| w.prepared.len()).sum();
+        // Only membership changes add rows to what was asked, and they take the lock anyway.
+        if rows + events > MOST_ROWS {
+            continue;
         }
-        if planned.is_empty() {
-            return Ok(outcomes);
+        if let Some(practice) = plan_unlocked(connection, known, work, appends).await? {
+            rows += events;
+            planned.push(practice);
         }
-
-        let written = write_planned(pool, &planned).await?;
-        for practice in planned {
-            let Some(&count) = written.get(practice.practice_id) else {
-                // Another append moved the head since the read: nothing of it was written.
-                known.forget(practice.practice_id);
-                continue;
-            };
-            let expected = practice.rows().count();
-            if count != expected as i64 {
-                return Err(Error::undecodable(format!(
-                    "an unlocked append wrote {count} of {expected} events to {}",
-                    practice.practice_id
-                )));
-            }
-            let (seq, hash) = &practice.head;
-            known.wrote(
-                practice.practice_id,
-                (*seq, hash),
-                &practice.after,
-                &practice.keys.streams,
-            );
-            for (outcome, plan) in outcomes[practice.appends].iter_mut().zip(practice.plans) {
-                *outcome = Some(plan);
-            }
-        }
-        Ok(outcomes)
     }
+    if planned.is_empty() {
+        return Ok(outcomes);
+    }
+
+    let written = write_planned(connection, &planned).await?;
+    for practice in planned {
+        let Some(&count) = written.get(practice.practice_id) else {
+            // Another append moved the head since the read: nothing of it was written.
+            known.forget(practice.practice_id);
+            continue;
+        };
+        let expected = practice.rows().count();
+        if count != expected as i64 {
+            return Err(Error::undecodable(format!(
+                "an unlocked append wrote {count} of {expected} events to {}",
+                practice.practice_id
+            )));
+        }
+        let (seq, hash) = &practice.head;
+        known.wrote(
+            practice.practice_id,
+            (*seq, hash),
+            &practice.after,
+            &practice.keys.streams,
+        );
+        for (outcome, plan) in outcomes[practice.appends].iter_mut().zip(practice.plans) {
+            *outcome = Some(plan);
+        }
+    }
+    Ok(outcomes)
 }
 
 /// Plans `work[appends]` (one practice's) against its context, known or read without a lock;
 /// `None` when they must go through the locked transaction.
 async fn plan_unlocked<'w>(
-    pool: &PgPool,
+    connection: &mut PgConnection,
     known: &KnownPractices,
     work: &'w [Work],
     appends: Range<usize>,
@@ -129,7 +127,7 @@ async fn plan_unlocked<'w>(
             let found: Vec<RawContextRow> =
                 postgres_append_context(practice_id, &keys.streams, &keys.users, true)
                     .build_query_as()
-                    .fetch_all(pool)
+                    .fetch_all(&mut *connection)
                     .await?;
             let mut context = AppendContext::default();
             let mut head_found = false;
@@ -171,7 +169,10 @@ async fn plan_unlocked<'w>(
 /// The one statement: moves each practice's head where it is still where its plan found it,
 /// and writes the events of exactly those practices. Answers how many events each practice
 /// it wrote got; a practice it did not write is absent.
-async fn write_planned(pool: &PgPool, planned: &[Planned<'_>]) -> Result<HashMap<String, i64>> {
+async fn write_planned(
+    connection: &mut PgConnection,
+    planned: &[Planned<'_>],
+) -> Result<HashMap<String, i64>> {
     let mut q = QueryBuilder::<Postgres>::new(
         "WITH moved AS (UPDATE practice_heads AS head SET seq = next.seq, hash = next.hash, \
          last_event_at = next.last_event_at, export_digest_state = next.digest FROM (",
@@ -201,6 +202,6 @@ async fn write_planned(pool: &PgPool, planned: &[Planned<'_>]) -> Result<HashMap
         ") AS appended ({EVENT_COLUMNS}) WHERE appended.practice_id IN (SELECT practice_id FROM moved) \
          RETURNING practice_id) SELECT practice_id, COUNT(*) FROM appended GROUP BY practice_id"
     ));
-    let written: Vec<(String, i64)> = q.build_query_as().fetch_all(pool).await?;
+    let written: Vec<(String, i64)> = q.build_query_as().fetch_all(connection).await?;
     Ok(written.into_iter().collect())
 }
