@@ -201,7 +201,8 @@ pub(crate) enum Backend {
         known: Arc<append::KnownPractices>,
         /// The connection commits write through, taken from the pool when first needed and
         /// kept (see `append::write_appends`): one commit is under way at a time anyway, and a
-        /// pooled connection costs sqlx's ping on every release.
+        /// pooled connection costs sqlx's ping on every release. Only commit tasks, which
+        /// nobody cancels, use it.
         writer: Arc<tokio::sync::Mutex<Option<sqlx::PgConnection>>>,
     },
 }

@@ -225,6 +225,13 @@ impl Store {
                 writer,
             } => (pool, known, writer),
         };
+        if mode == AppendMode::DryRun {
+            // Rolled back whatever happens, on a pooled connection: a dry run waits for no
+            // commit, and its caller may stop waiting mid-transaction (commits run on tasks of
+            // their own, which nobody cuts short).
+            let mut pooled = pool.acquire().await?;
+            return write_locked(&mut pooled, work, mode).await;
+        }
         let mut connection = writer.lock().await;
         if pool.is_closed() {
             // Closed while this commit waited for the connection: refused as the pool would.
@@ -234,10 +241,7 @@ impl Store {
             *connection = Some(pool.acquire().await?.detach());
         }
         let writing = connection.as_mut().expect("connected above");
-        let unlocked = match mode {
-            AppendMode::Commit => write_unlocked(writing, known, &work).await,
-            AppendMode::DryRun => Ok(work.iter().map(|_| None).collect()),
-        };
+        let unlocked = write_unlocked(writing, known, &work).await;
         let unlocked = keep_if_usable(&mut connection, unlocked)?;
         let wrote_unlocked = unlocked.iter().any(Option::is_some);
         let locked: Vec<Work> = work
