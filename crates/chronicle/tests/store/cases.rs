@@ -1232,8 +1232,8 @@ pub async fn a_column_retyped_under_the_store_fails_the_read_naming_it(backend: 
             .await
             .unwrap();
     }
-    let read = || async {
-        t.store
+    let read = async |store: &chronicle::Store| {
+        store
             .timeline(
                 &owner(),
                 P,
@@ -1243,7 +1243,11 @@ pub async fn a_column_retyped_under_the_store_fails_the_read_naming_it(backend: 
             )
             .await
     };
-    assert_eq!(read().await.unwrap().items.len(), 8, "readable before");
+    assert_eq!(
+        read(&t.store).await.unwrap().items.len(),
+        8,
+        "readable before"
+    );
     let retype = match backend {
         // SQLite keeps a type per value: a BLOB where a time was.
         Backend::Sqlite => {
@@ -1254,19 +1258,14 @@ pub async fn a_column_retyped_under_the_store_fails_the_read_naming_it(backend: 
     t.raw(retype).await.unwrap();
     // A connection that prepared the page before may meet PostgreSQL's own refusal ("cached
     // plan must not change result type"); either way nothing is read.
-    read().await.expect_err("a retyped column is not read");
+    read(&t.store)
+        .await
+        .expect_err("a retyped column is not read");
     // A store opened after the change prepares afresh, and its check names the column.
     let fresh = chronicle::Store::open(&t.url)
         .await
         .expect("a second store on the same database");
-    let error = fresh
-        .timeline(
-            &owner(),
-            P,
-            &TimelineFilter::default(),
-            Direction::Forward,
-            &pr(None, None),
-        )
+    let error = read(&fresh)
         .await
         .expect_err("a retyped column is not read");
     assert!(
