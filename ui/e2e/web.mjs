@@ -591,7 +591,8 @@ try {
   if (!(await testid("registry-new-event").isDisabled())) fail("the registry offers a New event of a type only the store appends");
   if (!(await testid("registry-new-event-reason").textContent()).includes("Only the store appends")) fail("no reason why audit.export_created has no form");
   await page.locator('[data-testid="registry-type"]', { hasText: /^patient\.created$/ }).click();
-  await testid("registry-new-event").waitFor({ timeout: T });
+  // The store-only type's disabled button stays until the detail re-renders: wait for the link.
+  await page.locator('a[data-testid="registry-new-event"]').waitFor({ timeout: T });
   if ((await testid("registry-new-event").getAttribute("data-practice-id")) !== pid) fail("the registry's New event is not in the practice opened last");
   await testid("registry-new-event").click();
   await testid("payload-form").waitFor({ timeout: T });
