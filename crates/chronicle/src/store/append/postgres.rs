@@ -7,7 +7,10 @@ use sqlx::{Connection, PgConnection, Postgres, QueryBuilder};
 
 use super::group::Work;
 use super::plan::{AppendContext, Plan, accepted_rows, final_memberships};
-use super::{AppendMode, ContextKeys, INSERT_CHUNK, plan_in_turn, push_event_values, reused_ids};
+use super::{
+    AppendMode, ContextKeys, INSERT_CHUNK, plan_in_turn, practice_runs, push_event_values,
+    reused_ids,
+};
 use crate::chain::ZERO_HASH;
 use crate::error::Result;
 use crate::store::rows::{EventRow, HeadRow, unpadded_hash};
@@ -18,26 +21,21 @@ use crate::store::sql::{
 /// [`Store::write_appends`](crate::store::Store) on PostgreSQL, in one transaction.
 pub(super) async fn write_locked(
     connection: &mut PgConnection,
-    work: Vec<Work>,
+    mut work: Vec<Work>,
     mode: AppendMode,
 ) -> Result<Vec<Result<Plan>>> {
-    let mut work = work.into_iter().peekable();
     let mut tx = connection.begin().await?;
-    let mut outcomes: Vec<Result<Plan>> = Vec::new();
+    let mut outcomes: Vec<Result<Plan>> = Vec::with_capacity(work.len());
     let mut wrote = false;
-    while let Some(first) = work.next() {
-        let practice_id = first.practice_id.clone();
-        let mut run = vec![first];
-        while let Some(next) = work.next_if(|w| w.practice_id == practice_id) {
-            run.push(next);
-        }
-
+    for appends in practice_runs(&work) {
+        let run = &mut work[appends];
+        let practice_id = run[0].practice_id.clone();
         let ContextKeys {
             users,
             streams,
             ids,
             changes_memberships,
-        } = ContextKeys::of(&run);
+        } = ContextKeys::of(run);
 
         let mut context = AppendContext::default();
         {
@@ -105,8 +103,8 @@ pub(super) async fn write_locked(
             .await?;
         }
 
-        let reused = reused_ids(&run, &ids);
-        let plans = plan_in_turn(&mut run, &practice_id, &mut context, &reused);
+        let reused = reused_ids(run, &ids);
+        let plans = plan_in_turn(run, &practice_id, &mut context, &reused);
 
         let rows = accepted_rows(&plans);
         let chunks: Vec<_> = rows.chunks(INSERT_CHUNK).collect();
