@@ -8,6 +8,7 @@ use sqlx::{ConnectOptions, QueryBuilder};
 
 use super::query::{TimelineFilter, check_filter, push_timeline_filter};
 use super::rows::unpadded_hash;
+use super::sql::READ_COLUMNS;
 use super::{Backend, Store, dispatch};
 use crate::chain::ZERO_HASH;
 use crate::error::Result;
@@ -214,10 +215,13 @@ impl Store {
         } else {
             "NULL"
         };
-        let columns = format!(
-            "e.practice_id, e.seq, e.id, e.aggregate_type, e.aggregate_id, e.version, e.event_type, \
-             e.payload_json, e.actor_type, e.actor_id, e.created_at, e.hash, e.recorded_by, {previous_hash} AS previous_hash"
-        );
+        // The event's columns in the order `ExportRow` reads them, then the previous hash.
+        let mut columns: String = READ_COLUMNS
+            .split(", ")
+            .map(|column| format!("e.{column}, "))
+            .collect();
+        columns.push_str(previous_hash);
+        columns.push_str(" AS previous_hash");
         match self.backend() {
             Backend::Sqlite { .. } => {
                 let mut connection = reader.sqlite().await;

@@ -7,7 +7,7 @@ use chrono::{DateTime, Duration, Utc};
 use serde_json::json;
 
 use super::rows::{EventRow, RECORD_COLUMNS, RecordRow, into_events};
-use super::sql::EVENT_COLUMNS;
+use super::sql::READ_COLUMNS;
 use super::sqlite_reads::SqliteQuery;
 use super::{Backend, Store, dispatch, in_write_transaction};
 use crate::error::{Error, Result};
@@ -144,7 +144,7 @@ impl Store {
                 // step), decoded in-process instead of row by row through sqlx's worker.
                 Backend::Sqlite { readers, .. } => {
                     let mut q = SqliteQuery::new(format!(
-                        "SELECT {EVENT_COLUMNS} FROM events WHERE practice_id = "
+                        "SELECT {READ_COLUMNS} FROM events WHERE practice_id = "
                     ));
                     q.push_bind(practice_id)
                         .push(" AND seq > ")
@@ -155,7 +155,7 @@ impl Store {
                 }
                 Backend::Postgres { .. } => {
                     let rows: Vec<EventRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-                        "SELECT {EVENT_COLUMNS} FROM events WHERE practice_id = $1 AND seq > $2 ORDER BY seq LIMIT $3"
+                        "SELECT {READ_COLUMNS} FROM events WHERE practice_id = $1 AND seq > $2 ORDER BY seq LIMIT $3"
                     )))
                     .bind(practice_id)
                     .bind(last_seq)

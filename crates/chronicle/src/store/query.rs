@@ -5,8 +5,8 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use sqlx::QueryBuilder;
 
-use super::rows::{EventRow, PostgresEventRows, unpadded_hash};
-use super::sql::EVENT_COLUMNS;
+use super::rows::{EventRow, PostgresEventRows, RowScope, unpadded_hash};
+use super::sql::READ_COLUMNS;
 use super::{Store, dispatch};
 use crate::cursor::{self, page_limit};
 use crate::error::{Error, Result, Violation};
@@ -168,10 +168,24 @@ macro_rules! push_member_check {
     };
 }
 
-/// Reads one page of events, `$order` (e.g. `"seq ASC"`) over the rows of `$practice_id`
-/// that `$where` selects (it pushes the conditions after `WHERE` onto `$q`, binding every
-/// value), at most `$limit` events and the store's page byte budget; the rows as
-/// [`within_budget`] keeps them. On SQLite the rows are read in-process (see
+/// Starts a page's conditions with those that fix its [`RowScope`], binding every value.
+macro_rules! push_scope {
+    ($q:ident, $practice_id:expr, $aggregate:expr) => {
+        $q.push("practice_id = ").push_bind($practice_id);
+        if let Some((aggregate_type, aggregate_id)) = $aggregate {
+            $q.push(" AND aggregate_type = ")
+                .push_bind(aggregate_type)
+                .push(" AND aggregate_id = ")
+                .push_bind(aggregate_id);
+        }
+    };
+}
+
+/// Reads one page of events, `$order` (e.g. `"seq ASC"`) over the rows of `$practice_id`, or
+/// of its aggregate `$aggregate` (`Some((type, id))`), that `$where` selects (it pushes
+/// further conditions, each starting with ` AND`, onto `$q`, binding every value), at most `$limit` events and the store's page byte
+/// budget; the rows as [`within_budget`] keeps them. The columns the scope fixes are not
+/// read back. On SQLite the rows are read in-process (see
 /// [`super::sqlite_reads`]); PostgreSQL streams them. A macro because each backend has its own
 /// query builder.
 ///
@@ -181,10 +195,18 @@ macro_rules! push_member_check {
 /// is then checked on its own, so a caller who may not read the practice gets the same
 /// refusal as before, and nothing else.
 macro_rules! read_event_page {
-    ($store:expr, $principal:expr, $practice_id:expr, $order:expr, $limit:expr, |$q:ident| $where:block) => {{
-        let (order, limit, budget): (&str, i64, usize) =
-            ($order, $limit, $store.options().max_page_bytes);
-        check_names(&[("/practiceId", $practice_id, MAX_ID_LEN)])?;
+    ($store:expr, $principal:expr, $practice_id:expr, $aggregate:expr, $order:expr, $limit:expr, |$q:ident| $where:block) => {{
+        let (practice_id, aggregate, order, limit, budget): (&str, Option<(&str, &str)>, &str, i64, usize) =
+            ($practice_id, $aggregate, $order, $limit, $store.options().max_page_bytes);
+        check_names(&[("/practiceId", practice_id, MAX_ID_LEN)])?;
+        let scope = match aggregate {
+            None => RowScope::Practice(practice_id),
+            Some((aggregate_type, aggregate_id)) => RowScope::Aggregate {
+                practice_id,
+                aggregate_type,
+                aggregate_id,
+            },
+        };
         let member = match $principal {
             Principal::User(user) => Some(user.as_str()),
             _ => None,
@@ -192,25 +214,30 @@ macro_rules! read_event_page {
         let page = match $store.backend() {
             $crate::store::Backend::Sqlite { readers, .. } => {
                 let mut $q = $crate::store::sqlite_reads::SqliteQuery::new(format!(
-                    "SELECT {EVENT_COLUMNS} FROM events WHERE "
+                    "SELECT {} FROM events WHERE ",
+                    scope.columns()
                 ));
-                push_member_check!($q, $practice_id, member);
+                push_member_check!($q, practice_id, member);
+                push_scope!($q, practice_id, aggregate);
                 $where
                 $q.push(format_args!(" ORDER BY {order} LIMIT ")).push_bind(limit + 1);
-                readers.event_page($q, PageFill::new(limit, budget)).await?
+                let scope = $crate::store::sqlite_reads::OwnedRowScope::of(scope);
+                readers.event_page($q, scope, PageFill::new(limit, budget)).await?
             }
             $crate::store::Backend::Postgres { pool, .. } => {
                 let mut $q = QueryBuilder::<sqlx::Postgres>::new(format!(
-                    "SELECT {EVENT_COLUMNS} FROM events WHERE "
+                    "SELECT {} FROM events WHERE ",
+                    scope.columns()
                 ));
-                push_member_check!($q, $practice_id, member);
+                push_member_check!($q, practice_id, member);
+                push_scope!($q, practice_id, aggregate);
                 $where
                 $q.push(format_args!(" ORDER BY {order} LIMIT ")).push_bind(limit + 1);
-                within_budget($q.build().fetch(pool), limit, budget).await?
+                within_budget($q.build().fetch(pool), scope, limit, budget).await?
             }
         };
         if page.events.is_empty() {
-            $store.read_access($principal, $practice_id).await?;
+            $store.read_access($principal, practice_id).await?;
         }
         page
     }};
@@ -346,7 +373,7 @@ impl Store {
         check_names(&[("/eventId", id, MAX_ID_LEN)])?;
         let row: Option<EventRow> = dispatch!(self, |pool, _sql| {
             sqlx::query_as(sqlx::AssertSqlSafe(format!(
-                "SELECT {EVENT_COLUMNS} FROM events WHERE practice_id = $1 AND id = $2"
+                "SELECT {READ_COLUMNS} FROM events WHERE practice_id = $1 AND id = $2"
             )))
             .bind(practice_id)
             .bind(id)
@@ -385,16 +412,18 @@ impl Store {
         if let Some(c) = cursor {
             start = start.max(cursor::decode::<i64>(c)?.saturating_add(1));
         }
-        let rows = read_event_page!(self, principal, practice_id, "version", limit, |q| {
-            q.push("practice_id = ")
-                .push_bind(practice_id)
-                .push(" AND aggregate_type = ")
-                .push_bind(aggregate_type)
-                .push(" AND aggregate_id = ")
-                .push_bind(aggregate_id)
-                .push(" AND version >= ")
-                .push_bind(start);
-        });
+        let aggregate = Some((aggregate_type, aggregate_id));
+        let rows = read_event_page!(
+            self,
+            principal,
+            practice_id,
+            aggregate,
+            "version",
+            limit,
+            |q| {
+                q.push(" AND version >= ").push_bind(start);
+            }
+        );
         Ok(page_of_events(rows, |e| cursor::encode(&e.version)))
     }
 
@@ -454,10 +483,8 @@ impl Store {
         let limit = page_limit(page_request.limit)?;
         let cursor = page_request.cursor.as_deref();
         let after = cursor.map(cursor::decode::<i64>).transpose()?.unwrap_or(0);
-        let rows = read_event_page!(self, principal, practice_id, "seq", limit, |q| {
-            q.push("practice_id = ")
-                .push_bind(practice_id)
-                .push(" AND event_type = ")
+        let rows = read_event_page!(self, principal, practice_id, None, "seq", limit, |q| {
+            q.push(" AND event_type = ")
                 .push_bind(event_type)
                 .push(" AND seq > ")
                 .push_bind(after);
@@ -482,8 +509,7 @@ impl Store {
             Direction::Forward => "seq ASC",
             Direction::Backward => "seq DESC",
         };
-        let rows = read_event_page!(self, principal, practice_id, order, limit, |q| {
-            q.push("practice_id = ").push_bind(practice_id);
+        let rows = read_event_page!(self, principal, practice_id, None, order, limit, |q| {
             match (direction, position) {
                 (Direction::Forward, Some(seq)) => {
                     q.push(" AND seq > ").push_bind(seq);
@@ -575,12 +601,13 @@ impl Store {
 async fn within_budget(
     mut rows: impl futures_util::Stream<Item = std::result::Result<sqlx::postgres::PgRow, sqlx::Error>>
     + Unpin,
+    scope: RowScope<'_>,
     limit: i64,
     budget: usize,
 ) -> Result<PageFill> {
     use futures_util::TryStreamExt;
     let mut page = PageFill::new(limit, budget);
-    let mut decoder = PostgresEventRows::new();
+    let mut decoder = PostgresEventRows::new(scope);
     while let Some(row) = rows.try_next().await? {
         let row = decoder.decode(&row)?;
         if !page.offer(row.payload_json.len(), || row.into_event())? {

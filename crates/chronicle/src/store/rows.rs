@@ -6,7 +6,7 @@ use crate::error::{Error, Result};
 use crate::model::Event;
 use crate::payload::Payload;
 
-/// An event as stored: the columns of [`super::sql::EVENT_COLUMNS`], first in every query
+/// An event as stored: the columns of [`super::sql::READ_COLUMNS`], first in every query
 /// that reads one, in that order.
 pub(crate) struct EventRow {
     pub practice_id: String,
@@ -24,27 +24,92 @@ pub(crate) struct EventRow {
     pub recorded_by: Option<String>,
 }
 
-/// The columns of an [`EventRow`] read by position from an sqlx row with `$get` (`try_get`,
-/// or `try_get_unchecked` where the column types were checked already).
-macro_rules! event_row_by_position {
-    ($row:expr, $get:ident) => {
-        EventRow {
-            practice_id: $row.$get(0)?,
-            seq: $row.$get(1)?,
-            id: $row.$get(2)?,
-            aggregate_type: $row.$get(3)?,
-            aggregate_id: $row.$get(4)?,
-            version: $row.$get(5)?,
-            event_type: $row.$get(6)?,
-            payload_json: $row.$get(7)?,
-            actor_type: $row.$get(8)?,
-            actor_id: $row.$get(9)?,
-            created_at: $row.$get(10)?,
-            hash: $row.$get(11)?,
-            recorded_by: $row.$get(12)?,
-        }
-    };
+/// Where `payload_json` is among [`super::sql::READ_COLUMNS`].
+pub(crate) const PAYLOAD_COLUMN: usize = 4;
+/// Where `created_at` is among [`super::sql::READ_COLUMNS`].
+pub(crate) const CREATED_AT_COLUMN: usize = 7;
+
+/// What every row of a query shares because its `WHERE` fixes it. Such a query does not read
+/// those columns back: on an aggregate's page they are three of thirteen columns, which the
+/// database sends and the client decodes once per row for nothing. Each event takes them
+/// from here instead.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum RowScope<'a> {
+    /// Rows of any practice: every column is read.
+    Any,
+    /// One practice's rows.
+    Practice(&'a str),
+    /// One aggregate's rows.
+    Aggregate {
+        practice_id: &'a str,
+        aggregate_type: &'a str,
+        aggregate_id: &'a str,
+    },
 }
+
+impl RowScope<'_> {
+    /// The columns a query of this scope selects: [`super::sql::READ_COLUMNS`] less the ones
+    /// the scope fixes, which come last.
+    pub fn columns(self) -> &'static str {
+        use super::sql::{AGGREGATE_READ_COLUMNS, PRACTICE_READ_COLUMNS, READ_COLUMNS};
+        match self {
+            RowScope::Any => READ_COLUMNS,
+            RowScope::Practice(_) => PRACTICE_READ_COLUMNS,
+            RowScope::Aggregate { .. } => AGGREGATE_READ_COLUMNS,
+        }
+    }
+
+    /// How many columns [`Self::columns`] has.
+    fn width(self) -> usize {
+        match self {
+            RowScope::Any => 13,
+            RowScope::Practice(_) => 12,
+            RowScope::Aggregate { .. } => 10,
+        }
+    }
+}
+
+/// The columns of an [`EventRow`] of `$scope` read by position from a row with `$get`
+/// (`try_get` of an sqlx row, or `try_get_unchecked` where the column types were checked
+/// already; `get` of a rusqlite row), `created_at` by `$created_at`; `?` converts their
+/// errors.
+macro_rules! event_row_by_position {
+    ($row:expr, $get:ident, $scope:expr, $created_at:expr) => {{
+        let row = $row;
+        use $crate::store::rows::{EventRow, PAYLOAD_COLUMN, RowScope};
+        let (aggregate_type, aggregate_id, practice_id) = match $scope {
+            RowScope::Any => (row.$get(10)?, row.$get(11)?, row.$get(12)?),
+            RowScope::Practice(practice_id) => {
+                (row.$get(10)?, row.$get(11)?, practice_id.to_owned())
+            }
+            RowScope::Aggregate {
+                practice_id,
+                aggregate_type,
+                aggregate_id,
+            } => (
+                aggregate_type.to_owned(),
+                aggregate_id.to_owned(),
+                practice_id.to_owned(),
+            ),
+        };
+        EventRow {
+            seq: row.$get(0)?,
+            id: row.$get(1)?,
+            version: row.$get(2)?,
+            event_type: row.$get(3)?,
+            payload_json: row.$get(PAYLOAD_COLUMN)?,
+            actor_type: row.$get(5)?,
+            actor_id: row.$get(6)?,
+            created_at: $created_at,
+            hash: row.$get(8)?,
+            recorded_by: row.$get(9)?,
+            aggregate_type,
+            aggregate_id,
+            practice_id,
+        }
+    }};
+}
+pub(crate) use event_row_by_position;
 
 /// Read by position, not by name: sqlx finds a named column through a hash map, for every
 /// column of every row, which cost a sixth of reading a page on PostgreSQL.
@@ -58,44 +123,69 @@ where
     DateTime<Utc>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
 {
     fn from_row(row: &'r R) -> sqlx::Result<Self> {
-        Ok(event_row_by_position!(row, try_get))
+        Ok(event_row_by_position!(
+            row,
+            try_get,
+            RowScope::Any,
+            row.try_get(CREATED_AT_COLUMN)?
+        ))
     }
 }
 
-/// The rows of one PostgreSQL result, decoded as [`EventRow`]s with their column types checked
-/// once. sqlx checks the type of every value it decodes (a tenth of reading a page), but
-/// PostgreSQL describes a result's columns once for all its rows, so after the first check
-/// the others say nothing new. (SQLite types each value on its own, so its rows keep the check
-/// of every value.)
-pub(crate) struct PostgresEventRows {
+/// The rows of one PostgreSQL result of `scope`, decoded as [`EventRow`]s with their column
+/// types checked once. sqlx checks the type of every value it decodes (a tenth of reading a
+/// page), but PostgreSQL describes a result's columns once for all its rows, so after the
+/// first check the others say nothing new. (SQLite types each value on its own, so its rows
+/// keep the check of every value.)
+pub(crate) struct PostgresEventRows<'s> {
+    scope: RowScope<'s>,
     checked: bool,
 }
 
-impl PostgresEventRows {
-    pub fn new() -> Self {
-        Self { checked: false }
+impl<'s> PostgresEventRows<'s> {
+    pub fn new(scope: RowScope<'s>) -> Self {
+        Self {
+            scope,
+            checked: false,
+        }
     }
 
     pub fn decode(&mut self, row: &sqlx::postgres::PgRow) -> sqlx::Result<EventRow> {
         use sqlx::Row;
         if !self.checked {
-            check_postgres_columns(row)?;
+            check_postgres_columns(row, self.scope)?;
             self.checked = true;
         }
-        Ok(event_row_by_position!(row, try_get_unchecked))
+        Ok(event_row_by_position!(
+            row,
+            try_get_unchecked,
+            self.scope,
+            row.try_get_unchecked(CREATED_AT_COLUMN)?
+        ))
     }
 }
 
-/// The result's columns are the types [`EventRow`] reads, in [`super::sql::EVENT_COLUMNS`]'s
-/// order.
-fn check_postgres_columns(row: &sqlx::postgres::PgRow) -> sqlx::Result<()> {
+/// The result has exactly the columns of `scope`, of the types [`EventRow`] reads, in
+/// [`super::sql::READ_COLUMNS`]'s order.
+fn check_postgres_columns(row: &sqlx::postgres::PgRow, scope: RowScope) -> sqlx::Result<()> {
     use sqlx::postgres::{PgTypeInfo, Postgres};
     use sqlx::{Column, Row, Type, TypeInfo};
+    if row.len() != scope.width() {
+        return Err(sqlx::Error::ColumnDecode {
+            index: scope.width().to_string(),
+            source: format!(
+                "events are read as {} columns; the result has {}",
+                scope.width(),
+                row.len()
+            )
+            .into(),
+        });
+    }
     fn expect<T: Type<Postgres>>(
         row: &sqlx::postgres::PgRow,
-        indexes: &[usize],
+        indexes: impl IntoIterator<Item = usize>,
     ) -> sqlx::Result<()> {
-        for &index in indexes {
+        for index in indexes {
             let column = row
                 .columns()
                 .get(index)
@@ -118,9 +208,12 @@ fn check_postgres_columns(row: &sqlx::postgres::PgRow) -> sqlx::Result<()> {
         }
         Ok(())
     }
-    expect::<String>(row, &[0, 2, 3, 4, 6, 7, 8, 9, 11, 12])?;
-    expect::<i64>(row, &[1, 5])?;
-    expect::<DateTime<Utc>>(row, &[10])
+    expect::<String>(
+        row,
+        [1, 3, 4, 5, 6, 8, 9].into_iter().chain(10..scope.width()),
+    )?;
+    expect::<i64>(row, [0, 2])?;
+    expect::<DateTime<Utc>>(row, [CREATED_AT_COLUMN])
 }
 
 impl EventRow {

@@ -33,8 +33,28 @@ pub(crate) const POSTGRES: Dialect = Dialect {
     list_tables: "SELECT table_name::text FROM information_schema.tables WHERE table_schema = current_schema()",
 };
 
-/// Columns of `events`, in the order [`crate::store::rows::EventRow`] reads them.
+/// Columns of `events`, in the order an INSERT binds them (`push_event_values!`).
 pub(crate) const EVENT_COLUMNS: &str = "practice_id, seq, id, aggregate_type, aggregate_id, version, event_type, payload_json, actor_type, actor_id, created_at, hash, recorded_by";
+
+/// The columns every row of `events` has its own value in, first in every read.
+macro_rules! own_columns {
+    () => {
+        "seq, id, version, event_type, payload_json, actor_type, actor_id, created_at, hash, recorded_by"
+    };
+}
+
+/// Columns of `events` in the order [`crate::store::rows::EventRow`] reads them: the ones a
+/// query can fix for all its rows come last, so a query that fixes them reads the columns
+/// before them ([`crate::store::rows::RowScope::columns`]).
+pub(crate) const READ_COLUMNS: &str = concat!(
+    own_columns!(),
+    ", aggregate_type, aggregate_id, practice_id"
+);
+/// [`READ_COLUMNS`] of one practice's rows.
+pub(crate) const PRACTICE_READ_COLUMNS: &str =
+    concat!(own_columns!(), ", aggregate_type, aggregate_id");
+/// [`READ_COLUMNS`] of one aggregate's rows.
+pub(crate) const AGGREGATE_READ_COLUMNS: &str = own_columns!();
 
 /// One row of the append context query as the database returns it: `(kind, a, b, n, d)`,
 /// `kind` being the literal tag the queries below select. [`ContextRow::decode`] reads it.

@@ -14,7 +14,7 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use rusqlite::types::Value as SqlValue;
 use rusqlite::{Connection, OpenFlags};
 
-use super::rows::EventRow;
+use super::rows::{CREATED_AT_COLUMN, EventRow, PAYLOAD_COLUMN, RowScope, event_row_by_position};
 use crate::error::{Error, Result};
 
 /// The read connections of one SQLite store: opened when needed, kept while idle.
@@ -208,22 +208,24 @@ impl From<rusqlite::Error> for Error {
 }
 
 impl SqliteReaders {
-    /// The rows of `query` (which selects [`super::sql::EVENT_COLUMNS`]) as `page` keeps them.
+    /// The rows of `query` (which selects `scope.columns()`) as `page` keeps them.
     pub(crate) async fn event_page(
         self: &std::sync::Arc<Self>,
         query: SqliteQuery,
+        scope: OwnedRowScope,
         mut page: super::query::PageFill,
     ) -> Result<super::query::PageFill> {
         self.read(move |connection| {
+            let scope = scope.borrow();
             let mut statement = connection.prepare_cached(&query.sql)?;
             let mut rows = statement.query(rusqlite::params_from_iter(query.params))?;
             while let Some(row) = rows.next()? {
                 let payload_bytes = row
-                    .get_ref(7)?
+                    .get_ref(PAYLOAD_COLUMN)?
                     .as_bytes()
                     .map_err(rusqlite::Error::from)?
                     .len();
-                if !page.offer(payload_bytes, || event_row(row)?.into_event())? {
+                if !page.offer(payload_bytes, || event_row(row, scope)?.into_event())? {
                     break;
                 }
             }
@@ -232,47 +234,82 @@ impl SqliteReaders {
         .await
     }
 
-    /// Every row of `query`, for readers that bound the count themselves (a projector's
-    /// batch): a page without limit or byte budget.
+    /// Every row of `query` (which selects [`super::sql::READ_COLUMNS`]), for readers that
+    /// bound the count themselves (a projector's batch): a page without limit or byte budget.
     pub(crate) async fn events(
         self: &std::sync::Arc<Self>,
         query: SqliteQuery,
     ) -> Result<Vec<crate::model::Event>> {
         let unbounded = super::query::PageFill::new(i64::MAX, usize::MAX);
-        Ok(self.event_page(query, unbounded).await?.events)
+        Ok(self
+            .event_page(query, OwnedRowScope::Any, unbounded)
+            .await?
+            .events)
     }
 }
 
-/// A row of [`super::sql::EVENT_COLUMNS`], as the sqlx reads decode it, so both become events
-/// through [`EventRow::into_event`].
-pub(crate) fn event_row(row: &rusqlite::Row<'_>) -> Result<EventRow> {
-    let created_at = row.get_ref(10)?;
+/// A [`RowScope`] that owns its values, to move onto the blocking thread that reads.
+pub(crate) enum OwnedRowScope {
+    Any,
+    Practice(String),
+    Aggregate {
+        practice_id: String,
+        aggregate_type: String,
+        aggregate_id: String,
+    },
+}
+
+impl OwnedRowScope {
+    pub(crate) fn of(scope: RowScope<'_>) -> Self {
+        match scope {
+            RowScope::Any => Self::Any,
+            RowScope::Practice(practice_id) => Self::Practice(practice_id.to_owned()),
+            RowScope::Aggregate {
+                practice_id,
+                aggregate_type,
+                aggregate_id,
+            } => Self::Aggregate {
+                practice_id: practice_id.to_owned(),
+                aggregate_type: aggregate_type.to_owned(),
+                aggregate_id: aggregate_id.to_owned(),
+            },
+        }
+    }
+
+    fn borrow(&self) -> RowScope<'_> {
+        match self {
+            Self::Any => RowScope::Any,
+            Self::Practice(practice_id) => RowScope::Practice(practice_id),
+            Self::Aggregate {
+                practice_id,
+                aggregate_type,
+                aggregate_id,
+            } => RowScope::Aggregate {
+                practice_id,
+                aggregate_type,
+                aggregate_id,
+            },
+        }
+    }
+}
+
+/// A row of `scope`'s columns of [`super::sql::READ_COLUMNS`], as the sqlx reads decode it,
+/// so both become events through [`EventRow::into_event`].
+pub(crate) fn event_row(row: &rusqlite::Row<'_>, scope: RowScope<'_>) -> Result<EventRow> {
+    let created_at = row.get_ref(CREATED_AT_COLUMN)?;
     let created_at = created_at.as_str().map_err(|e| {
         Error::undecodable(format!(
-            "created_at (column 10) holds {}, not a time: {e}",
+            "created_at (column {CREATED_AT_COLUMN}) holds {}, not a time: {e}",
             created_at.data_type()
         ))
     })?;
-    Ok(EventRow {
-        practice_id: row.get(0)?,
-        seq: row.get(1)?,
-        id: row.get(2)?,
-        aggregate_type: row.get(3)?,
-        aggregate_id: row.get(4)?,
-        version: row.get(5)?,
-        event_type: row.get(6)?,
-        payload_json: row.get(7)?,
-        actor_type: row.get(8)?,
-        actor_id: row.get(9)?,
-        created_at: match stored_time(created_at) {
-            Some(time) => time,
-            None => DateTime::parse_from_rfc3339(created_at)
-                .map_err(|e| Error::undecodable(format!("createdAt {created_at:?}: {e}")))?
-                .to_utc(),
-        },
-        hash: row.get(11)?,
-        recorded_by: row.get(12)?,
-    })
+    let created_at = match stored_time(created_at) {
+        Some(time) => time,
+        None => DateTime::parse_from_rfc3339(created_at)
+            .map_err(|e| Error::undecodable(format!("createdAt {created_at:?}: {e}")))?
+            .to_utc(),
+    };
+    Ok(event_row_by_position!(row, get, scope, created_at))
 }
 
 /// A `created_at` in the shape nearly every event's is stored in,

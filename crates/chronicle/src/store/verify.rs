@@ -7,7 +7,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::rows::{EventRow, unpadded_hash};
-use super::sql::EVENT_COLUMNS;
+use super::sql::READ_COLUMNS;
 use super::{Store, dispatch};
 use std::collections::BTreeMap;
 
@@ -149,7 +149,7 @@ impl Store {
         loop {
             let rows: Vec<EventRow> = dispatch!(self, |pool, _sql| {
                 sqlx::query_as(sqlx::AssertSqlSafe(format!(
-                    "SELECT {EVENT_COLUMNS} FROM events WHERE practice_id = $1 AND seq >= $2 ORDER BY seq LIMIT $3"
+                    "SELECT {READ_COLUMNS} FROM events WHERE practice_id = $1 AND seq >= $2 ORDER BY seq LIMIT $3"
                 )))
                 .bind(practice_id)
                 .bind(expected_seq)

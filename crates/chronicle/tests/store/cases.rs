@@ -600,6 +600,26 @@ pub async fn aggregate_events_are_chronological_and_paged(backend: Backend) {
         .unwrap();
     assert_eq!(from.items.first().map(|e| e.version), Some(20));
     assert_eq!(from.items.len(), 6);
+    // A page takes the practice and aggregate of its events from its query, not from each
+    // row: names that differ from the stored ones only in case match nothing.
+    for (aggregate_type, aggregate_id) in [("patient", "PAT-1"), ("Patient", "pat-1")] {
+        let page = t
+            .store
+            .aggregate_events(
+                &owner(),
+                P,
+                aggregate_type,
+                aggregate_id,
+                None,
+                &pr(None, None),
+            )
+            .await
+            .unwrap();
+        assert!(
+            page.items.is_empty(),
+            "{aggregate_type}/{aggregate_id:?} is another aggregate"
+        );
+    }
     let err = t
         .store
         .aggregate_events(&owner(), P, "patient", "pat-1", Some(0), &pr(None, None))

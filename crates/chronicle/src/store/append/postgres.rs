@@ -15,7 +15,8 @@ use crate::chain::ZERO_HASH;
 use crate::error::Result;
 use crate::store::rows::{EventRow, HeadRow, unpadded_hash};
 use crate::store::sql::{
-    ContextRow, EVENT_COLUMNS, POSTGRES_LOCK_HEAD, RawContextRow, postgres_append_context,
+    ContextRow, EVENT_COLUMNS, POSTGRES_LOCK_HEAD, READ_COLUMNS, RawContextRow,
+    postgres_append_context,
 };
 
 /// [`Store::write_appends`](crate::store::Store) on PostgreSQL, in one transaction.
@@ -78,7 +79,7 @@ pub(super) async fn write_locked(
 
         for chunk in ids.chunks(INSERT_CHUNK) {
             let mut q = QueryBuilder::new(format!(
-                "SELECT {EVENT_COLUMNS} FROM events WHERE practice_id = "
+                "SELECT {READ_COLUMNS} FROM events WHERE practice_id = "
             ));
             q.push_bind(&practice_id).push(" AND id IN (");
             let mut list = q.separated(", ");

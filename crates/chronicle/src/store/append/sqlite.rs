@@ -22,7 +22,10 @@ use super::group::Work;
 use super::plan::{AppendContext, Plan, accepted_rows, final_memberships};
 use super::{AppendMode, ContextKeys, plan_in_turn, reused_ids};
 use crate::error::{Error, Result};
-use crate::store::sql::{ContextRow, EVENT_COLUMNS, RawContextRow, SQLITE_APPEND_CONTEXT};
+use crate::store::rows::RowScope;
+use crate::store::sql::{
+    ContextRow, EVENT_COLUMNS, READ_COLUMNS, RawContextRow, SQLITE_APPEND_CONTEXT,
+};
 use crate::store::sqlite_reads::{event_row, open_existing};
 use crate::store::{Backend, SqliteDurability, Store};
 
@@ -194,12 +197,12 @@ fn write_appends(
         if !keys.ids.is_empty() {
             let ids = serde_json::to_string(&keys.ids).expect("strings serialize");
             let mut existing = tx.prepare_cached(&format!(
-                "SELECT {EVENT_COLUMNS} FROM events WHERE practice_id = ?1 \
+                "SELECT {READ_COLUMNS} FROM events WHERE practice_id = ?1 \
                  AND id IN (SELECT value FROM json_each(?2))"
             ))?;
             let mut rows = existing.query((&practice_id, &ids))?;
             while let Some(row) = rows.next()? {
-                let event = event_row(row)?.into_event()?;
+                let event = event_row(row, RowScope::Any)?.into_event()?;
                 context.existing.insert(event.id.clone(), event);
             }
         }
