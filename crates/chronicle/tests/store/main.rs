@@ -69,6 +69,7 @@ on_both_backends!(
 on_both_backends!(
     unlocked_appends, unlocked:
     two_stores_appending_to_one_practice_lose_nothing,
+    two_stores_appending_to_several_practices_lose_nothing,
     knowledge_made_stale_by_another_store_writes_nothing_wrong,
 );
 

@@ -16,49 +16,85 @@ const P: &str = "prac-race";
 
 /// Two stores (two pools, as two processes would have) append to one practice at once.
 pub async fn two_stores_appending_to_one_practice_lose_nothing(backend: Backend) {
+    two_stores_race(backend, &[P]).await;
+}
+
+/// The same race over four practices: each store's commits carry several practices in one
+/// statement, and the two stores' statements move the same heads.
+pub async fn two_stores_appending_to_several_practices_lose_nothing(backend: Backend) {
+    two_stores_race(
+        backend,
+        &["prac-race-a", "prac-race-b", "prac-race-c", "prac-race-d"],
+    )
+    .await;
+}
+
+/// 60 appends a practice, alternately through two stores, all at once; every practice ends
+/// with each append stored once, in contiguous seqs, its chain intact and its head at the last.
+async fn two_stores_race(backend: Backend, practices: &[&'static str]) {
     let t = TestStore::new(backend).await;
-    t.practice_with_staff(P, "owner-1").await;
-    let before = t.all_events(P).await.len();
+    let mut before = Vec::new();
+    for practice in practices {
+        t.practice_with_staff(practice, "owner-1").await;
+        before.push(t.all_events(practice).await.len());
+    }
     let other = Store::open(&t.url)
         .await
         .expect("a second store on the same database");
     let stores = Arc::new([t.store.clone(), other]);
     let owner = Principal::user("owner-1");
     let mut tasks = Vec::new();
-    for n in 0..60 {
+    for n in 0..60 * practices.len() {
         let (stores, owner) = (stores.clone(), owner.clone());
+        let practice = practices[n % practices.len()];
+        let store = n / practices.len() % 2;
         tasks.push(tokio::spawn(async move {
             let id = format!("racer-{n}");
-            stores[n % 2]
-                .append(&owner, patient(P, &id, "Ann"))
+            stores[store]
+                .append(&owner, patient(practice, &id, "Ann"))
                 .await
-                .unwrap_or_else(|e| panic!("{id}: {e}"));
-            id
+                .unwrap_or_else(|e| panic!("{practice}/{id}: {e}"));
+            (practice, id)
         }));
     }
-    let mut appended = BTreeSet::new();
+    let mut appended: BTreeSet<(&str, String)> = BTreeSet::new();
     for task in tasks {
         appended.insert(task.await.unwrap());
     }
 
-    let events = t.all_events(P).await;
-    assert_eq!(events.len(), before + 60, "every append stored once");
-    for (index, event) in events.iter().enumerate() {
-        assert_eq!(event.seq, index as i64 + 1, "seqs are contiguous");
+    for (practice, before) in practices.iter().zip(before) {
+        let events = t.all_events(practice).await;
+        assert_eq!(
+            events.len(),
+            before + 60,
+            "{practice}: every append stored once"
+        );
+        for (index, event) in events.iter().enumerate() {
+            assert_eq!(
+                event.seq,
+                index as i64 + 1,
+                "{practice}: seqs are contiguous"
+            );
+        }
+        let stored: BTreeSet<(&str, String)> = events[before..]
+            .iter()
+            .map(|e| (*practice, e.aggregate_id.clone()))
+            .collect();
+        let expected: BTreeSet<(&str, String)> = appended
+            .iter()
+            .filter(|(p, _)| p == practice)
+            .cloned()
+            .collect();
+        assert_eq!(stored, expected, "{practice}: exactly its appends");
+        let report = t.store.verify_chain(&owner, practice).await.unwrap();
+        assert!(report.is_intact(), "{practice}: {report:?}");
+        let head = t.store.chain_head(&owner, practice).await.unwrap();
+        assert_eq!(
+            head.seq,
+            events.last().unwrap().seq,
+            "{practice}: the head is the last event"
+        );
     }
-    let stored: BTreeSet<String> = events[before..]
-        .iter()
-        .map(|e| e.aggregate_id.clone())
-        .collect();
-    assert_eq!(stored, appended);
-    let report = t.store.verify_chain(&owner, P).await.unwrap();
-    assert!(report.is_intact(), "{report:?}");
-    let head = t.store.chain_head(&owner, P).await.unwrap();
-    assert_eq!(
-        head.seq,
-        events.last().unwrap().seq,
-        "the head is the last event"
-    );
     stores[1].close().await;
 }
 
