@@ -19,6 +19,10 @@
 //!
 //! Each figure is the median of `--runs N` runs (default 3), each on a fresh store.
 //!
+//! After the table: what HTTP costs whatever the store does (an exchange that does no work,
+//! serializing and parsing a W4 page), and the share of the engine's rate that leaves HTTP at
+//! most, for the issue's HTTP targets (single appends ≥ 80% of the engine, reads ≥ 60%).
+//!
 //! Run with: `scripts/bench-workload.sh` (starts PostgreSQL) or
 //! `cargo bench -p chronicle-cli --bench workload` (SQLite only). `-- --scale 10` divides every
 //! count by 10 for a quick look.
@@ -468,6 +472,90 @@ fn row(name: &str, figures: [f64; COLUMNS], baseline: Option<[f64; COLUMNS]>) ->
     format!("| {name} | {} |", cells.join(" | "))
 }
 
+/// What HTTP costs on top of the engine whatever the store does, and the ratios to the engine
+/// that leaves room for: an exchange that does no work (a GET the router answers 404, the
+/// median of 2,000), and serializing and parsing one W4 page of 1,000 events (as axum's `Json`
+/// and the client's `Page<Event>`, the median of 50 each). `engines` are the engine rows.
+async fn http_floors(store: Store, engines: &[(&str, [f64; COLUMNS])]) -> Vec<String> {
+    let events = (1..=1000)
+        .map(|seq| event(PRACTICE, "floor", seq))
+        .collect();
+    store
+        .append_batch(&Principal::user(OWNER), events)
+        .await
+        .unwrap();
+    let query = AggregateEventsQuery {
+        limit: Some(1000),
+        ..AggregateEventsQuery::default()
+    };
+    let page = api::aggregate_events(
+        &store,
+        &Principal::user(OWNER),
+        PRACTICE,
+        "stream",
+        "floor",
+        query,
+    )
+    .await
+    .unwrap();
+    let median = |mut times: Vec<f64>| {
+        times.sort_by(f64::total_cmp);
+        times[times.len() / 2]
+    };
+    let mut serialize = Vec::new();
+    let mut parse = Vec::new();
+    let mut body = Vec::new();
+    for _ in 0..50 {
+        let started = Instant::now();
+        body = serde_json::to_vec(&page).unwrap();
+        serialize.push(started.elapsed().as_secs_f64() * 1e6);
+        let started = Instant::now();
+        let parsed: Page<Event> = serde_json::from_slice(&body).unwrap();
+        parse.push(started.elapsed().as_secs_f64() * 1e6);
+        assert_eq!(parsed.items.len(), 1000);
+    }
+    let (serialize, parse) = (median(serialize), median(parse));
+
+    let Target::Http { base, client } = serve(store).await else {
+        unreachable!("serve answers an HTTP target")
+    };
+    let mut exchanges = Vec::new();
+    for _ in 0..2000 {
+        let started = Instant::now();
+        let response = client
+            .get(format!("{base}/v1/no-such-route"))
+            .header("x-user-id", OWNER)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 404);
+        response.bytes().await.unwrap();
+        exchanges.push(started.elapsed().as_secs_f64() * 1e6);
+    }
+    let exchange = median(exchanges);
+
+    let mut lines = vec![
+        format!(
+            "An HTTP exchange that does no work: {exchange:.0} µs. One W4 page ({} bytes of JSON): \
+             serialized in {serialize:.0} µs, parsed into `Page<Event>` in {parse:.0} µs.",
+            body.len()
+        ),
+        String::new(),
+        "| Most HTTP can reach, % of the engine | single append (W1) | page read (W4) |".into(),
+        "|---|---:|---:|".into(),
+    ];
+    for (name, engine) in engines {
+        let append = 1e6 / engine[0];
+        let page = 1e9 / engine[4];
+        lines.push(format!(
+            "| {name} | {:.0}% | {:.0}% |",
+            100.0 * append / (append + exchange),
+            100.0 * page / (page + exchange + serialize + parse)
+        ));
+    }
+    lines
+}
+
 /// The workload `runs` times, each on a fresh target from `make(run)`; the median of each column.
 async fn median_of<F, Fut>(runs: usize, c: &Counts, mut make: F) -> [f64; COLUMNS]
 where
@@ -558,6 +646,7 @@ async fn main() {
         Some(engine),
     ));
 
+    let mut engines = vec![("engine, SQLite (FULL)", engine)];
     match std::env::var("CHRONICLE_TEST_PG_URL") {
         Ok(admin) => {
             let raw = median_of(runs, &c, |_| async {
@@ -581,6 +670,7 @@ async fn main() {
                 engine,
                 Some(raw),
             ));
+            engines.push(("engine, PostgreSQL", engine));
             let http = median_of(runs, &c, |_| async {
                 serve(engine_store(&fresh_postgres(&admin).await, &registry).await).await
             })
@@ -595,11 +685,19 @@ async fn main() {
             "CHRONICLE_TEST_PG_URL not set: PostgreSQL skipped (scripts/bench-workload.sh starts one)"
         ),
     }
+    let floors = {
+        let url = format!("sqlite://{}", file("floors", 0).display());
+        http_floors(engine_store(&url, &registry).await, &engines).await
+    };
     println!("Median of {runs} runs each; every run on a fresh store.");
     println!();
     println!("| events/s | W1 | W2 | W2p | W3 | W4 | W5 |");
     println!("|---|---:|---:|---:|---:|---:|---:|");
     for r in rows {
         println!("{r}");
+    }
+    println!();
+    for line in floors {
+        println!("{line}");
     }
 }
