@@ -3,6 +3,7 @@
 //! instantiated for both pools by the `dispatch!` macro, so the two backends cannot drift.
 
 mod append;
+mod blocking;
 mod checkpoint;
 mod export;
 mod feed;

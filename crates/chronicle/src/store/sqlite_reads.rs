@@ -14,6 +14,7 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use rusqlite::types::Value as SqlValue;
 use rusqlite::{Connection, OpenFlags};
 
+use super::blocking::run_blocking;
 use super::rows::{CREATED_AT_COLUMN, EventRow, PAYLOAD_COLUMN, RowScope, event_row_by_position};
 use crate::error::{Error, Result};
 
@@ -36,20 +37,19 @@ impl SqliteReaders {
         }
     }
 
-    /// Runs `read` on a read connection, on a blocking thread.
+    /// Runs `read` on a read connection ([`run_blocking`]).
     pub(crate) async fn read<T: Send + 'static>(
         self: &std::sync::Arc<Self>,
         read: impl FnOnce(&Connection) -> Result<T> + Send + 'static,
     ) -> Result<T> {
         let readers = self.clone();
-        tokio::task::spawn_blocking(move || {
+        run_blocking("a SQLite read", move || {
             let connection = readers.take()?;
             let result = read(&connection);
             readers.give_back(connection);
             result
         })
         .await
-        .map_err(|e| Error::undecodable(format!("a SQLite read stopped: {e}")))?
     }
 
     fn take(&self) -> Result<Connection> {

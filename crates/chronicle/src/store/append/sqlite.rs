@@ -4,8 +4,8 @@
 //! there and back, and every bound value is copied into an argument buffer first. An append
 //! is latency-bound, so the hops left the CPU idle between its steps (profiled for #13 and
 //! #15). Here the whole transaction (context read, planning, the rows bound in place, the
-//! head, the memberships, COMMIT) runs on one blocking thread through rusqlite, which links
-//! the same SQLite library.
+//! head, the memberships, COMMIT) runs in one blocking call through rusqlite, which links the
+//! same SQLite library ([`run_blocking`]: in place on a multi-thread runtime).
 //!
 //! The connection writes only while its caller holds the store's writer lock (the sqlx
 //! writer's mutex), so in-process writers still queue instead of meeting SQLITE_BUSY, and
@@ -22,6 +22,7 @@ use super::group::Work;
 use super::plan::{AppendContext, Plan, accepted_rows, final_memberships};
 use super::{AppendMode, ContextKeys, plan_in_turn, reused_ids};
 use crate::error::{Error, Result};
+use crate::store::blocking::run_blocking;
 use crate::store::rows::RowScope;
 use crate::store::sql::{
     ContextRow, EVENT_COLUMNS, READ_COLUMNS, RawContextRow, SQLITE_APPEND_CONTEXT,
@@ -108,7 +109,7 @@ impl Store {
         .await
     }
 
-    /// Runs `work` on the append connection, on a blocking thread, holding the store's writer
+    /// Runs `work` on the append connection ([`run_blocking`]), holding the store's writer
     /// lock until it ends (even should the caller stop waiting, so no other write starts
     /// inside it). `None` when the store is closed or is not SQLite.
     async fn on_append_connection<T: Send + 'static>(
@@ -126,13 +127,12 @@ impl Store {
             return Ok(None);
         }
         let appender: Arc<SqliteAppender> = appender.clone();
-        tokio::task::spawn_blocking(move || {
+        run_blocking("a SQLite append", move || {
             let done = appender.with_connection(work);
             drop(writer);
             done.map(Some)
         })
         .await
-        .map_err(|e| Error::undecodable(format!("a SQLite append stopped: {e}")))?
     }
 }
 
