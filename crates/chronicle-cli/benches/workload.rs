@@ -1,6 +1,7 @@
 //! The side-by-side workload of issue #15, W1–W5, against the engine in-process and over HTTP
-//! on both backends, with raw baselines (plain sqlx inserts and reads of the same payloads:
-//! SQLite at synchronous=NORMAL and FULL, PostgreSQL) in the same run. Prints events/s and
+//! on both backends, with raw baselines (plain inserts and reads of the same payloads: SQLite
+//! through rusqlite at synchronous=NORMAL and FULL, as the issue's table, and PostgreSQL
+//! through sqlx) in the same run. Prints events/s and
 //! each figure's ratio to its backend's raw baseline, as Markdown for BENCHMARKS.md.
 //!
 //! - W1: 5,000 single-event appends, 1 writer, round-robin over 500 streams; one commit each.
@@ -84,7 +85,9 @@ enum Target {
         base: String,
         client: reqwest::Client,
     },
-    RawSqlite(sqlx::SqlitePool),
+    /// One rusqlite connection, as the issue's raw SQLite baseline: no driver between the
+    /// insert and SQLite.
+    RawSqlite(Arc<std::sync::Mutex<rusqlite::Connection>>),
     RawPostgres(sqlx::PgPool),
 }
 
@@ -109,16 +112,19 @@ impl Target {
                     .unwrap();
                 assert_eq!(response.status(), 201);
             }
-            Target::RawSqlite(pool) => {
-                sqlx::query(
-                    "INSERT INTO raw_events (stream, version, payload) VALUES ($1, $2, $3)",
-                )
-                .bind(format!("{practice}/{stream}"))
-                .bind(seq as i64)
-                .bind(payload(practice, stream, seq).to_string())
-                .execute(pool)
-                .await
-                .unwrap();
+            Target::RawSqlite(connection) => {
+                let row = (
+                    format!("{practice}/{stream}"),
+                    seq as i64,
+                    payload(practice, stream, seq).to_string(),
+                );
+                on_raw_sqlite(connection, move |c| {
+                    c.prepare_cached(
+                        "INSERT INTO raw_events (stream, version, payload) VALUES (?1, ?2, ?3)",
+                    )?
+                    .execute(row)?;
+                    Ok(())
+                });
             }
             Target::RawPostgres(pool) => {
                 sqlx::query(
@@ -155,17 +161,25 @@ impl Target {
                     .unwrap();
                 assert_eq!(response.status(), 201);
             }
-            Target::RawSqlite(pool) => {
-                let mut tx = pool.begin().await.unwrap();
-                let mut q =
-                    sqlx::QueryBuilder::new("INSERT INTO raw_events (stream, version, payload) ");
-                q.push_values(1..=size, |mut row, seq| {
-                    row.push_bind(stream)
-                        .push_bind(seq as i64)
-                        .push_bind(payload(PRACTICE, stream, seq).to_string());
+            Target::RawSqlite(connection) => {
+                let rows: Vec<_> = (1..=size)
+                    .map(|seq| {
+                        let payload = payload(PRACTICE, stream, seq).to_string();
+                        (stream.to_string(), seq as i64, payload)
+                    })
+                    .collect();
+                on_raw_sqlite(connection, move |c| {
+                    let tx = c.transaction()?;
+                    {
+                        let mut insert = tx.prepare_cached(
+                            "INSERT INTO raw_events (stream, version, payload) VALUES (?1, ?2, ?3)",
+                        )?;
+                        for row in rows {
+                            insert.execute(row)?;
+                        }
+                    }
+                    tx.commit()
                 });
-                q.build().execute(&mut *tx).await.unwrap();
-                tx.commit().await.unwrap();
             }
             Target::RawPostgres(pool) => {
                 let mut tx = pool.begin().await.unwrap();
@@ -205,15 +219,16 @@ impl Target {
                     .unwrap();
                 page.items.len()
             }
-            Target::RawSqlite(pool) => decode(
-                sqlx::query_as::<_, (String, i64, String)>(
-                    "SELECT stream, version, payload FROM raw_events WHERE stream = $1 ORDER BY version",
-                )
-                .bind(stream)
-                .fetch_all(pool)
-                .await
-                .unwrap(),
-            ),
+            Target::RawSqlite(connection) => {
+                let stream = stream.to_string();
+                decode(on_raw_sqlite(connection, move |c| {
+                    c.prepare_cached(
+                        "SELECT stream, version, payload FROM raw_events WHERE stream = ?1 ORDER BY version",
+                    )?
+                    .query_map([stream], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))?
+                    .collect()
+                }))
+            }
             Target::RawPostgres(pool) => decode(
                 sqlx::query_as::<_, (String, i64, String)>(
                     "SELECT stream, version, payload FROM raw_events WHERE stream = $1 ORDER BY version",
@@ -271,16 +286,16 @@ impl Target {
                     }
                 }
             }
-            Target::RawSqlite(pool) => {
+            Target::RawSqlite(connection) => {
                 let mut after = 0i64;
                 loop {
-                    let rows: Vec<(i64, String, String)> = sqlx::query_as(
-                        "SELECT id, stream, payload FROM raw_events WHERE id > $1 ORDER BY id LIMIT 1000",
-                    )
-                    .bind(after)
-                    .fetch_all(pool)
-                    .await
-                    .unwrap();
+                    let rows: Vec<(i64, String, String)> = on_raw_sqlite(connection, move |c| {
+                        c.prepare_cached(
+                            "SELECT id, stream, payload FROM raw_events WHERE id > ?1 ORDER BY id LIMIT 1000",
+                        )?
+                        .query_map([after], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))?
+                        .collect()
+                    });
                     let Some(last) = rows.last() else {
                         return total;
                     };
@@ -429,25 +444,25 @@ const RAW_TABLE_SQLITE: &str = "CREATE TABLE raw_events (id INTEGER PRIMARY KEY,
 const RAW_TABLE_POSTGRES: &str = "CREATE TABLE raw_events (id BIGSERIAL PRIMARY KEY, stream TEXT NOT NULL, version BIGINT NOT NULL, payload TEXT NOT NULL); \
                                   CREATE UNIQUE INDEX raw_by_stream ON raw_events (stream, version)";
 
-async fn raw_sqlite(
-    path: std::path::PathBuf,
-    synchronous: sqlx::sqlite::SqliteSynchronous,
-) -> Target {
-    let options = sqlx::sqlite::SqliteConnectOptions::new()
-        .filename(path)
-        .create_if_missing(true)
-        .journal_mode(sqlx::sqlite::SqliteJournalMode::Wal)
-        .synchronous(synchronous);
-    // No ping before each statement (sqlx's default), as the store's pools: a raw baseline
-    // should not pay for a check the store does not make.
-    let pool = sqlx::sqlite::SqlitePoolOptions::new()
-        .max_connections(1)
-        .test_before_acquire(false)
-        .connect_with(options)
-        .await
+async fn raw_sqlite(path: std::path::PathBuf, synchronous: &'static str) -> Target {
+    let connection = rusqlite::Connection::open(path).unwrap();
+    connection
+        .pragma_update(None, "journal_mode", "WAL")
         .unwrap();
-    pool.execute(RAW_TABLE_SQLITE).await.unwrap();
-    Target::RawSqlite(pool)
+    connection
+        .pragma_update(None, "synchronous", synchronous)
+        .unwrap();
+    connection.execute_batch(RAW_TABLE_SQLITE).unwrap();
+    Target::RawSqlite(Arc::new(std::sync::Mutex::new(connection)))
+}
+
+/// Runs `call` on the raw SQLite connection in place, as the store runs its SQLite calls
+/// (ADR 0016).
+fn on_raw_sqlite<T>(
+    connection: &std::sync::Mutex<rusqlite::Connection>,
+    call: impl FnOnce(&mut rusqlite::Connection) -> rusqlite::Result<T>,
+) -> T {
+    tokio::task::block_in_place(|| call(&mut connection.lock().unwrap()).unwrap())
 }
 
 async fn fresh_postgres(admin: &str) -> String {
@@ -603,23 +618,17 @@ async fn main() {
 
     let mut rows = Vec::new();
     let normal = median_of(runs, &c, |run| {
-        raw_sqlite(
-            file("raw-normal", run),
-            sqlx::sqlite::SqliteSynchronous::Normal,
-        )
+        raw_sqlite(file("raw-normal", run), "NORMAL")
     })
     .await;
     rows.push(row(
-        "raw SQLite insert, WAL, synchronous=NORMAL (sqlx)",
+        "raw SQLite insert, WAL, synchronous=NORMAL (rusqlite)",
         normal,
         None,
     ));
-    let full = median_of(runs, &c, |run| {
-        raw_sqlite(file("raw-full", run), sqlx::sqlite::SqliteSynchronous::Full)
-    })
-    .await;
+    let full = median_of(runs, &c, |run| raw_sqlite(file("raw-full", run), "FULL")).await;
     rows.push(row(
-        "raw SQLite insert, WAL, synchronous=FULL (sqlx)",
+        "raw SQLite insert, WAL, synchronous=FULL (rusqlite)",
         full,
         None,
     ));
