@@ -183,9 +183,9 @@ macro_rules! push_scope {
 
 /// Reads one page of events, `$order` (e.g. `"seq ASC"`) over the rows of `$practice_id`, or
 /// of its aggregate `$aggregate` (`Some((type, id))`), that `$where` selects (it pushes
-/// further conditions, each starting with ` AND`, onto `$q`, binding every value), at most `$limit` events and the store's page byte
-/// budget; the rows as [`within_budget`] keeps them. The columns the scope fixes are not
-/// read back. On SQLite the rows are read in-process (see
+/// further conditions, each starting with ` AND`, onto `$q`, binding every value), at most
+/// `$limit` events and the store's page byte budget; the rows as [`within_budget`] keeps
+/// them. The columns the scope fixes are not read back. On SQLite the rows are read in-process (see
 /// [`super::sqlite_reads`]); PostgreSQL streams them. A macro because each backend has its own
 /// query builder.
 ///

@@ -61,11 +61,7 @@ impl RowScope<'_> {
 
     /// How many columns [`Self::columns`] has.
     fn width(self) -> usize {
-        match self {
-            RowScope::Any => 13,
-            RowScope::Practice(_) => 12,
-            RowScope::Aggregate { .. } => 10,
-        }
+        self.columns().split(", ").count()
     }
 }
 
@@ -290,4 +286,41 @@ pub(crate) struct HeadRow {
     pub hash: String,
     pub last_event_at: Option<DateTime<Utc>>,
     pub export_digest_state: Option<Vec<u8>>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::sql::{EVENT_COLUMNS, READ_COLUMNS};
+
+    fn names(columns: &str) -> Vec<&str> {
+        columns.split(", ").collect()
+    }
+
+    #[test]
+    fn reads_select_every_column_of_events_with_the_fixable_ones_last() {
+        let mut read = names(READ_COLUMNS);
+        assert_eq!(read[PAYLOAD_COLUMN], "payload_json");
+        assert_eq!(read[CREATED_AT_COLUMN], "created_at");
+        assert_eq!(
+            &read[10..],
+            ["aggregate_type", "aggregate_id", "practice_id"]
+        );
+        let practice = RowScope::Practice("p");
+        let aggregate = RowScope::Aggregate {
+            practice_id: "p",
+            aggregate_type: "t",
+            aggregate_id: "i",
+        };
+        assert_eq!(names(practice.columns()), read[..12]);
+        assert_eq!(names(aggregate.columns()), read[..10]);
+        assert_eq!(
+            (RowScope::Any.width(), practice.width(), aggregate.width()),
+            (13, 12, 10)
+        );
+        let mut written = names(EVENT_COLUMNS);
+        read.sort_unstable();
+        written.sort_unstable();
+        assert_eq!(read, written, "reads and INSERTs name the same columns");
+    }
 }
