@@ -20,7 +20,7 @@ use rusqlite::{Connection, TransactionBehavior};
 
 use super::group::Work;
 use super::plan::{AppendContext, Plan, accepted_rows, final_memberships};
-use super::{AppendMode, ContextKeys, plan_in_turn, reused_ids};
+use super::{AppendMode, ContextKeys, plan_in_turn, practice_runs, reused_ids};
 use crate::error::{Error, Result};
 use crate::store::blocking::run_blocking;
 use crate::store::rows::RowScope;
@@ -170,20 +170,16 @@ fn stored_time(time: chrono::DateTime<chrono::Utc>) -> String {
 /// The same steps and outcomes as the PostgreSQL transaction in [`Store::write_appends`].
 fn write_appends(
     connection: &mut Connection,
-    work: Vec<Work>,
+    mut work: Vec<Work>,
     mode: AppendMode,
 ) -> Result<Vec<Result<Plan>>> {
     let tx = connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let mut outcomes: Vec<Result<Plan>> = Vec::new();
+    let mut outcomes: Vec<Result<Plan>> = Vec::with_capacity(work.len());
     let mut wrote = false;
-    let mut work = work.into_iter().peekable();
-    while let Some(first) = work.next() {
-        let practice_id = first.practice_id.clone();
-        let mut run = vec![first];
-        while let Some(next) = work.next_if(|w| w.practice_id == practice_id) {
-            run.push(next);
-        }
-        let keys = ContextKeys::of(&run);
+    for appends in practice_runs(&work) {
+        let run = &mut work[appends];
+        let practice_id = run[0].practice_id.clone();
+        let keys = ContextKeys::of(run);
         let mut context = AppendContext::default();
         let streams = serde_json::to_string(&keys.streams).expect("strings serialize");
         let users = serde_json::to_string(&keys.users).expect("strings serialize");
@@ -214,8 +210,8 @@ fn write_appends(
                 )?
                 .query_row([&practice_id], |row| row.get(0))?;
         }
-        let reused = reused_ids(&run, &keys.ids);
-        let plans = plan_in_turn(&mut run, &practice_id, &mut context, &reused);
+        let reused = reused_ids(run, &keys.ids);
+        let plans = plan_in_turn(run, &practice_id, &mut context, &reused);
 
         let rows = accepted_rows(&plans);
         for chunk in rows.chunks(INSERT_ROWS) {
