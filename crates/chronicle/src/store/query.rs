@@ -221,8 +221,7 @@ macro_rules! read_event_page {
                 push_scope!($q, practice_id, aggregate);
                 $where
                 $q.push(format_args!(" ORDER BY {order} LIMIT ")).push_bind(limit + 1);
-                let scope = $crate::store::sqlite_reads::OwnedRowScope::of(scope);
-                readers.event_page($q, scope, PageFill::new(limit, budget)).await?
+                readers.event_page($q, scope.owned(), PageFill::new(limit, budget)).await?
             }
             $crate::store::Backend::Postgres { pool, .. } => {
                 let mut $q = QueryBuilder::<sqlx::Postgres>::new(format!(
@@ -601,7 +600,7 @@ impl Store {
 async fn within_budget(
     mut rows: impl futures_util::Stream<Item = std::result::Result<sqlx::postgres::PgRow, sqlx::Error>>
     + Unpin,
-    scope: RowScope<'_>,
+    scope: RowScope<&str>,
     limit: i64,
     budget: usize,
 ) -> Result<PageFill> {

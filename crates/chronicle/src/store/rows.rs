@@ -32,25 +32,51 @@ pub(crate) const CREATED_AT_COLUMN: usize = 7;
 /// What every row of a query shares because its `WHERE` fixes it. Such a query does not read
 /// those columns back: on an aggregate's page they are three of thirteen columns, which the
 /// database sends and the client decodes once per row for nothing. Each event takes them
-/// from here instead.
+/// from here instead. `S` is `&str`, or `String` to move the scope to another thread.
 #[derive(Debug, Clone, Copy)]
-pub(crate) enum RowScope<'a> {
+pub(crate) enum RowScope<S> {
     /// Rows of any practice: every column is read.
     Any,
     /// One practice's rows.
-    Practice(&'a str),
+    Practice(S),
     /// One aggregate's rows.
     Aggregate {
-        practice_id: &'a str,
-        aggregate_type: &'a str,
-        aggregate_id: &'a str,
+        practice_id: S,
+        aggregate_type: S,
+        aggregate_id: S,
     },
 }
 
-impl RowScope<'_> {
+impl<S: AsRef<str>> RowScope<S> {
+    /// The same scope, borrowing its values.
+    pub fn borrowed(&self) -> RowScope<&str> {
+        self.map(|value| value.as_ref())
+    }
+
+    /// The same scope, owning its values.
+    pub fn owned(&self) -> RowScope<String> {
+        self.map(|value| value.as_ref().to_owned())
+    }
+
+    fn map<'s, T>(&'s self, value: impl Fn(&'s S) -> T) -> RowScope<T> {
+        match self {
+            RowScope::Any => RowScope::Any,
+            RowScope::Practice(practice_id) => RowScope::Practice(value(practice_id)),
+            RowScope::Aggregate {
+                practice_id,
+                aggregate_type,
+                aggregate_id,
+            } => RowScope::Aggregate {
+                practice_id: value(practice_id),
+                aggregate_type: value(aggregate_type),
+                aggregate_id: value(aggregate_id),
+            },
+        }
+    }
+
     /// The columns a query of this scope selects: [`super::sql::READ_COLUMNS`] less the ones
     /// the scope fixes, which come last.
-    pub fn columns(self) -> &'static str {
+    pub fn columns(&self) -> &'static str {
         use super::sql::{AGGREGATE_READ_COLUMNS, PRACTICE_READ_COLUMNS, READ_COLUMNS};
         match self {
             RowScope::Any => READ_COLUMNS,
@@ -60,7 +86,7 @@ impl RowScope<'_> {
     }
 
     /// How many columns [`Self::columns`] has.
-    fn width(self) -> usize {
+    fn width(&self) -> usize {
         self.columns().split(", ").count()
     }
 }
@@ -73,7 +99,8 @@ macro_rules! event_row_by_position {
     ($row:expr, $get:ident, $scope:expr, $created_at:expr) => {{
         let row = $row;
         use $crate::store::rows::{EventRow, PAYLOAD_COLUMN, RowScope};
-        let (aggregate_type, aggregate_id, practice_id) = match $scope {
+        let scope: RowScope<&str> = $scope;
+        let (aggregate_type, aggregate_id, practice_id) = match scope {
             RowScope::Any => (row.$get(10)?, row.$get(11)?, row.$get(12)?),
             RowScope::Practice(practice_id) => {
                 (row.$get(10)?, row.$get(11)?, practice_id.to_owned())
@@ -134,12 +161,12 @@ where
 /// first check the others say nothing new. (SQLite types each value on its own, so its rows
 /// keep the check of every value.)
 pub(crate) struct PostgresEventRows<'s> {
-    scope: RowScope<'s>,
+    scope: RowScope<&'s str>,
     checked: bool,
 }
 
 impl<'s> PostgresEventRows<'s> {
-    pub fn new(scope: RowScope<'s>) -> Self {
+    pub fn new(scope: RowScope<&'s str>) -> Self {
         Self {
             scope,
             checked: false,
@@ -163,7 +190,7 @@ impl<'s> PostgresEventRows<'s> {
 
 /// The result has exactly the columns of `scope`, of the types [`EventRow`] reads, in
 /// [`super::sql::READ_COLUMNS`]'s order.
-fn check_postgres_columns(row: &sqlx::postgres::PgRow, scope: RowScope) -> sqlx::Result<()> {
+fn check_postgres_columns(row: &sqlx::postgres::PgRow, scope: RowScope<&str>) -> sqlx::Result<()> {
     use sqlx::postgres::{PgTypeInfo, Postgres};
     use sqlx::{Column, Row, Type, TypeInfo};
     if row.len() != scope.width() {
@@ -315,7 +342,11 @@ mod tests {
         assert_eq!(names(practice.columns()), read[..12]);
         assert_eq!(names(aggregate.columns()), read[..10]);
         assert_eq!(
-            (RowScope::Any.width(), practice.width(), aggregate.width()),
+            (
+                RowScope::<&str>::Any.width(),
+                practice.width(),
+                aggregate.width()
+            ),
             (13, 12, 10)
         );
         let mut written = names(EVENT_COLUMNS);

@@ -212,11 +212,11 @@ impl SqliteReaders {
     pub(crate) async fn event_page(
         self: &std::sync::Arc<Self>,
         query: SqliteQuery,
-        scope: OwnedRowScope,
+        scope: RowScope<String>,
         mut page: super::query::PageFill,
     ) -> Result<super::query::PageFill> {
         self.read(move |connection| {
-            let scope = scope.borrow();
+            let scope = scope.borrowed();
             let mut statement = connection.prepare_cached(&query.sql)?;
             let mut rows = statement.query(rusqlite::params_from_iter(query.params))?;
             while let Some(row) = rows.next()? {
@@ -242,60 +242,15 @@ impl SqliteReaders {
     ) -> Result<Vec<crate::model::Event>> {
         let unbounded = super::query::PageFill::new(i64::MAX, usize::MAX);
         Ok(self
-            .event_page(query, OwnedRowScope::Any, unbounded)
+            .event_page(query, RowScope::Any, unbounded)
             .await?
             .events)
     }
 }
 
-/// A [`RowScope`] that owns its values, to move onto the blocking thread that reads.
-pub(crate) enum OwnedRowScope {
-    Any,
-    Practice(String),
-    Aggregate {
-        practice_id: String,
-        aggregate_type: String,
-        aggregate_id: String,
-    },
-}
-
-impl OwnedRowScope {
-    pub(crate) fn of(scope: RowScope<'_>) -> Self {
-        match scope {
-            RowScope::Any => Self::Any,
-            RowScope::Practice(practice_id) => Self::Practice(practice_id.to_owned()),
-            RowScope::Aggregate {
-                practice_id,
-                aggregate_type,
-                aggregate_id,
-            } => Self::Aggregate {
-                practice_id: practice_id.to_owned(),
-                aggregate_type: aggregate_type.to_owned(),
-                aggregate_id: aggregate_id.to_owned(),
-            },
-        }
-    }
-
-    fn borrow(&self) -> RowScope<'_> {
-        match self {
-            Self::Any => RowScope::Any,
-            Self::Practice(practice_id) => RowScope::Practice(practice_id),
-            Self::Aggregate {
-                practice_id,
-                aggregate_type,
-                aggregate_id,
-            } => RowScope::Aggregate {
-                practice_id,
-                aggregate_type,
-                aggregate_id,
-            },
-        }
-    }
-}
-
 /// A row of `scope`'s columns of [`super::sql::READ_COLUMNS`], as the sqlx reads decode it,
 /// so both become events through [`EventRow::into_event`].
-pub(crate) fn event_row(row: &rusqlite::Row<'_>, scope: RowScope<'_>) -> Result<EventRow> {
+pub(crate) fn event_row(row: &rusqlite::Row<'_>, scope: RowScope<&str>) -> Result<EventRow> {
     let created_at = row.get_ref(CREATED_AT_COLUMN)?;
     let created_at = created_at.as_str().map_err(|e| {
         Error::undecodable(format!(
