@@ -161,6 +161,66 @@ mod backend_specific {
         assert_eq!(store.sqlite_synchronous().await.unwrap(), Some("NORMAL"));
     }
 
+    /// Migration 6: the insert trigger refuses with RAISE(ROLLBACK), so a raw writer cannot
+    /// keep the rows before a refused one and commit them.
+    #[tokio::test]
+    async fn a_refused_raw_sqlite_insert_takes_the_whole_transaction_with_it() {
+        let t = TestStore::new(Backend::Sqlite).await;
+        t.practice_with_staff("p1", "owner-1").await;
+        let owner = chronicle::Principal::user("owner-1");
+        let last = t
+            .store
+            .append(&owner, crate::support::patient("p1", "pa1", "Ava"))
+            .await
+            .unwrap();
+        let path = t.url.strip_prefix("sqlite://").unwrap();
+        let raw = rusqlite::Connection::open(path).unwrap();
+        raw.execute_batch("BEGIN IMMEDIATE").unwrap();
+        // The next event in every column the trigger checks: accepted on its own.
+        let next = |seq_step: i64, suffix: &str| {
+            format!(
+                "INSERT INTO events SELECT practice_id, seq + {seq_step}, id || '{suffix}', aggregate_type, aggregate_id, \
+                 version + {seq_step}, event_type, payload_json, actor_type, actor_id, created_at, hash, recorded_by \
+                 FROM events WHERE id = '{}'",
+                last.id
+            )
+        };
+        assert_eq!(raw.execute(&next(1, "-next"), []).unwrap(), 1);
+        let refused = raw.execute(&next(5, "-gap"), []).unwrap_err().to_string();
+        assert!(
+            refused.contains("seq must be the practice head + 1"),
+            "the gap is refused for its seq: {refused}"
+        );
+        assert!(
+            raw.is_autocommit(),
+            "the refusal ended the transaction, taking the accepted row with it"
+        );
+        assert!(
+            raw.execute_batch("COMMIT").is_err(),
+            "nothing is left to commit"
+        );
+        drop(raw);
+        let missing = t
+            .store
+            .event(&owner, "p1", &format!("{}-next", last.id))
+            .await
+            .unwrap();
+        assert!(
+            missing.is_none(),
+            "the row before the refused one was not kept"
+        );
+        let after = t
+            .store
+            .append(&owner, crate::support::patient("p1", "pa2", "Bo"))
+            .await
+            .unwrap();
+        assert_eq!(
+            after.seq,
+            last.seq + 1,
+            "the store appends after it as before"
+        );
+    }
+
     #[tokio::test]
     async fn a_closed_sqlite_store_refuses_appends_and_reopens_with_every_event() {
         let dir = tempfile::tempdir().unwrap();

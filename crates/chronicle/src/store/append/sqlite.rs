@@ -143,9 +143,11 @@ impl Store {
 /// temporary table first.
 const INSERT_ROWS: usize = 1_000;
 
-/// `INSERT INTO events` with `rows` rows of anonymous parameters.
+/// `INSERT INTO events` with `rows` rows of anonymous parameters. `OR ROLLBACK`, with the insert
+/// trigger's `RAISE(ROLLBACK)`, spares SQLite the statement journal it keeps so that a statement
+/// could be undone alone: any error here rolls back the whole transaction anyway.
 fn insert_events_sql(rows: usize) -> String {
-    let mut sql = format!("INSERT INTO events ({EVENT_COLUMNS}) VALUES ");
+    let mut sql = format!("INSERT OR ROLLBACK INTO events ({EVENT_COLUMNS}) VALUES ");
     for row in 0..rows {
         if row > 0 {
             sql.push(',');
