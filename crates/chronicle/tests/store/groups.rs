@@ -234,3 +234,80 @@ pub async fn a_database_error_fails_only_the_append_that_caused_it(backend: Back
         .unwrap();
     assert!(report.is_intact(), "{report:?}");
 }
+
+/// Callers who stop waiting at any moment (before their commit, during it, after it) leave
+/// every append whole or absent, the chain intact, and the store writing for the next caller:
+/// a lone append may commit on its caller's own task, which the caller can drop.
+pub async fn callers_who_stop_waiting_leave_every_append_whole(backend: Backend) {
+    const P: &str = "group-drop";
+    let t = Arc::new(TestStore::new(backend).await);
+    t.practice_with_staff(P, "owner-1").await;
+    let before = t.all_events(P).await.len();
+    let owner = Principal::user("owner-1");
+    let mut tasks = Vec::new();
+    for n in 0..48u64 {
+        let (t, owner) = (t.clone(), owner.clone());
+        tasks.push(tokio::spawn(async move {
+            let stream = format!("pat-{n}");
+            let batch = vec![
+                patient(P, &stream, "Ann"),
+                patient_updated(P, &stream, json!({"notes": "second of two"})),
+            ];
+            // Patience from none to a few commits' worth, spread over the callers.
+            let patience = std::time::Duration::from_micros(n * 1_777 % 40_000);
+            let answer = tokio::time::timeout(patience, t.store.append_batch(&owner, batch)).await;
+            (stream, answer)
+        }));
+        if n % 3 == 0 {
+            tokio::task::yield_now().await;
+        }
+    }
+    let mut answered = HashMap::new();
+    for task in tasks {
+        let (stream, answer) = task.await.unwrap();
+        if let Ok(outcome) = answer {
+            let events = outcome.unwrap_or_else(|e| panic!("{stream}: {e}"));
+            answered.insert(stream, events);
+        }
+    }
+    let next = tokio::time::timeout(
+        std::time::Duration::from_secs(10),
+        t.store.append(&owner, patient(P, "after", "Bo")),
+    )
+    .await;
+    assert!(
+        matches!(next, Ok(Ok(_))),
+        "the store still writes after callers left mid-commit: {next:?}"
+    );
+
+    let events = t.all_events(P).await;
+    assert_eq!(
+        events.iter().map(|e| e.seq).collect::<Vec<_>>(),
+        (1..=events.len() as i64).collect::<Vec<_>>(),
+        "no gaps"
+    );
+    let mut by_stream: HashMap<&str, Vec<&Event>> = HashMap::new();
+    for event in &events[before..events.len() - 1] {
+        by_stream
+            .entry(&event.aggregate_id)
+            .or_default()
+            .push(event);
+    }
+    for (stream, stored) in &by_stream {
+        assert_eq!(
+            stored.len(),
+            2,
+            "{stream}: both events of the batch or neither"
+        );
+        assert_eq!(stored[1].seq, stored[0].seq + 1, "{stream}: contiguous");
+    }
+    for (stream, events) in &answered {
+        let stored: Vec<Event> = by_stream[stream.as_str()]
+            .iter()
+            .map(|e| (*e).clone())
+            .collect();
+        assert_eq!(&stored, events, "{stream}: stored as answered");
+    }
+    let report = t.store.verify_chain(&owner, P).await.unwrap();
+    assert!(report.is_intact(), "{report:?}");
+}

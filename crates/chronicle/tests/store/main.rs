@@ -92,6 +92,7 @@ on_both_backends!(
     commit_groups, groups:
     concurrent_appends_share_commits_and_each_stays_all_or_nothing,
     a_database_error_fails_only_the_append_that_caused_it,
+    callers_who_stop_waiting_leave_every_append_whole,
 );
 
 on_both_backends!(
@@ -159,6 +160,13 @@ mod backend_specific {
         };
         let store = chronicle::Store::open_with(&url, options).await.unwrap();
         assert_eq!(store.sqlite_synchronous().await.unwrap(), Some("NORMAL"));
+    }
+
+    /// On a current-thread runtime a SQLite append runs on a blocking thread, which a caller
+    /// who stops waiting leaves running (the shared case runs multi-thread, in place).
+    #[tokio::test]
+    async fn sqlite_callers_who_stop_waiting_on_one_thread_leave_every_append_whole() {
+        crate::groups::callers_who_stop_waiting_leave_every_append_whole(Backend::Sqlite).await;
     }
 
     /// Migration 6: the insert trigger refuses with RAISE(ROLLBACK), so a raw writer cannot

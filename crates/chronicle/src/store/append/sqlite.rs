@@ -101,6 +101,13 @@ impl Store {
             })
     }
 
+    /// Whether an append transaction, once started, runs to its end even if its caller stops
+    /// waiting: on SQLite it is one blocking call ([`run_blocking`]) that holds the writer
+    /// lock to its end. PostgreSQL's spans round trips a dropped caller would cut.
+    pub(super) fn appends_run_to_their_end(&self) -> bool {
+        matches!(self.backend(), Backend::Sqlite { .. })
+    }
+
     /// The `synchronous` level SQLite appends commit with (see [`Store::sqlite_synchronous`]).
     pub(crate) async fn sqlite_append_synchronous(&self) -> Result<Option<i64>> {
         self.on_append_connection(|connection| {
