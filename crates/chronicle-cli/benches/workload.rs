@@ -84,6 +84,8 @@ enum Target {
     Http {
         base: String,
         client: reqwest::Client,
+        /// Dropped with the target, which shuts its server down.
+        _stop: tokio::sync::oneshot::Sender<()>,
     },
     /// One rusqlite connection, as the raw SQLite baseline: no driver between the
     /// insert and SQLite.
@@ -102,7 +104,7 @@ impl Target {
                     .await
                     .unwrap();
             }
-            Target::Http { base, client } => {
+            Target::Http { base, client, .. } => {
                 let response = client
                     .post(format!("{base}/v1/events/append"))
                     .header("x-user-id", OWNER)
@@ -149,7 +151,7 @@ impl Target {
                     .await
                     .unwrap();
             }
-            Target::Http { base, client } => {
+            Target::Http { base, client, .. } => {
                 let events: Vec<NewEvent> =
                     (1..=size).map(|seq| event(PRACTICE, stream, seq)).collect();
                 let response = client
@@ -207,7 +209,7 @@ impl Target {
                     .items
                     .len()
             }
-            Target::Http { base, client } => {
+            Target::Http { base, client, .. } => {
                 let page: Page<Event> = client
                     .get(format!("{base}/v1/practices/{PRACTICE}/aggregates/stream/{stream}/events?limit=1000"))
                     .header("x-user-id", OWNER)
@@ -263,7 +265,7 @@ impl Target {
                     }
                 }
             }
-            Target::Http { base, client } => {
+            Target::Http { base, client, .. } => {
                 let mut cursor: Option<String> = None;
                 loop {
                     let mut url = format!("{base}/v1/practices/{PRACTICE}/events?limit=1000");
@@ -427,15 +429,19 @@ async fn serve(store: Store) -> Target {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let options = chronicle_cli::http::ApiOptions::for_store(&store);
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     tokio::spawn(chronicle_cli::http::serve(
         listener,
         store,
         options,
-        std::future::pending::<()>(),
+        async move {
+            let _ = stopped.await;
+        },
     ));
     Target::Http {
         base,
         client: reqwest::Client::new(),
+        _stop: stop,
     }
 }
 
@@ -531,7 +537,12 @@ async fn http_floors(store: Store, engines: &[(&str, [f64; COLUMNS])]) -> Vec<St
     }
     let (serialize, parse) = (median(serialize), median(parse));
 
-    let Target::Http { base, client } = serve(store).await else {
+    let Target::Http {
+        base,
+        client,
+        _stop,
+    } = serve(store).await
+    else {
         unreachable!("serve answers an HTTP target")
     };
     let mut exchanges = Vec::new();
