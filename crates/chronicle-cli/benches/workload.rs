@@ -4,6 +4,13 @@
 //! through sqlx) in the same run. Prints events/s and
 //! each figure's ratio to its backend's raw baseline, as Markdown for BENCHMARKS.md.
 //!
+//! A second baseline per backend writes plain SQL into Chronicle's own schema (its tables,
+//! indexes and triggers, migrated by the store), with no engine: each append one transaction
+//! that writes the events at the practice's head and moves the head, as the schema's
+//! guarantees require of any writer; each read every column, the payload checked as JSON. It
+//! shows what the database itself does with the store's schema, so which part of a gap is the
+//! engine's and which the schema's. The engine's row is also given as a share of it.
+//!
 //! - W1: 5,000 single-event appends, 1 writer, round-robin over 500 streams; one commit each.
 //! - W2: 8 concurrent writers × 2,000 single-event appends, each writer on its own 50 streams,
 //!   all in one practice; W2p the same with each writer in a practice of its own (eight).
@@ -29,10 +36,13 @@
 //! count by 10 for a quick look.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
 use chronicle::api::{self, AggregateEventsQuery, TimelineQuery};
 use chronicle::{ActorType, Event, NewEvent, Page, Principal, Store, StoreOptions};
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde_json::value::RawValue;
 use serde_json::{Value, json};
 use sqlx::{Connection, Executor};
 
@@ -91,6 +101,13 @@ enum Target {
     /// insert and SQLite.
     RawSqlite(Arc<std::sync::Mutex<rusqlite::Connection>>),
     RawPostgres(sqlx::PgPool),
+    /// Chronicle's own tables, indexes and triggers, written and read by plain SQL without the
+    /// engine: what the database does with the store's schema for a writer that commits each
+    /// append on its own (the engine passes it where appends can share a commit, as in W2).
+    /// Every append moves its practice's head in the same transaction, as the schema's
+    /// guarantees require; nothing is validated, access-checked or chained.
+    SchemaSqlite(Arc<std::sync::Mutex<rusqlite::Connection>>),
+    SchemaPostgres(sqlx::PgPool),
 }
 
 impl Target {
@@ -138,6 +155,14 @@ impl Target {
                 .execute(pool)
                 .await
                 .unwrap();
+            }
+            Target::SchemaSqlite(connection) => {
+                let rows = [SchemaRow::new(practice, stream, seq)];
+                on_raw_sqlite(connection, |c| schema_sqlite_append(c, practice, &rows));
+            }
+            Target::SchemaPostgres(pool) => {
+                schema_postgres_append(pool, practice, &[SchemaRow::new(practice, stream, seq)])
+                    .await;
             }
         }
     }
@@ -195,6 +220,34 @@ impl Target {
                 q.build().execute(&mut *tx).await.unwrap();
                 tx.commit().await.unwrap();
             }
+            Target::SchemaSqlite(connection) => {
+                let rows: Vec<_> = (1..=size)
+                    .map(|seq| SchemaRow::new(PRACTICE, stream, seq))
+                    .collect();
+                on_raw_sqlite(connection, |c| schema_sqlite_append(c, PRACTICE, &rows));
+            }
+            Target::SchemaPostgres(pool) => {
+                let rows: Vec<_> = (1..=size)
+                    .map(|seq| SchemaRow::new(PRACTICE, stream, seq))
+                    .collect();
+                schema_postgres_append(pool, PRACTICE, &rows).await;
+            }
+        }
+    }
+
+    /// Readies the plain PostgreSQL baselines' tables for reading: `ANALYZE`, as autovacuum
+    /// does within a minute of a table's growth. Without statistics, PostgreSQL plans each of
+    /// their W5 pages as a scan of every later row and a sort (a fifth of the rate); the
+    /// engine's statements plan well either way, and are left as they are.
+    async fn settle(&self) {
+        match self {
+            Target::RawPostgres(pool) => {
+                pool.execute("ANALYZE raw_events").await.unwrap();
+            }
+            Target::SchemaPostgres(pool) => {
+                pool.execute("ANALYZE events").await.unwrap();
+            }
+            _ => {}
         }
     }
 
@@ -240,6 +293,27 @@ impl Target {
                 .await
                 .unwrap(),
             ),
+            Target::SchemaSqlite(connection) => {
+                let query = format!("{SCHEMA_READ} WHERE practice_id = ?1 AND aggregate_type = 'stream' AND aggregate_id = ?2 ORDER BY version");
+                on_raw_sqlite(connection, |c| {
+                    c.prepare_cached(&query)?
+                        .query_map((PRACTICE, stream), SchemaEvent::from_sqlite)?
+                        .collect::<rusqlite::Result<Vec<_>>>()
+                })
+                .len()
+            }
+            Target::SchemaPostgres(pool) => {
+                let query = format!("{SCHEMA_READ} WHERE practice_id = $1 AND aggregate_type = 'stream' AND aggregate_id = $2 ORDER BY version");
+                SchemaEvent::from_postgres(
+                    sqlx::query_as(sqlx::AssertSqlSafe(query))
+                        .bind(PRACTICE)
+                        .bind(stream)
+                        .fetch_all(pool)
+                        .await
+                        .unwrap(),
+                )
+                .len()
+            }
         }
     }
 
@@ -322,6 +396,45 @@ impl Target {
                     total += decode(rows.into_iter().map(|(_, s, p)| (s, 0, p)).collect());
                 }
             }
+            Target::SchemaSqlite(connection) => {
+                let query = format!(
+                    "{SCHEMA_READ} WHERE practice_id = ?1 AND seq > ?2 ORDER BY seq LIMIT 1000"
+                );
+                let mut after = 0i64;
+                loop {
+                    let page = on_raw_sqlite(connection, |c| {
+                        c.prepare_cached(&query)?
+                            .query_map((PRACTICE, after), SchemaEvent::from_sqlite)?
+                            .collect::<rusqlite::Result<Vec<_>>>()
+                    });
+                    let Some(last) = page.last() else {
+                        return total;
+                    };
+                    after = last.seq;
+                    total += page.len();
+                }
+            }
+            Target::SchemaPostgres(pool) => {
+                let query = format!(
+                    "{SCHEMA_READ} WHERE practice_id = $1 AND seq > $2 ORDER BY seq LIMIT 1000"
+                );
+                let mut after = 0i64;
+                loop {
+                    let page = SchemaEvent::from_postgres(
+                        sqlx::query_as(sqlx::AssertSqlSafe(query.clone()))
+                            .bind(PRACTICE)
+                            .bind(after)
+                            .fetch_all(pool)
+                            .await
+                            .unwrap(),
+                    );
+                    let Some(last) = page.last() else {
+                        return total;
+                    };
+                    after = last.seq;
+                    total += page.len();
+                }
+            }
         }
     }
 }
@@ -356,6 +469,7 @@ async fn workload(target: Arc<Target>, c: &Counts) -> [f64; COLUMNS] {
     let w3 = (c.w3_batches * c.w3_size) as f64 / started.elapsed().as_secs_f64();
 
     target.batch("w4", c.w4_stream).await;
+    target.settle().await;
     let started = Instant::now();
     let mut read = 0;
     for _ in 0..c.w4_reads {
@@ -462,6 +576,225 @@ async fn raw_sqlite(path: std::path::PathBuf, synchronous: &'static str) -> Targ
     Target::RawSqlite(Arc::new(std::sync::Mutex::new(connection)))
 }
 
+/// Every column of `events`, in the order the schema baselines write and read them.
+const SCHEMA_COLUMNS: &str = "practice_id, seq, id, aggregate_type, aggregate_id, version, event_type, \
+                              payload_json, actor_type, actor_id, created_at, hash, recorded_by";
+const SCHEMA_READ: &str = "SELECT practice_id, seq, id, aggregate_type, aggregate_id, version, event_type, \
+                           payload_json, actor_type, actor_id, created_at, hash, recorded_by FROM events";
+
+/// One event as a plain-SQL writer of Chronicle's schema stores it: a fresh id, the payload's
+/// text, the time now, and a distinct hash (a counter: the database does not check the chain).
+struct SchemaRow {
+    stream: String,
+    version: i64,
+    id: String,
+    payload: String,
+    time: DateTime<Utc>,
+    hash: String,
+}
+
+impl SchemaRow {
+    fn new(practice: &str, stream: &str, version: usize) -> Self {
+        static HASHES: AtomicU64 = AtomicU64::new(0);
+        Self {
+            stream: stream.to_string(),
+            version: version as i64,
+            id: uuid::Uuid::now_v7().to_string(),
+            payload: payload(practice, stream, version).to_string(),
+            time: Utc::now(),
+            hash: format!("{:064x}", HASHES.fetch_add(1, Ordering::Relaxed)),
+        }
+    }
+}
+
+/// `rows` appended to `practice` in one transaction, as the schema requires of any writer:
+/// the events at the head, then the head moved to the last of them.
+fn schema_sqlite_append(
+    c: &mut rusqlite::Connection,
+    practice: &str,
+    rows: &[SchemaRow],
+) -> rusqlite::Result<()> {
+    // The store's own text form of a time, which the head triggers compare.
+    let time = |row: &SchemaRow| row.time.to_rfc3339_opts(SecondsFormat::AutoSi, false);
+    let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let head: i64 = tx
+        .prepare_cached("SELECT seq FROM practice_heads WHERE practice_id = ?1")?
+        .query_row([practice], |r| r.get(0))?;
+    {
+        let mut insert = tx.prepare_cached(&format!(
+            "INSERT OR ROLLBACK INTO events ({SCHEMA_COLUMNS}) \
+             VALUES (?1, ?2, ?3, 'stream', ?4, ?5, 'bench.recorded', ?6, 'human', ?7, ?8, ?9, ?7)"
+        ))?;
+        for (seq, row) in (head + 1..).zip(rows) {
+            insert.execute(rusqlite::params![
+                practice,
+                seq,
+                row.id,
+                row.stream,
+                row.version,
+                row.payload,
+                OWNER,
+                time(row),
+                row.hash
+            ])?;
+        }
+    }
+    let last = rows.last().expect("an append has events");
+    tx.prepare_cached(
+        "UPDATE practice_heads SET seq = ?2, hash = ?3, last_event_at = ?4, export_digest_state = NULL \
+         WHERE practice_id = ?1",
+    )?
+    .execute(rusqlite::params![
+        practice,
+        head + rows.len() as i64,
+        last.hash,
+        time(last)
+    ])?;
+    tx.commit()
+}
+
+/// `rows` appended to `practice` in one statement (one round trip): the head moved by their
+/// number, the events written below it.
+async fn schema_postgres_append(pool: &sqlx::PgPool, practice: &str, rows: &[SchemaRow]) {
+    let last = rows.last().expect("an append has events");
+    let mut q = sqlx::QueryBuilder::new("WITH head AS (UPDATE practice_heads SET seq = seq + ");
+    q.push_bind(rows.len() as i64)
+        .push(", hash = ")
+        .push_bind(&last.hash)
+        .push(", last_event_at = ")
+        .push_bind(last.time)
+        .push(", export_digest_state = NULL WHERE practice_id = ")
+        .push_bind(practice)
+        .push(" RETURNING seq) ")
+        .push(format_args!("INSERT INTO events ({SCHEMA_COLUMNS}) SELECT "))
+        .push_bind(practice)
+        .push(", head.seq - e.back, e.id, 'stream', e.stream, e.version, 'bench.recorded', e.payload, 'human', ")
+        .push_bind(OWNER)
+        .push(", e.created_at, e.hash, ")
+        .push_bind(OWNER)
+        .push(" FROM head, (");
+    q.push_values(rows.iter().rev().enumerate(), |mut values, (back, row)| {
+        values
+            .push_bind(back as i64)
+            .push_bind(&row.id)
+            .push_bind(&row.stream)
+            .push_bind(row.version)
+            .push_bind(&row.payload)
+            .push_bind(row.time)
+            .push_bind(&row.hash);
+    });
+    q.push(") AS e (back, id, stream, version, payload, created_at, hash)");
+    q.build().execute(pool).await.unwrap();
+}
+
+/// The columns of an event as PostgreSQL returns them.
+type PostgresColumns = (
+    String,
+    i64,
+    String,
+    String,
+    String,
+    i64,
+    String,
+    String,
+    String,
+    Option<String>,
+    DateTime<Utc>,
+    String,
+    Option<String>,
+);
+
+/// An event read back as the engine returns one: every column owned, the time parsed, the
+/// payload checked to be JSON and passed through unparsed (as the engine's reads do).
+#[expect(
+    dead_code,
+    reason = "held as a caller holds what it read; only `seq` is looked at here"
+)]
+struct SchemaEvent {
+    practice_id: String,
+    seq: i64,
+    id: String,
+    aggregate_type: String,
+    aggregate_id: String,
+    version: i64,
+    event_type: String,
+    payload: Box<RawValue>,
+    actor_type: String,
+    actor_id: Option<String>,
+    created_at: DateTime<Utc>,
+    hash: String,
+    recorded_by: Option<String>,
+}
+
+impl SchemaEvent {
+    fn from_sqlite(row: &rusqlite::Row<'_>) -> rusqlite::Result<Self> {
+        let time: String = row.get(10)?;
+        Ok(Self {
+            practice_id: row.get(0)?,
+            seq: row.get(1)?,
+            id: row.get(2)?,
+            aggregate_type: row.get(3)?,
+            aggregate_id: row.get(4)?,
+            version: row.get(5)?,
+            event_type: row.get(6)?,
+            payload: RawValue::from_string(row.get(7)?).unwrap(),
+            actor_type: row.get(8)?,
+            actor_id: row.get(9)?,
+            created_at: DateTime::parse_from_rfc3339(&time).unwrap().to_utc(),
+            hash: row.get(11)?,
+            recorded_by: row.get(12)?,
+        })
+    }
+
+    fn from_postgres(rows: Vec<PostgresColumns>) -> Vec<Self> {
+        rows.into_iter()
+            .map(|r| Self {
+                practice_id: r.0,
+                seq: r.1,
+                id: r.2,
+                aggregate_type: r.3,
+                aggregate_id: r.4,
+                version: r.5,
+                event_type: r.6,
+                payload: RawValue::from_string(r.7).unwrap(),
+                actor_type: r.8,
+                actor_id: r.9,
+                created_at: r.10,
+                hash: r.11,
+                recorded_by: r.12,
+            })
+            .collect()
+    }
+}
+
+/// Chronicle's schema on SQLite, migrated by the store and holding the workload's practices,
+/// for plain SQL at synchronous=FULL.
+async fn schema_sqlite(path: std::path::PathBuf, registry: &std::path::Path) -> Target {
+    let url = format!("sqlite://{}", path.display());
+    engine_store(&url, registry).await.close().await;
+    let connection = rusqlite::Connection::open(path).unwrap();
+    connection
+        .pragma_update(None, "journal_mode", "WAL")
+        .unwrap();
+    connection
+        .pragma_update(None, "synchronous", "FULL")
+        .unwrap();
+    Target::SchemaSqlite(Arc::new(std::sync::Mutex::new(connection)))
+}
+
+/// Chronicle's schema on PostgreSQL, migrated by the store and holding the workload's
+/// practices, for plain SQL.
+async fn schema_postgres(url: String, registry: &std::path::Path) -> Target {
+    engine_store(&url, registry).await.close().await;
+    let pool = sqlx::postgres::PgPoolOptions::new()
+        .max_connections(16)
+        .test_before_acquire(false)
+        .connect(&url)
+        .await
+        .unwrap();
+    Target::SchemaPostgres(pool)
+}
+
 /// Runs `call` on the raw SQLite connection in place, as the store runs its SQLite calls
 /// (ADR 0016).
 fn on_raw_sqlite<T>(
@@ -489,6 +822,14 @@ fn row(name: &str, figures: [f64; COLUMNS], baseline: Option<[f64; COLUMNS]>) ->
             Some(raw) => format!("{f:.0} ({:.0}%)", 100.0 * f / raw[i]),
             None => format!("{f:.0}"),
         })
+        .collect();
+    format!("| {name} | {} |", cells.join(" | "))
+}
+
+/// A row of `figures` as percentages of `baseline` only.
+fn share(name: &str, figures: [f64; COLUMNS], baseline: [f64; COLUMNS]) -> String {
+    let cells: Vec<String> = (0..COLUMNS)
+        .map(|i| format!("{:.0}%", 100.0 * figures[i] / baseline[i]))
         .collect();
     format!("| {name} | {} |", cells.join(" | "))
 }
@@ -643,6 +984,15 @@ async fn main() {
         full,
         None,
     ));
+    let schema = median_of(runs, &c, |run| {
+        schema_sqlite(file("schema", run), &registry)
+    })
+    .await;
+    rows.push(row(
+        "plain SQL into Chronicle's schema, SQLite FULL (rusqlite) (% of raw FULL)",
+        schema,
+        Some(full),
+    ));
     let engine = median_of(runs, &c, |run| {
         let url = format!("sqlite://{}", file("engine", run).display());
         let registry = registry.clone();
@@ -653,6 +1003,11 @@ async fn main() {
         "**Chronicle engine, SQLite (FULL)** (% of raw FULL)",
         engine,
         Some(full),
+    ));
+    rows.push(share(
+        "engine, SQLite: % of plain SQL into its schema",
+        engine,
+        schema,
     ));
     let http = median_of(runs, &c, |run| {
         let url = format!("sqlite://{}", file("http", run).display());
@@ -681,6 +1036,15 @@ async fn main() {
             })
             .await;
             rows.push(row("raw PostgreSQL insert (sqlx)", raw, None));
+            let schema = median_of(runs, &c, |_| async {
+                schema_postgres(fresh_postgres(&admin).await, &registry).await
+            })
+            .await;
+            rows.push(row(
+                "plain SQL into Chronicle's schema, PostgreSQL (sqlx) (% of raw)",
+                schema,
+                Some(raw),
+            ));
             let engine = median_of(runs, &c, |_| async {
                 Target::Engine(engine_store(&fresh_postgres(&admin).await, &registry).await)
             })
@@ -689,6 +1053,11 @@ async fn main() {
                 "**Chronicle engine, PostgreSQL** (% of raw)",
                 engine,
                 Some(raw),
+            ));
+            rows.push(share(
+                "engine, PostgreSQL: % of plain SQL into its schema",
+                engine,
+                schema,
             ));
             engines.push(("engine, PostgreSQL", engine));
             let http = median_of(runs, &c, |_| async {
