@@ -221,16 +221,11 @@ impl Target {
                 tx.commit().await.unwrap();
             }
             Target::SchemaSqlite(connection) => {
-                let rows: Vec<_> = (1..=size)
-                    .map(|seq| SchemaRow::new(PRACTICE, stream, seq))
-                    .collect();
+                let rows = SchemaRow::batch(stream, size);
                 on_raw_sqlite(connection, |c| schema_sqlite_append(c, PRACTICE, &rows));
             }
             Target::SchemaPostgres(pool) => {
-                let rows: Vec<_> = (1..=size)
-                    .map(|seq| SchemaRow::new(PRACTICE, stream, seq))
-                    .collect();
-                schema_postgres_append(pool, PRACTICE, &rows).await;
+                schema_postgres_append(pool, PRACTICE, &SchemaRow::batch(stream, size)).await;
             }
         }
     }
@@ -294,7 +289,7 @@ impl Target {
                 .unwrap(),
             ),
             Target::SchemaSqlite(connection) => {
-                let query = format!("{SCHEMA_READ} WHERE practice_id = ?1 AND aggregate_type = 'stream' AND aggregate_id = ?2 ORDER BY version");
+                let query = format!("SELECT {SCHEMA_COLUMNS} FROM events WHERE practice_id = ?1 AND aggregate_type = 'stream' AND aggregate_id = ?2 ORDER BY version");
                 on_raw_sqlite(connection, |c| {
                     c.prepare_cached(&query)?
                         .query_map((PRACTICE, stream), SchemaEvent::from_sqlite)?
@@ -303,7 +298,7 @@ impl Target {
                 .len()
             }
             Target::SchemaPostgres(pool) => {
-                let query = format!("{SCHEMA_READ} WHERE practice_id = $1 AND aggregate_type = 'stream' AND aggregate_id = $2 ORDER BY version");
+                let query = format!("SELECT {SCHEMA_COLUMNS} FROM events WHERE practice_id = $1 AND aggregate_type = 'stream' AND aggregate_id = $2 ORDER BY version");
                 SchemaEvent::from_postgres(
                     sqlx::query_as(sqlx::AssertSqlSafe(query))
                         .bind(PRACTICE)
@@ -398,7 +393,7 @@ impl Target {
             }
             Target::SchemaSqlite(connection) => {
                 let query = format!(
-                    "{SCHEMA_READ} WHERE practice_id = ?1 AND seq > ?2 ORDER BY seq LIMIT 1000"
+                    "SELECT {SCHEMA_COLUMNS} FROM events WHERE practice_id = ?1 AND seq > ?2 ORDER BY seq LIMIT 1000"
                 );
                 let mut after = 0i64;
                 loop {
@@ -416,7 +411,7 @@ impl Target {
             }
             Target::SchemaPostgres(pool) => {
                 let query = format!(
-                    "{SCHEMA_READ} WHERE practice_id = $1 AND seq > $2 ORDER BY seq LIMIT 1000"
+                    "SELECT {SCHEMA_COLUMNS} FROM events WHERE practice_id = $1 AND seq > $2 ORDER BY seq LIMIT 1000"
                 );
                 let mut after = 0i64;
                 loop {
@@ -579,8 +574,6 @@ async fn raw_sqlite(path: std::path::PathBuf, synchronous: &'static str) -> Targ
 /// Every column of `events`, in the order the schema baselines write and read them.
 const SCHEMA_COLUMNS: &str = "practice_id, seq, id, aggregate_type, aggregate_id, version, event_type, \
                               payload_json, actor_type, actor_id, created_at, hash, recorded_by";
-const SCHEMA_READ: &str = "SELECT practice_id, seq, id, aggregate_type, aggregate_id, version, event_type, \
-                           payload_json, actor_type, actor_id, created_at, hash, recorded_by FROM events";
 
 /// One event as a plain-SQL writer of Chronicle's schema stores it: a fresh id, the payload's
 /// text, the time now, and a distinct hash (a counter: the database does not check the chain).
@@ -604,6 +597,13 @@ impl SchemaRow {
             time: Utc::now(),
             hash: format!("{:064x}", HASHES.fetch_add(1, Ordering::Relaxed)),
         }
+    }
+
+    /// W3's batch: `size` events to one stream of the workload's practice.
+    fn batch(stream: &str, size: usize) -> Vec<Self> {
+        (1..=size)
+            .map(|version| Self::new(PRACTICE, stream, version))
+            .collect()
     }
 }
 
